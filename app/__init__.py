@@ -1,0 +1,30 @@
+"""Sunlight (阳光运行): administrative powers run online, in the open, on BPMN and SpiffWorkflow."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from config import Config
+
+from .db import Database
+from .settings import Settings
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(Config())
+    app.config.update(overrides or {})
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.extensions["sunlight.db"] = Database(app.config["DATABASE_URL"])
+    app.extensions["sunlight.settings"] = Settings.from_config(app.config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # it logs every task state change at INFO
+
+    from .api import register as register_api
+    from .cli import register as register_cli
+
+    register_api(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,66 @@
+"""What every endpoint needs: a unit of work, the settings, the caller, and a checked JSON body."""
+from __future__ import annotations
+
+from flask import current_app, request
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.errors import DomainError, Forbidden
+from app.orgs import service as orgs
+from app.orgs.models import User
+from app.settings import Settings
+
+
+class BadRequest(DomainError):
+    status, code = 400, "malformed"
+
+
+class UnsupportedMediaType(DomainError):
+    status, code = 415, "unsupported_media_type"
+
+
+def db() -> Database:
+    return current_app.extensions["sunlight.db"]
+
+
+def settings() -> Settings:
+    return current_app.extensions["sunlight.settings"]
+
+
+def caller(session: Session, *roles: str) -> User:
+    """The user behind the bearer token (401 without one); 403 unless their role is among `roles`."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header[:7].lower() == "bearer " else None
+    user = orgs.authenticate_token(session, token)
+    if roles and user.role not in roles:
+        raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {user.role}")
+    return user
+
+
+def json_body(required: bool = True) -> dict:
+    """The request's JSON object; 415 for another content type, 400 for malformed JSON."""
+    if not request.get_data(cache=True):
+        if required:
+            raise BadRequest("a JSON body is required")
+        return {}
+    if not request.is_json:
+        raise UnsupportedMediaType("send JSON with Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise BadRequest("the body is not valid JSON")
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    return body
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be a whole number") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}")
+    return value

@@ -1,0 +1,188 @@
+"""The OpenAPI 3 document served at /api/v1/openapi.json, built with apispec.
+
+A test compares it with the app's URL map both ways (every route documented, every documented path
+served) and validates it with openapi-spec-validator, so it cannot drift from what the app does.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from apispec import APISpec
+
+S = {"type": "string"}
+I = {"type": "integer"}
+DT = {"type": "string", "format": "date-time", "nullable": True}
+ERRORS = {400: "Malformed request", 401: "No or bad token", 403: "Not allowed", 404: "Unknown or not visible",
+          409: "Conflict (stale, not ready, duplicate, wrong status)", 413: "Body too large",
+          415: "Wrong content type", 422: "Invalid (the details name the problem)", 429: "Rate limited"}
+
+SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message", "details"],
+        "properties": {"code": S, "message": S, "details": {"type": "array", "items": {}}}}}},
+    "Problem": {"type": "object", "properties": {"element_id": {"type": "string", "nullable": True},
+                                                 "line": {"type": "integer", "nullable": True}, "message": S}},
+    "Material": {"type": "object", "required": ["name"], "properties": {
+        "name": S, "required": {"type": "boolean"}, "copies": I}},
+    "ItemIn": {"type": "object", "required": ["code", "name", "category", "department", "promised_days",
+                                             "statutory_days"], "properties": {
+        "code": S, "name": S, "category": {"type": "string", "enum": ["licensing", "penalty", "enforcement", "levy",
+                                                                      "other"]},
+        "department": S, "promised_days": I, "statutory_days": I, "accepting_authority": S, "implementing_body": S,
+        "supervision_phone": S, "fee": S, "legal_basis": S,
+        "materials": {"type": "array", "items": {"$ref": "#/components/schemas/Material"}}}},
+    "Item": {"allOf": [{"$ref": "#/components/schemas/ItemIn"}, {"type": "object", "properties": {
+        "status": {"type": "string", "enum": ["draft", "active", "suspended", "abolished"]},
+        "department_name": S}}]},
+    "PublicItem": {"allOf": [{"$ref": "#/components/schemas/ItemIn"}, {"type": "object", "properties": {
+        "department_name": S, "flow_url": S}}]},
+    "Definition": {"type": "object", "properties": {
+        "id": I, "item_code": S, "version": I, "process_id": S, "sha256": S,
+        "status": {"type": "string", "enum": ["draft", "in_review", "published", "rejected", "retired"]},
+        "warnings": {"type": "array", "items": S}, "uploaded_at": DT, "submitted_at": DT, "reviewed_at": DT,
+        "review_comment": {"type": "string", "nullable": True}, "published_at": DT}},
+    "Review": {"type": "object", "required": ["decision"], "properties": {
+        "decision": {"type": "string", "enum": ["approve", "reject"]}, "comment": S}},
+    "Task": {"type": "object", "properties": {
+        "id": S, "bpmn_id": S, "name": {"type": "string", "nullable": True}, "lane": {"type": "string", "nullable": True},
+        "kind": {"type": "string", "enum": ["user", "event"]},
+        "state": {"type": "string", "enum": ["ready", "waiting", "completed", "cancelled", "error"]},
+        "created_at": DT, "due_at": DT, "completed_at": DT, "opinion": {"type": "string", "nullable": True}}},
+    "WorkItem": {"allOf": [{"$ref": "#/components/schemas/Task"}, {"type": "object", "properties": {
+        "case_no": S, "task_id": S, "item_code": S, "item_name": S}}]},
+    "Deadlines": {"type": "object", "properties": {
+        "promised_due_at": DT, "statutory_due_at": DT, "warn_at": DT,
+        "remaining_working_days": {"type": "integer", "nullable": True},
+        "card": {"type": "string", "enum": ["none", "warning", "yellow", "red"]},
+        "calendar_complete": {"type": "boolean"}, "calendar_note": S}},
+    "Notice": {"type": "object", "properties": {
+        "id": I, "case_no": S, "task_bpmn_id": {"type": "string", "nullable": True},
+        "level": {"type": "string", "enum": ["warning", "yellow", "red"]}, "reason": S, "created_at": DT,
+        "recipients": {"type": "array", "items": {"type": "object", "properties": {
+            "username": S, "as": S, "acknowledged_at": DT}}}, "acknowledged_at": DT}},
+    "Applicant": {"type": "object", "required": ["name"], "properties": {"name": S, "id_number": S, "phone": S}},
+    "CaseIn": {"type": "object", "required": ["item_code", "applicant"], "properties": {
+        "item_code": S, "applicant": {"$ref": "#/components/schemas/Applicant"},
+        "data": {"type": "object", "additionalProperties": True}}},
+    "Case": {"type": "object", "properties": {
+        "case_no": S, "query_code": {"type": "string", "description": "only in the answer to POST /cases"},
+        "item_code": S, "item_name": S, "definition_id": I,
+        "status": {"type": "string", "enum": ["running", "completed", "suspended", "terminated"]},
+        "applicant": {"$ref": "#/components/schemas/Applicant"}, "created_at": DT, "completed_at": DT,
+        "next_timer_due_at": DT, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+        "deadlines": {"$ref": "#/components/schemas/Deadlines"},
+        "notices": {"type": "array", "items": {"$ref": "#/components/schemas/Notice"}}}},
+    "Completion": {"type": "object", "properties": {"data": {"type": "object", "additionalProperties": True},
+                                                    "opinion": S}},
+    "Event": {"type": "object", "properties": {
+        "seq": I, "at": DT, "actor": S, "action": S, "task_bpmn_id": {"type": "string", "nullable": True},
+        "detail": {"type": "object", "additionalProperties": True}, "hash": S}},
+    "PublicCase": {"type": "object", "properties": {
+        "case_no": S, "item_name": S, "status": S, "current_steps": {"type": "array", "items": S},
+        "next_steps": {"type": "array", "items": S}, "remaining_working_days": {"type": "integer", "nullable": True},
+        "promised_due_at": DT, "accepted_at": DT, "completed_at": DT}},
+    "ItemPage": {"type": "object", "properties": {
+        "items": {"type": "array", "items": {"$ref": "#/components/schemas/PublicItem"}}, "total": I}},
+}
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+def _op(summary: str, ok: int = 200, out: str | dict | None = None, *, body: str | None = None, auth: bool = True,
+        errors: tuple[int, ...] = (), params: list | None = None, media: dict | None = None, tag: str = "staff") -> dict:
+    schema = _ref(out) if isinstance(out, str) else out
+    responses = {ok: {"description": "OK", "content": media or _json(schema or {"type": "object"})}}
+    for status in ((401, 403) if auth else ()) + errors:
+        responses[status] = {"description": ERRORS[status], "content": _json(_ref("Error"))}
+    op = {"summary": summary, "tags": [tag], "responses": responses, "parameters": params or []}
+    if auth:
+        op["security"] = [{"bearer": []}]
+    if body:
+        op["requestBody"] = {"required": True, "content": _json(_ref(body))}
+    return op
+
+
+def _path(name: str, schema=None) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": schema or S}
+
+
+def _query(name: str, schema=None, required=False) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": schema or S}
+
+
+CODE, DEF, CASE_NO = _path("code"), _path("definition_id", I), _path("case_no")
+XML = {"application/xml": {"schema": {"type": "string"}}}
+
+
+def _paths() -> dict[str, dict]:
+    arr = lambda name: {"type": "array", "items": _ref(name)}  # noqa: E731
+    return {
+        "/healthz": {"get": _op("Liveness", out={"type": "object", "properties": {"status": S}}, auth=False,
+                                tag="ops")},
+        "/api/v1/openapi.json": {"get": _op("This document", auth=False, tag="ops")},
+        "/api/v1/items": {"post": _op("Register a power item (admin, designer)", 201, "Item", body="ItemIn",
+                                      errors=(400, 404, 409, 415, 422))},
+        "/api/v1/items/{code}": {"get": _op("An item with its public elements and status", out="Item",
+                                            errors=(404,), params=[CODE])},
+        "/api/v1/items/{code}/definitions": {"post": {
+            **_op("Upload a BPMN diagram as a new draft version (designer)", 201, "Definition",
+                  errors=(404, 413, 415, 422), params=[CODE]),
+            "requestBody": {"required": True, "content": XML}}},
+        "/api/v1/definitions/{definition_id}": {"get": _op("A definition version", out="Definition",
+                                                           errors=(404,), params=[DEF])},
+        "/api/v1/definitions/{definition_id}/bpmn": {"get": _op("The definition's BPMN XML", media=XML,
+                                                                errors=(404,), params=[DEF])},
+        "/api/v1/definitions/{definition_id}/submit": {"post": _op("Submit for legal review (designer)",
+                                                                   out="Definition", errors=(404, 409), params=[DEF])},
+        "/api/v1/definitions/{definition_id}/review": {"post": _op(
+            "Legal review: approve publishes, reject sends back (legal; never one's own upload)", out="Definition",
+            body="Review", errors=(400, 404, 409, 415, 422), params=[DEF])},
+        "/api/v1/cases": {"post": _op("Open a case on the item's published definition (clerk)", 201, "Case",
+                                      body="CaseIn", errors=(400, 404, 409, 415, 422))},
+        "/api/v1/cases/{case_no}": {"get": _op("A case in the caller's scope", out="Case", errors=(404,),
+                                               params=[CASE_NO])},
+        "/api/v1/cases/{case_no}/tasks/{task_id}/complete": {"post": _op(
+            "Complete a READY task (clerk holding the lane's post)", out="Case", body="Completion",
+            errors=(400, 404, 409, 415, 422), params=[CASE_NO, _path("task_id")])},
+        "/api/v1/tasks": {"get": _op("The caller's worklist (clerk)", out=arr("WorkItem"))},
+        "/api/v1/cases/{case_no}/events": {"get": _op("The case's audit trail, oldest first", out=arr("Event"),
+                                                      errors=(404,), params=[CASE_NO])},
+        "/api/v1/notices": {"get": _op("Supervision notices (supervisors: scope; others: their own)",
+                                       out=arr("Notice"), errors=(404,), params=[_query("case_no")])},
+        "/api/v1/notices/{notice_id}/ack": {"post": _op("Acknowledge a notice (a recipient)", out="Notice",
+                                                        errors=(404,), params=[_path("notice_id", I)])},
+        "/public/api/v1/items": {"get": _op(
+            "Active items with their nine public elements", out="ItemPage", auth=False, tag="public",
+            errors=(400, 422), params=[_query("q"), _query("category"), _query("department"),
+                                       _query("page", I), _query("per_page", {"type": "integer", "maximum": 1000})])},
+        "/public/api/v1/items.json": {"get": _op("The whole public catalogue (open data, JSON)", out="ItemPage",
+                                                 auth=False, tag="public")},
+        "/public/api/v1/items.csv": {"get": _op("The whole public catalogue (open data, CSV)", auth=False,
+                                                tag="public", media={"text/csv": {"schema": S}})},
+        "/public/api/v1/items/{code}": {"get": _op("One active item's public elements", out="PublicItem",
+                                                   auth=False, tag="public", errors=(404,), params=[CODE])},
+        "/public/api/v1/items/{code}/bpmn": {"get": _op("The item's published flow (BPMN XML)", auth=False,
+                                                        tag="public", media=XML, errors=(404,), params=[CODE])},
+        "/public/api/v1/cases/{case_no}": {"get": _op(
+            "Case progress by number and query code; a wrong code answers 404 like an unknown case",
+            out="PublicCase", auth=False, tag="public", errors=(404, 429),
+            params=[CASE_NO, _query("code", required=True)])},
+    }
+
+
+@lru_cache(maxsize=1)
+def openapi_document() -> dict:
+    spec = APISpec(title="Sunlight (阳光运行) API", version="1.0.0", openapi_version="3.0.3",
+                   info={"description": "Administrative powers run online, in the open. See CONTRACT.md."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for name, schema in SCHEMAS.items():
+        spec.components.schema(name, schema)
+    for path, operations in _paths().items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

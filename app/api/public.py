@@ -1,0 +1,91 @@
+"""Public endpoints (/public/api/v1): the catalogue and the case progress query. No login, nothing personal."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, current_app, request
+
+from app.cases import service as cases
+from app.catalog import service as catalog
+from app.catalog.models import CATEGORIES
+from app.definitions import service as definitions
+from app.errors import Invalid, NotFound
+
+from . import render
+from .common import db, int_arg, settings
+from .limits import limiter
+
+public = Blueprint("public", __name__, url_prefix="/public/api/v1")
+
+
+def _query_rate() -> str:
+    return current_app.config["PUBLIC_QUERY_RATE"]
+
+
+def _search(per_page_default: int = 20):
+    category = request.args.get("category") or None
+    if category and category not in CATEGORIES:
+        raise Invalid(f"category must be one of {', '.join(CATEGORIES)}")
+    return dict(q=(request.args.get("q") or "").strip()[:100] or None, category=category,
+                department=request.args.get("department") or None,
+                page=int_arg("page", 1, 1, 100000), per_page=int_arg("per_page", per_page_default, 1, 1000))
+
+
+@public.get("/items")
+def items():
+    with db().unit_of_work() as s:
+        rows, total = catalog.public_items(s, **_search())
+        return {"items": [render.public_item(i) for i in rows], "total": total}
+
+
+@public.get("/items.json")
+def items_json():
+    with db().unit_of_work() as s:
+        rows, total = catalog.public_items(s, None, None, None, 1, 10**6)
+        return {"items": [render.public_item(i) for i in rows], "total": total}
+
+
+@public.get("/items.csv")
+def items_csv():
+    with db().unit_of_work() as s:
+        rows, _ = catalog.public_items(s, None, None, None, 1, 10**6)
+        out = io.StringIO()
+        fields = ["code", "name", "category", "department", "department_name", "promised_days", "statutory_days",
+                  "accepting_authority", "implementing_body", "supervision_phone", "fee", "legal_basis", "materials"]
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for it in rows:
+            row = render.public_item(it)
+            row["materials"] = "; ".join(f"{m['name']}{'*' if m['required'] else ''}" for m in it.materials)
+            writer.writerow(row)
+    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=sunlight-items.csv"})
+
+
+@public.get("/items/<code>")
+def item(code: str):
+    with db().unit_of_work() as s:
+        it = catalog.item_by_code(s, code)
+        if it.status != "active":
+            raise NotFound(f"no item {code}")
+        return render.public_item(it)
+
+
+@public.get("/items/<code>/bpmn")
+def item_flow(code: str):
+    with db().unit_of_work() as s:
+        it = catalog.item_by_code(s, code)
+        published = definitions.published_for(s, it.id) if it.status == "active" else None
+        if published is None:
+            raise NotFound(f"item {code} has no published flow")
+        xml = published.xml
+    return Response(xml, mimetype="application/xml")
+
+
+@public.get("/cases/<case_no>")
+@limiter.limit(_query_rate)
+def case_progress(case_no: str):
+    with db().unit_of_work() as s:
+        case = cases.public_progress(s, settings(), case_no, request.args.get("code"))
+        return render.public_case(s, settings(), case)

@@ -1,0 +1,109 @@
+"""JSON shapes of the contract (CONTRACT.md): one function per resource, used by every endpoint."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from app import clock, engine
+from app.calendar import service as calendar
+from app.cases.models import Case
+from app.catalog.models import PowerItem
+from app.definitions import service as definitions
+from app.definitions.models import ProcessDefinition
+from app.settings import Settings
+from app.supervision import service as supervision
+from app.supervision.models import SupervisionNotice
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 with the offset of the configured TIMEZONE (what clerks and citizens read)."""
+    return value.astimezone(current_app.extensions["sunlight.settings"].tz).isoformat() if value else None
+
+
+def item(it: PowerItem) -> dict:
+    return {"code": it.code, "name": it.name, "category": it.category, "department": it.org_unit.code,
+            "department_name": it.org_unit.name, "promised_days": it.promised_days,
+            "statutory_days": it.statutory_days, "accepting_authority": it.accepting_authority,
+            "implementing_body": it.implementing_body, "supervision_phone": it.supervision_phone, "fee": it.fee,
+            "legal_basis": it.legal_basis, "materials": it.materials, "status": it.status}
+
+
+def public_item(it: PowerItem) -> dict:
+    out = item(it)
+    out.pop("status")
+    out["flow_url"] = f"/public/api/v1/items/{it.code}/bpmn"
+    return out
+
+
+def definition(d: ProcessDefinition) -> dict:
+    return {"id": d.id, "item_code": d.item.code, "version": d.version, "status": d.status,
+            "process_id": d.process_id, "sha256": d.sha256, "warnings": d.warnings,
+            "uploaded_at": iso(d.uploaded_at), "submitted_at": iso(d.submitted_at),
+            "reviewed_at": iso(d.reviewed_at), "review_comment": d.review_comment,
+            "published_at": iso(d.published_at)}
+
+
+def deadlines(session: Session, settings: Settings, case: Case) -> dict:
+    cal = calendar.load(session, settings.tz)
+    now = clock.now()
+    warn_at = None
+    if case.item.promised_days > 0:
+        warn_at, _ = cal.add_working_days(case.created_at, case.item.promised_days - 1)
+    card, left = "none", None
+    if case.promised_due_at:
+        left = cal.working_days_left(now, case.promised_due_at)
+    if case.status in ("running", "suspended"):
+        if case.statutory_due_at and now > case.statutory_due_at:
+            card = "red"
+        elif case.promised_due_at and now > case.promised_due_at:
+            card = "yellow"
+        elif warn_at and now > warn_at:
+            card = "warning"
+    out = {"promised_due_at": iso(case.promised_due_at), "statutory_due_at": iso(case.statutory_due_at),
+           "warn_at": iso(warn_at), "remaining_working_days": left if case.status != "completed" else None,
+           "card": card, "calendar_complete": case.calendar_complete}
+    if not case.calendar_complete:
+        out["calendar_note"] = ("the deadline runs into a year without a working-day calendar; "
+                                "it was counted on weekends alone")
+    return out
+
+
+def task(t) -> dict:
+    return {"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "lane": t.lane, "kind": t.kind, "state": t.state,
+            "created_at": iso(t.created_at), "due_at": iso(t.due_at), "completed_at": iso(t.completed_at),
+            "opinion": t.opinion}
+
+
+def notice(n: SupervisionNotice, case_no: str, viewer_id: int | None = None) -> dict:
+    mine = next((r for r in n.recipients if r.user_id == viewer_id), None)
+    acks = [r.acknowledged_at for r in n.recipients if r.acknowledged_at]
+    return {"id": n.id, "case_no": case_no, "task_bpmn_id": n.task_bpmn_id, "level": n.level, "reason": n.reason,
+            "created_at": iso(n.created_at),
+            "recipients": [{"username": r.user.username, "as": r.as_role, "acknowledged_at": iso(r.acknowledged_at)}
+                           for r in n.recipients],
+            "acknowledged_at": iso(mine.acknowledged_at if mine else (min(acks) if acks else None))}
+
+
+def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
+    notices = supervision.notices_for(session, viewer, case_id=c.id) if viewer else []
+    return {"case_no": c.case_no, "item_code": c.item.code, "item_name": c.item.name,
+            "definition_id": c.definition_id, "status": c.status, "applicant": c.applicant,
+            "created_at": iso(c.created_at), "completed_at": iso(c.completed_at),
+            "next_timer_due_at": iso(c.next_timer_due_at),
+            "tasks": [task(t) for t in c.tasks], "deadlines": deadlines(session, settings, c),
+            "notices": [notice(n, c.case_no, viewer.id) for n in notices]}
+
+
+def public_case(session: Session, settings: Settings, c: Case) -> dict:
+    """Progress for the applicant: the steps and the time left; nothing personal."""
+    current = [t for t in c.tasks if t.state == "ready" and t.kind == "user"]
+    d = definitions.get(session, c.definition_id)
+    bundle = definitions.bundle(d, settings.tz)
+    nexts = engine.next_user_steps(bundle, [t.bpmn_id for t in current]) if current else []
+    dl = deadlines(session, settings, c)
+    return {"case_no": c.case_no, "item_name": c.item.name, "status": c.status,
+            "current_steps": [t.name or t.bpmn_id for t in current], "next_steps": nexts,
+            "remaining_working_days": dl["remaining_working_days"], "promised_due_at": dl["promised_due_at"],
+            "accepted_at": iso(c.created_at), "completed_at": iso(c.completed_at)}

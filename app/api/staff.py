@@ -1,0 +1,161 @@
+"""Staff endpoints (/api/v1): thin — parse, call a service, render. No business rules here."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from app.audit import service as audit
+from app.cases import service as cases
+from app.catalog import service as catalog
+from app.definitions import service as definitions
+from app.errors import Forbidden, NotFound
+from app.orgs.service import can_see
+from app.supervision import service as supervision
+
+from . import render
+from .common import UnsupportedMediaType, caller, db, json_body, settings
+from .openapi import openapi_document
+
+staff = Blueprint("api", __name__, url_prefix="/api/v1")
+STAFF = ("admin", "designer", "legal", "clerk", "supervisor")
+
+
+@staff.get("/openapi.json")
+def openapi():
+    return openapi_document()
+
+
+@staff.post("/items")
+def create_item():
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "admin", "designer")
+        out = render.item(catalog.create_item(s, user, body))
+    return out, 201
+
+
+@staff.get("/items/<code>")
+def get_item(code: str):
+    with db().unit_of_work() as s:
+        caller(s, *STAFF)
+        return render.item(catalog.item_by_code(s, code))
+
+
+@staff.post("/items/<code>/definitions")
+def upload_definition(code: str):
+    if request.mimetype not in ("application/xml", "text/xml", "application/bpmn+xml"):
+        raise UnsupportedMediaType("send the BPMN XML with Content-Type: application/xml")
+    xml = request.get_data(cache=False)
+    with db().unit_of_work() as s:
+        user = caller(s, "designer")
+        item = catalog.item_by_code(s, code)
+        if not can_see(user, item.org_unit):
+            raise Forbidden("this item belongs to another department")
+        out = render.definition(definitions.upload(s, user, code, xml, limit=settings().max_bpmn_bytes,
+                                                   tz=settings().tz))
+    return out, 201
+
+
+@staff.get("/definitions/<int:definition_id>")
+def get_definition(definition_id: int):
+    with db().unit_of_work() as s:
+        caller(s, *STAFF)
+        return render.definition(definitions.get(s, definition_id))
+
+
+@staff.get("/definitions/<int:definition_id>/bpmn")
+def get_definition_xml(definition_id: int):
+    with db().unit_of_work() as s:
+        caller(s, *STAFF)
+        xml = definitions.get(s, definition_id).xml
+    return Response(xml, mimetype="application/xml")
+
+
+@staff.post("/definitions/<int:definition_id>/submit")
+def submit_definition(definition_id: int):
+    json_body(required=False)
+    with db().unit_of_work() as s:
+        user = caller(s, "designer")
+        _check_definition_scope(s, user, definition_id)
+        d = definitions.submit(s, user, definition_id)
+        return render.definition(d)
+
+
+@staff.post("/definitions/<int:definition_id>/review")
+def review_definition(definition_id: int):
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "legal")
+        _check_definition_scope(s, user, definition_id)
+        d = definitions.review(s, user, definition_id, body.get("decision"), body.get("comment", ""))
+        return render.definition(d)
+
+
+def _check_definition_scope(s, user, definition_id: int) -> None:
+    if not can_see(user, definitions.get(s, definition_id).item.org_unit):
+        raise NotFound(f"no definition {definition_id}")
+
+
+@staff.post("/cases")
+def create_case():
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "clerk")
+        case, code = cases.create_case(s, settings(), user, body)
+        out = render.case(s, settings(), case, user)
+    out["query_code"] = code
+    return out, 201
+
+
+@staff.get("/cases/<case_no>")
+def get_case(case_no: str):
+    with db().unit_of_work() as s:
+        user = caller(s, *STAFF)
+        return render.case(s, settings(), cases.get_visible(s, user, case_no), user)
+
+
+@staff.post("/cases/<case_no>/tasks/<task_id>/complete")
+def complete_task(case_no: str, task_id: str):
+    body = json_body(required=False)
+    with db().unit_of_work() as s:
+        user = caller(s, "clerk")
+        case = cases.complete_task(s, settings(), user, case_no, task_id, body.get("data") or {},
+                                   body.get("opinion", ""))
+        return render.case(s, settings(), case, user)
+
+
+@staff.get("/tasks")
+def worklist():
+    with db().unit_of_work() as s:
+        user = caller(s, "clerk")
+        return [dict(render.task(t), case_no=c.case_no, task_id=t.id, item_code=c.item.code, item_name=c.item.name)
+                for t, c in cases.worklist(s, user)]
+
+
+@staff.get("/cases/<case_no>/events")
+def case_events(case_no: str):
+    with db().unit_of_work() as s:
+        user = caller(s, *STAFF)
+        case = cases.get_visible(s, user, case_no)
+        return [{"seq": e.seq, "at": render.iso(e.at), "actor": e.actor, "action": e.action,
+                 "task_bpmn_id": e.task_bpmn_id, "detail": e.detail, "hash": e.hash}
+                for e in audit.events_of_case(s, case.id)]
+
+
+@staff.get("/notices")
+def notices():
+    with db().unit_of_work() as s:
+        user = caller(s, *STAFF)
+        case_id, case_no = None, request.args.get("case_no")
+        if case_no:
+            case_id = cases.get_visible(s, user, case_no).id
+        found = supervision.notices_for(s, user, case_id=case_id)
+        numbers = cases.numbers_of(s, {n.case_id for n in found})
+        return [render.notice(n, numbers[n.case_id], user.id) for n in found]
+
+
+@staff.post("/notices/<int:notice_id>/ack")
+def acknowledge_notice(notice_id: int):
+    with db().unit_of_work() as s:
+        user = caller(s, *STAFF)
+        n = supervision.acknowledge(s, user, notice_id)
+        return render.notice(n, cases.numbers_of(s, {n.case_id})[n.case_id], user.id)

@@ -1,0 +1,293 @@
+"""Cases (办件): create, complete a task, fire due timers — one path for the API, the UI and the worker.
+
+Every action is one story in one transaction: lock the case row → load its workflow through the engine →
+fire due timers first → check READY + lane/post + scope → run → engine steps → audit events from the
+task-state diff → projections (tasks, next timer, status) → save with a version check. Anything that
+raises rolls the whole action back, so a case is never half-written.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app import clock, engine
+from app.audit import service as audit
+from app.calendar import service as calendar
+from app.catalog import service as catalog
+from app.definitions import service as definitions
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.orgs import service as orgs
+from app.orgs.models import OrgUnit, User
+from app.settings import Settings
+from app.supervision import service as supervision
+
+from .models import Case, CaseTask
+
+QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+TIMER_RETRY = timedelta(minutes=10)
+
+
+# --- small helpers -------------------------------------------------------------------------------------------
+def _query_hash(settings: Settings, case_no: str, code: str) -> str:
+    # Keyed, so a leaked table alone does not let anyone brute-force the 40-bit codes offline.
+    return hmac.new(settings.secret_key.encode(), f"{case_no}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _new_case_no(session: Session, settings: Settings) -> str:
+    day = clock.now().astimezone(settings.tz).strftime("%Y%m%d")
+    while True:
+        case_no = f"{day}-{secrets.randbelow(10**6):06d}"
+        if session.scalar(select(Case.id).where(Case.case_no == case_no)) is None:
+            return case_no
+
+
+def _helpers(session: Session, settings: Settings) -> dict:
+    return {"workdays": calendar.workdays_helper(session, settings.tz)}
+
+
+def _engine_error(exc: engine.EngineError) -> Invalid:
+    return Invalid(f"the case cannot proceed: {exc.message}", code="engine_error",
+                   details=[{"element_id": exc.element_id, "line": None, "message": exc.message}])
+
+
+def _check_applicant(raw) -> dict:
+    if not isinstance(raw, dict):
+        raise Invalid("applicant must be an object {name, id_number, phone}", details=[{"field": "applicant"}])
+    out = {}
+    for f in ("name", "id_number", "phone"):
+        v = raw.get(f, "")
+        if not isinstance(v, str) or len(v) > 200:
+            raise Invalid(f"applicant.{f} must be text (at most 200 characters)", details=[{"field": f"applicant.{f}"}])
+        out[f] = v.strip()
+    if not out["name"]:
+        raise Invalid("applicant.name is required", details=[{"field": "applicant.name"}])
+    return out
+
+
+# --- visibility ----------------------------------------------------------------------------------------------
+def get_visible(session: Session, viewer: User, case_no: str, *, for_update: bool = False) -> Case:
+    """The case if the viewer's org unit contains it; otherwise 404, exactly as for an unknown number."""
+    query = select(Case).where(Case.case_no == case_no)
+    case = session.scalar(query.with_for_update(of=Case) if for_update else query)
+    if case is None or not orgs.can_see(viewer, session.get(OrgUnit, case.org_unit_id)):
+        raise NotFound(f"no case {case_no}")
+    return case
+
+
+# --- the story -----------------------------------------------------------------------------------------------
+@dataclass
+class _Action:
+    session: Session
+    settings: Settings
+    case: Case
+    actor: str
+
+
+def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> None:
+    """Audit events for the changes, notices for fired boundary timers, then the projections."""
+    s, case = act.session, act.case
+    org = s.get(OrgUnit, case.org_unit_id)
+    for ch in changes:
+        actor = act.actor if ch.action == "task_completed" else "system"
+        audit.record(s, audit.case_stream(case.id), ch.action, actor, case_id=case.id, task_bpmn_id=ch.bpmn_id,
+                     detail={"task_id": ch.task_id, "name": ch.name, "lane": ch.lane, **ch.detail})
+        if ch.action == "timer_fired" and ch.detail.get("boundary"):
+            step = ch.detail.get("activity_name") or ch.detail.get("activity_bpmn_id")
+            supervision.raise_notice(
+                s, case=case, org=org, lane=ch.detail.get("activity_lane"),
+                task_bpmn_id=ch.detail.get("activity_bpmn_id"), level="yellow",
+                reason=f"环节“{step}”已超过时限（{ch.name or ch.bpmn_id}）",
+                source_key=f"timer:{ch.task_id}:{ch.detail['firing']}",
+                detail={"kind": "step_timer", "timer_bpmn_id": ch.bpmn_id, "step": step})
+    _project(act, run)
+
+
+def _project(act: _Action, run: engine.CaseRun) -> None:
+    case, now = act.case, clock.now()
+    rows = {t.id: t for t in case.tasks}
+    for view in run.tasks():
+        row = rows.get(view.id)
+        if row is None:
+            if view.state == "cancelled":
+                continue  # a branch never reached: not part of the case's history
+            row = CaseTask(id=view.id, org_unit_id=case.org_unit_id, seq=len(rows) + 1, bpmn_id=view.bpmn_id,
+                           name=view.name, lane=view.lane, kind=view.kind, state=view.state, created_at=now)
+            case.tasks.append(row)
+            rows[view.id] = row
+        if row.state != view.state and view.state in ("completed", "cancelled"):
+            row.completed_at = now
+        row.state = view.state
+        if view.state in ("ready", "waiting"):
+            row.due_at = view.due_at
+    case.next_timer_due_at = run.next_timer_due()
+    case.state = run.dump()
+    case.serializer_version = engine.SERIALIZER_VERSION
+    if run.completed and case.status != "completed":
+        case.status, case.completed_at, case.next_timer_due_at = "completed", now, None
+        audit.record(act.session, audit.case_stream(case.id), "case_completed", act.actor, case_id=case.id)
+
+
+def _load(act: _Action) -> engine.CaseRun:
+    definition = definitions.get(act.session, act.case.definition_id)
+    bundle = definitions.bundle(definition, act.settings.tz)
+    return engine.CaseRun.load(act.case.state, bundle, _helpers(act.session, act.settings))
+
+
+def _save(session: Session) -> None:
+    try:
+        session.flush()
+    except StaleDataError:
+        raise Conflict("the case was changed by someone else at the same moment; reload and try again",
+                       code="stale_case") from None
+
+
+def create_case(session: Session, settings: Settings, actor: User, body: dict) -> tuple[Case, str]:
+    """Open a case of an active item on its published definition; returns the case and its query code."""
+    if actor.role != "clerk":
+        raise Forbidden("only clerks open cases")
+    if not isinstance(body.get("item_code"), str):
+        raise Invalid("item_code is required", details=[{"field": "item_code"}])
+    item = catalog.item_by_code(session, body["item_code"])
+    org = session.get(OrgUnit, item.org_unit_id)
+    if not orgs.can_see(actor, org):
+        raise Forbidden("this item belongs to another department")
+    if item.status != "active":
+        raise Conflict(f"item {item.code} is {item.status}; it takes no new cases", code="item_not_active")
+    definition = definitions.published_for(session, item.id)
+    if definition is None:
+        raise Conflict(f"item {item.code} has no published definition", code="no_published_definition")
+    applicant = _check_applicant(body.get("applicant"))
+    try:
+        data = engine.check_data(body.get("data") or {})
+    except engine.InvalidCaseData as exc:
+        raise Invalid(str(exc), details=[{"field": "data"}]) from None
+    bundle = definitions.bundle(definition, settings.tz)
+    try:
+        run, changes = engine.CaseRun.start(bundle, data, _helpers(session, settings))
+    except engine.EngineError as exc:
+        raise _engine_error(exc) from None
+    now = clock.now()
+    code = "".join(secrets.choice(QUERY_ALPHABET) for _ in range(8))
+    case_no = _new_case_no(session, settings)
+    cal = calendar.load(session, settings.tz)
+    promised, complete_p = cal.add_working_days(now, item.promised_days)
+    statutory, complete_s = cal.add_working_days(now, item.statutory_days)
+    case = Case(case_no=case_no, query_code_hash=_query_hash(settings, case_no, code), item_id=item.id,
+                definition_id=definition.id, org_unit_id=item.org_unit_id, applicant=applicant, status="running",
+                state=b"", serializer_version=engine.SERIALIZER_VERSION, created_by_id=actor.id, created_at=now,
+                promised_due_at=promised, statutory_due_at=statutory, calendar_complete=complete_p and complete_s)
+    session.add(case)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise Conflict("case number collision; try again", code="duplicate") from None
+    audit.record(session, audit.case_stream(case.id), "case_created", actor.username, case_id=case.id,
+                 detail={"case_no": case_no, "item": item.code, "definition_id": definition.id,
+                         "version": definition.version})
+    _apply(_Action(session, settings, case, actor.username), run, changes)
+    _save(session)
+    return case, code
+
+
+def complete_task(session: Session, settings: Settings, actor: User, case_no: str, task_id: str,
+                  data, opinion) -> Case:
+    if not isinstance(opinion, str) or len(opinion) > 5000:
+        raise Invalid("opinion must be text (at most 5000 characters)", details=[{"field": "opinion"}])
+    case = get_visible(session, actor, case_no, for_update=True)
+    act = _Action(session, settings, case, actor.username)
+    try:
+        run = _load(act)
+        fired = run.refresh_timers()  # a due timer fires before the user's action, never after it
+        view = run.find_task(task_id)
+        _authorize(actor, case, view)
+        if case.status != "running":
+            raise Conflict(f"the case is {case.status}", code="case_not_running")
+        changes = fired + run.complete(task_id, data)
+    except engine.TaskNotFound:
+        raise NotFound(f"no task {task_id} in case {case_no}") from None
+    except engine.TaskNotReady:
+        raise Conflict("the task is not ready (already completed, cancelled or not reached)",
+                       code="task_not_ready") from None
+    except engine.InvalidCaseData as exc:
+        raise Invalid(str(exc), details=[{"field": "data"}]) from None
+    except engine.EngineError as exc:
+        raise _engine_error(exc) from None
+    _apply(act, run, changes)
+    row = next(t for t in case.tasks if t.id == view.id)
+    row.completed_by_id, row.opinion = actor.id, opinion
+    _save(session)
+    return case
+
+
+def _authorize(actor: User, case: Case, view: engine.TaskView) -> None:
+    """A clerk of the case's own org unit holding the lane's post (no lane: any clerk there)."""
+    if actor.role != "clerk" or actor.org_unit_id != case.org_unit_id:
+        raise Forbidden("only a clerk of the case's department can complete its tasks")
+    if view.lane and view.lane not in actor.post_names:
+        raise Forbidden(f"the task lies in lane '{view.lane}'; you do not hold that post")
+
+
+def fire_due_timers(session: Session, settings: Settings, case_id: int) -> int:
+    """The worker's action on one locked, due case: fire its timers through the same path. Returns firings."""
+    case = session.get(Case, case_id)
+    act = _Action(session, settings, case, "system")
+    run = _load(act)
+    changes = run.refresh_timers()
+    _apply(act, run, changes)
+    _save(session)
+    return sum(1 for c in changes if c.action == "timer_fired")
+
+
+def postpone_broken_timer(session: Session, case_id: int, message: str) -> None:
+    """A timer path that fails (bad data, bad value) is retried later and recorded, instead of spinning."""
+    case = session.get(Case, case_id)
+    case.next_timer_due_at = clock.now() + TIMER_RETRY
+    audit.record(session, audit.case_stream(case.id), "timer_error", "system", case_id=case.id,
+                 detail={"message": message, "retry_at": case.next_timer_due_at.isoformat()})
+
+
+def claim_due_case(session: Session, now: datetime, is_postgres: bool, exclude: set[int] = frozenset()) -> int | None:
+    """One due running case, locked for this transaction; other workers skip it (SKIP LOCKED)."""
+    query = (select(Case.id).where(Case.status == "running", Case.next_timer_due_at <= now)
+             .order_by(Case.next_timer_due_at).limit(1))
+    if exclude:
+        query = query.where(Case.id.not_in(exclude))
+    if is_postgres:
+        query = query.with_for_update(skip_locked=True)
+    return session.scalar(query)
+
+
+def worklist(session: Session, actor: User) -> list[tuple[CaseTask, Case]]:
+    """READY user tasks of the caller's org unit in lanes they hold (or without a lane), oldest first."""
+    from sqlalchemy import or_
+
+    lanes = sorted(actor.post_names)
+    query = (select(CaseTask, Case).join(Case, Case.id == CaseTask.case_id)
+             .where(CaseTask.org_unit_id == actor.org_unit_id, CaseTask.state == "ready", CaseTask.kind == "user",
+                    or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes)))
+             .order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at))
+    return list(session.execute(query).tuples())
+
+
+def public_progress(session: Session, settings: Settings, case_no: str, code: str | None) -> Case:
+    """The case for the public query, or NotFound — identical for an unknown number and a wrong code."""
+    case = session.scalar(select(Case).where(Case.case_no == case_no)) if case_no else None
+    expected = _query_hash(settings, case_no or "", (code or "").strip().upper())
+    if case is None or not code or not hmac.compare_digest(case.query_code_hash, expected):
+        raise NotFound("no case with this number and query code")
+    return case
+
+
+def numbers_of(session: Session, case_ids: set[int]) -> dict[int, str]:
+    if not case_ids:
+        return {}
+    rows = session.execute(select(Case.id, Case.case_no).where(Case.id.in_(case_ids)))
+    return {case_id: case_no for case_id, case_no in rows}

@@ -1,0 +1,103 @@
+"""Definition versions of an item's flow: upload (validated), submit, legal review, publish.
+
+Only reviewed definitions run (法制办审核). A published version is immutable; publishing a newer one
+retires the previous for new cases while running cases stay pinned to the version they started on.
+"""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock, engine
+from app.audit import service as audit
+from app.catalog import service as catalog
+from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
+from app.orgs.models import User
+
+from .models import ProcessDefinition
+
+
+def stream(definition_id: int) -> str:
+    return f"definition:{definition_id}"
+
+
+def upload(session: Session, actor: User, item_code: str, xml: bytes, *, limit: int, tz: ZoneInfo) -> ProcessDefinition:
+    """Validate and store a new draft version (never a half-valid one)."""
+    item = catalog.item_by_code(session, item_code)
+    try:
+        deployable = engine.validate(xml, limit=limit, tz=tz)
+    except engine.BpmnTooLarge as exc:
+        raise TooLarge(str(exc), code="bpmn_too_large") from None
+    except engine.InvalidBpmn as exc:
+        raise Invalid("the diagram cannot be deployed", details=[p.as_dict() for p in exc.problems],
+                      code="invalid_bpmn") from None
+    # Versions are per item; the unique (item, version) index turns a concurrent upload into a retry-able 409.
+    version = (session.scalar(select(func.max(ProcessDefinition.version))
+                              .where(ProcessDefinition.item_id == item.id)) or 0) + 1
+    definition = ProcessDefinition(item_id=item.id, version=version, xml=xml.decode("utf-8"),
+                                   sha256=deployable.sha256, process_id=deployable.process_id, status="draft",
+                                   warnings=deployable.warnings, uploaded_by_id=actor.id, uploaded_at=clock.now())
+    session.add(definition)
+    session.flush()
+    audit.record(session, stream(definition.id), "definition_uploaded", actor.username,
+                 detail={"item": item.code, "version": version, "sha256": deployable.sha256,
+                         "process_id": deployable.process_id})
+    return definition
+
+
+def get(session: Session, definition_id: int, *, for_update: bool = False) -> ProcessDefinition:
+    query = select(ProcessDefinition).where(ProcessDefinition.id == definition_id)
+    definition = session.scalar(query.with_for_update() if for_update else query)
+    if definition is None:
+        raise NotFound(f"no definition {definition_id}")
+    return definition
+
+
+def submit(session: Session, actor: User, definition_id: int) -> ProcessDefinition:
+    definition = get(session, definition_id, for_update=True)
+    if definition.status not in ("draft", "rejected"):
+        raise Conflict(f"a {definition.status} definition cannot be submitted", code="wrong_status")
+    definition.status = "in_review"
+    definition.submitted_at = clock.now()
+    audit.record(session, stream(definition.id), "definition_submitted", actor.username)
+    return definition
+
+
+def review(session: Session, actor: User, definition_id: int, decision: str, comment: str) -> ProcessDefinition:
+    """Legal review: approve publishes (retiring the previous published version), reject sends it back."""
+    if decision not in ("approve", "reject"):
+        raise Invalid("decision must be approve or reject", details=[{"field": "decision"}])
+    if not isinstance(comment, str):
+        raise Invalid("comment must be text", details=[{"field": "comment"}])
+    definition = get(session, definition_id, for_update=True)
+    if definition.status != "in_review":
+        raise Conflict(f"only a definition in review can be reviewed (this one is {definition.status})",
+                       code="wrong_status")
+    if definition.uploaded_by_id == actor.id:
+        raise Forbidden("nobody may review their own upload")
+    now = clock.now()
+    definition.reviewed_by_id, definition.reviewed_at, definition.review_comment = actor.id, now, comment[:5000]
+    if decision == "reject":
+        definition.status = "rejected"
+        audit.record(session, stream(definition.id), "definition_rejected", actor.username, detail={"comment": comment})
+        return definition
+    for older in session.scalars(select(ProcessDefinition).where(ProcessDefinition.item_id == definition.item_id,
+                                                                 ProcessDefinition.status == "published")):
+        older.status = "retired"
+        audit.record(session, stream(older.id), "definition_retired", actor.username,
+                     detail={"superseded_by": definition.id})
+    definition.status, definition.published_at = "published", now
+    audit.record(session, stream(definition.id), "definition_published", actor.username, detail={"comment": comment})
+    catalog.activate(session, definition.item, actor.username)
+    return definition
+
+
+def published_for(session: Session, item_id: int) -> ProcessDefinition | None:
+    return session.scalar(select(ProcessDefinition).where(ProcessDefinition.item_id == item_id,
+                                                          ProcessDefinition.status == "published"))
+
+
+def bundle(definition: ProcessDefinition, tz: ZoneInfo) -> engine.SpecBundle:
+    return engine.bundle_for(definition.sha256, definition.xml, definition.process_id, tz)

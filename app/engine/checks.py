@@ -1,0 +1,156 @@
+"""Our own checks on the XML, before SpiffWorkflow: each problem names the element and its line."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from .errors import Problem
+from .expressions import ExpressionError, check_expression, check_script
+from .timers import KINDS, TimerValueError, classify
+
+NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+EXECUTABLE_HINT = ("no process is executable. In bpmn.io select the pool or the canvas and tick "
+                   "'Executable' in the properties panel (it writes isExecutable=\"true\" on <bpmn:process>)")
+
+
+def _local(el: etree._Element) -> str:
+    return etree.QName(el).localname
+
+
+def _owner_id(el: etree._Element) -> str | None:
+    """The nearest ancestor-or-self with an id: the element a designer can click on."""
+    while el is not None:
+        if el.get("id"):
+            return el.get("id")
+        el = el.getparent()
+    return None
+
+
+def _problem(el: etree._Element, message: str) -> Problem:
+    return Problem(_owner_id(el), el.sourceline, message)
+
+
+def _choose_process(tree: etree._ElementTree) -> tuple[str | None, list[Problem]]:
+    processes = tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS)
+    if not processes:
+        return None, [Problem(None, tree.getroot().sourceline, "the file holds no <bpmn:process>; draw a process first")]
+    executable = [p for p in processes if p.get("isExecutable") == "true"]
+    if not executable:
+        return None, [Problem(processes[0].get("id"), processes[0].sourceline, EXECUTABLE_HINT)]
+    called = {c.get("calledElement") for c in tree.xpath("//bpmn:callActivity", namespaces=NS)}
+    roots = [p for p in executable if p.get("id") not in called]
+    if len(roots) != 1:
+        names = ", ".join(p.get("id") or "?" for p in (roots or executable))
+        return None, [Problem(None, None,
+                              f"the file holds several executable top-level processes ({names}); Sunlight runs one per "
+                              "item: untick 'Executable' on the others or call them from one with a call activity")]
+    if not roots[0].get("id"):
+        return None, [_problem(roots[0], "the executable process has no id")]
+    return roots[0].get("id"), []
+
+
+def _check_flows(process: etree._Element) -> list[Problem]:
+    """Every sequence flow's ends exist in the same (sub)process."""
+    problems = []
+    for container in [process, *process.xpath(".//bpmn:subProcess|.//bpmn:transaction|.//bpmn:adHocSubProcess",
+                                              namespaces=NS)]:
+        ids = {el.get("id") for el in container if isinstance(el.tag, str) and el.get("id")}
+        for flow in container.xpath("./bpmn:sequenceFlow", namespaces=NS):
+            for end in ("sourceRef", "targetRef"):
+                ref = flow.get(end)
+                if not ref:
+                    problems.append(_problem(flow, f"the sequence flow has no {end}"))
+                elif ref not in ids:
+                    problems.append(_problem(flow, f"the sequence flow's {end} '{ref}' is not an element of this process"))
+    return problems
+
+
+def _check_call_loops(tree: etree._ElementTree) -> list[Problem]:
+    calls: dict[str, list[etree._Element]] = {}
+    for process in tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS):
+        calls[process.get("id")] = process.xpath(".//bpmn:callActivity", namespaces=NS)
+
+    def loop_from(start: str) -> etree._Element | None:
+        seen, stack = set(), [(start, None)]
+        while stack:
+            pid, via = stack.pop()
+            for call in calls.get(pid, []):
+                target = call.get("calledElement")
+                if target == start:
+                    return call
+                if target in calls and target not in seen:
+                    seen.add(target)
+                    stack.append((target, call))
+        return None
+
+    problems = []
+    for pid in calls:
+        call = loop_from(pid)
+        if call is not None:
+            problems.append(_problem(call, f"call activities form a loop back to process '{pid}'; a case would never end"))
+    return problems
+
+
+def _check_expressions(process: etree._Element) -> list[Problem]:
+    problems = []
+    for cond in process.xpath(".//bpmn:conditionExpression|.//bpmn:completionCondition|.//bpmn:condition"
+                              "|.//bpmn:loopCardinality", namespaces=NS):
+        text = (cond.text or "").strip()
+        if not text:
+            if _local(cond) == "conditionExpression":
+                problems.append(_problem(cond, "the condition is empty; write e.g. approved == True"))
+            continue
+        try:
+            check_expression(text)
+        except ExpressionError as exc:
+            problems.append(_problem(cond, f"condition '{text[:200]}' is refused: {exc.message}"))
+    for script in process.xpath(".//bpmn:scriptTask/bpmn:script", namespaces=NS):
+        text = (script.text or "").strip()
+        if not text:
+            continue
+        try:
+            check_script(text)
+        except ExpressionError as exc:
+            where = f" (script line {exc.line})" if exc.line else ""
+            problems.append(_problem(script, f"script is refused{where}: {exc.message}"))
+    return problems
+
+
+def _check_timers(process: etree._Element, tz: ZoneInfo) -> list[Problem]:
+    problems = []
+    for defn in process.xpath(".//bpmn:timerEventDefinition", namespaces=NS):
+        values = [el for el in defn if isinstance(el.tag, str) and _local(el) in KINDS]
+        if not values:
+            problems.append(_problem(defn.getparent(), "the timer has no value; type e.g. PT72H, P3D or workdays(5)"))
+            continue
+        try:
+            classify(KINDS[_local(values[0])], values[0].text or "", tz)
+        except TimerValueError as exc:
+            problems.append(Problem(_owner_id(defn.getparent()), values[0].sourceline, f"timer: {exc}"))
+    return problems
+
+
+def structural(tree: etree._ElementTree, tz: ZoneInfo) -> tuple[str | None, list[Problem]]:
+    """Choose the process to run and collect every structural problem of the executable processes."""
+    process_id, problems = _choose_process(tree)
+    if problems:
+        return None, problems
+    problems += _check_call_loops(tree)
+    for process in tree.xpath("/bpmn:definitions/bpmn:process[@isExecutable='true']", namespaces=NS):
+        problems += _check_flows(process) + _check_expressions(process) + _check_timers(process, tz)
+    return process_id, problems
+
+
+def warnings(tree: etree._ElementTree, process_id: str) -> list[str]:
+    """Things that run but that a designer should know."""
+    found = []
+    process = tree.xpath("/bpmn:definitions/bpmn:process[@id=$pid]", pid=process_id, namespaces=NS)[0]
+    has_lanes = bool(process.xpath(".//bpmn:lane", namespaces=NS))
+    laned = {ref.text for ref in process.xpath(".//bpmn:flowNodeRef", namespaces=NS)}
+    for task in process.xpath(".//bpmn:userTask|.//bpmn:manualTask|.//bpmn:task", namespaces=NS):
+        if has_lanes and task.get("id") not in laned:
+            found.append(f"{task.get('id')}: the task lies in no lane; any clerk of the department may complete it")
+    if not has_lanes:
+        found.append("the process has no lanes; any clerk of the department may complete every task")
+    return found

@@ -1,0 +1,54 @@
+"""Errors the engine seam raises; the doors turn them into 4xx answers."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a diagram, in words a designer understands."""
+
+    element_id: str | None
+    line: int | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class InvalidBpmn(Exception):
+    """The upload is not a diagram Sunlight can run; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+class BpmnTooLarge(Exception):
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"the diagram is {size} bytes; the limit is {limit}")
+        self.size, self.limit = size, limit
+
+
+class TaskNotFound(Exception):
+    pass
+
+
+class TaskNotReady(Exception):
+    """The task exists but is not waiting for a person (already done, cancelled, or not reached)."""
+
+
+class EngineError(Exception):
+    """Running the case failed on an element (a condition over missing data, a bad timer value…).
+
+    The caller rolls the whole action back, so the case is left exactly as it was.
+    """
+
+    def __init__(self, message: str, element_id: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.element_id = element_id
+
+
+class InvalidCaseData(ValueError):
+    pass

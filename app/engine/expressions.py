@@ -1,0 +1,178 @@
+"""The one safe evaluator for gateway conditions, timer values and script-task assignments.
+
+SpiffWorkflow's own engine runs these with plain eval/exec and full builtins, which is escapable
+(`().__class__.__base__.__subclasses__()` reaches os.system). Here an expression is first checked
+against a small AST allow-list — data names, literals, operators, subscripts and calls to the offered
+helpers, nothing else — and only the checked tree is then evaluated by simpleeval, which walks the AST
+itself (no eval, no exec) and bounds powers, string sizes and shifts. The same check runs at deploy
+time (refusing the diagram with the element named) and at run time (so nothing unchecked can run).
+"""
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable, Mapping
+
+import simpleeval
+
+MAX_EXPRESSION_LENGTH = 4000
+MAX_NODES = 400
+
+_ALLOWED_NODES = (
+    ast.Expression, ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.Store, ast.Load,
+    ast.BoolOp, ast.And, ast.Or, ast.BinOp, ast.UnaryOp, ast.Not, ast.USub, ast.UAdd,
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
+    ast.Compare, ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot,
+    ast.IfExp, ast.Call, ast.Name, ast.Constant, ast.Subscript, ast.Slice,
+    ast.List, ast.Tuple, ast.Dict, ast.Set, ast.JoinedStr, ast.FormattedValue,
+)
+
+_NODE_WORDS = {
+    ast.Attribute: "attribute access (x.y) is not allowed; use x['y'] for data fields",
+    ast.Lambda: "lambda is not allowed",
+    ast.ListComp: "comprehensions are not allowed", ast.SetComp: "comprehensions are not allowed",
+    ast.DictComp: "comprehensions are not allowed", ast.GeneratorExp: "generator expressions are not allowed",
+    ast.NamedExpr: "':=' is not allowed", ast.Starred: "'*' unpacking is not allowed",
+    ast.Import: "import is not allowed", ast.ImportFrom: "import is not allowed",
+    ast.keyword: "keyword arguments are not allowed",
+}
+
+
+def _round(x: Any, n: int = 0) -> Any:
+    return round(x, n)
+
+
+# The helpers an expression may call. Everything is a plain function of its arguments.
+BASE_HELPERS: dict[str, Callable[..., Any]] = {
+    "len": len, "min": min, "max": max, "abs": abs, "round": _round, "sum": sum,
+    "int": int, "float": float, "str": str, "bool": bool, "any": any, "all": all, "sorted": sorted,
+    "ceil": math.ceil, "floor": math.floor,
+}
+
+# Names of helpers that only the runtime can provide (bound to the calendar and clock of a case).
+RUNTIME_HELPERS = frozenset({"workdays"})
+
+
+class ExpressionError(ValueError):
+    """An expression that is malformed or reaches beyond data and helpers."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Checked:
+    tree: ast.AST
+    kind: str  # "expression" or "script"
+    assigned: tuple[str, ...] = ()
+
+
+def _parse(text: str, mode: str) -> ast.AST:
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("the expression is empty")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_EXPRESSION_LENGTH} characters")
+    try:
+        return ast.parse(text.strip(), mode=mode)
+    except SyntaxError as exc:
+        raise ExpressionError(f"syntax error: {exc.msg}", exc.lineno) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("the expression is too deeply nested or not valid text") from None
+
+
+def _check_tree(tree: ast.AST, helpers: frozenset[str]) -> None:
+    count = 0
+    for node in ast.walk(tree):
+        count += 1
+        if count > MAX_NODES:
+            raise ExpressionError(f"the expression has more than {MAX_NODES} parts")
+        line = getattr(node, "lineno", None)
+        if not isinstance(node, _ALLOWED_NODES):
+            word = _NODE_WORDS.get(type(node), f"'{type(node).__name__}' is not allowed in an expression")
+            raise ExpressionError(word, line)
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise ExpressionError(f"the name '{node.id}' is not allowed (no leading underscore)", line)
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in helpers:
+                offered = ", ".join(sorted(helpers))
+                called = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+                raise ExpressionError(f"'{called}' is not an offered function (offered: {offered})", line)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (bytes, complex)):
+            raise ExpressionError("bytes and complex literals are not allowed", line)
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            raise ExpressionError("format specifications in f-strings are not allowed", line)
+
+
+@lru_cache(maxsize=4096)
+def check_expression(text: str, extra_helpers: frozenset[str] = RUNTIME_HELPERS) -> Checked:
+    """Parse and allow-list one expression; raise ExpressionError saying what is wrong."""
+    tree = _parse(text, "eval")
+    _check_tree(tree, frozenset(BASE_HELPERS) | extra_helpers)
+    return Checked(tree.body, "expression")
+
+
+@lru_cache(maxsize=1024)
+def check_script(text: str, extra_helpers: frozenset[str] = RUNTIME_HELPERS) -> Checked:
+    """A script task: one or more `name = expression` (or `name += expression`) lines."""
+    tree = _parse(text, "exec")
+    assigned: list[str] = []
+    for stmt in tree.body:
+        line = stmt.lineno
+        if isinstance(stmt, ast.Assign):
+            targets = stmt.targets
+        elif isinstance(stmt, ast.AugAssign):
+            targets = [stmt.target]
+        else:
+            raise ExpressionError("a script may only hold assignments like `fee = area * 2`", line)
+        if len(targets) != 1 or not isinstance(targets[0], ast.Name):
+            raise ExpressionError("assign to one plain name per line, like `fee = area * 2`", line)
+        assigned.append(targets[0].id)
+    _check_tree(tree, frozenset(BASE_HELPERS) | extra_helpers)
+    return Checked(tree, "script", tuple(assigned))
+
+
+def _evaluator(names: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]]) -> simpleeval.SimpleEval:
+    ev = simpleeval.EvalWithCompoundTypes(names=dict(names), functions={**BASE_HELPERS, **helpers})
+    ev.ATTR_INDEX_FALLBACK = False
+    return ev
+
+
+def _run(ev: simpleeval.SimpleEval, text: str, node: ast.AST) -> Any:
+    try:
+        return ev.eval(text, previously_parsed=node)
+    except simpleeval.NameNotDefined as exc:
+        raise ExpressionError(f"'{exc.name}' is not defined in the case data") from None
+    except simpleeval.InvalidExpression as exc:
+        raise ExpressionError(str(exc)) from None
+    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError) as exc:
+        raise ExpressionError(f"{type(exc).__name__}: {exc}") from None
+
+
+def evaluate(text: str, data: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]] | None = None) -> Any:
+    """Evaluate a checked expression over case data and helpers."""
+    helpers = helpers or {}
+    checked = check_expression(text, frozenset(helpers) | RUNTIME_HELPERS)
+    return _run(_evaluator(data, helpers), text, checked.tree)
+
+
+def execute(text: str, data: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]] | None = None) -> dict[str, Any]:
+    """Run a checked script; returns the names it assigned (the caller merges them into the data)."""
+    helpers = helpers or {}
+    checked = check_script(text, frozenset(helpers) | RUNTIME_HELPERS)
+    scope = dict(data)
+    result: dict[str, Any] = {}
+    for stmt in checked.tree.body:  # type: ignore[attr-defined]
+        ev = _evaluator(scope, helpers)
+        value = _run(ev, text, stmt.value)
+        name = stmt.targets[0].id if isinstance(stmt, ast.Assign) else stmt.target.id
+        if isinstance(stmt, ast.AugAssign):
+            if name not in scope:
+                raise ExpressionError(f"'{name}' is not defined in the case data", stmt.lineno)
+            value = _run(_evaluator({"a": scope.get(name), "b": value}, {}), text,
+                         ast.BinOp(left=ast.Name("a", ast.Load()), op=stmt.op, right=ast.Name("b", ast.Load())))
+        scope[name] = result[name] = value
+    return result

@@ -1,0 +1,302 @@
+"""One case's workflow in memory: start, load, refresh timers, complete a task, diff, project, save.
+
+The blob is SpiffWorkflow's own JSON without the embedded spec (a `spec_ref` to the cached spec instead),
+gzip level 1. Every load re-attaches the safe script engine (it is not serialised) and callers refresh
+timers before applying any user action, so a user can never beat a due timer.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Mapping
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, IntermediateCatchEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from . import timers
+from .environment import SafeScriptEngine
+from .errors import EngineError, InvalidCaseData, TaskNotFound, TaskNotReady
+from .expressions import BASE_HELPERS, RUNTIME_HELPERS, ExpressionError
+from .specs import CACHE, SpecBundle
+
+SERIALIZER_VERSION = "1.5"
+MAX_DATA_BYTES = 64 * 1024
+
+
+class _SpecRefConverter(BpmnWorkflowConverter):
+    """Writes `spec_ref` instead of the spec (8 KB of every blob) and reads it back from the cache."""
+
+    def to_dict(self, workflow):
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["spec_ref"] = workflow.spec.sunlight_key
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct):
+        bundle = CACHE.get(dct.pop("spec_ref"))
+        if bundle is None:  # the caller loads the bundle first; this is a programming error
+            raise RuntimeError("spec not cached before loading a case")
+        workflow = self.target_class(bundle.spec, bundle.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+_CONFIG = dict(DEFAULT_CONFIG)
+_CONFIG[BpmnWorkflow] = _SpecRefConverter
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG), version=SERIALIZER_VERSION)
+
+_STATE_NAMES = {TaskState.READY: "ready", TaskState.WAITING: "waiting", TaskState.COMPLETED: "completed",
+                TaskState.CANCELLED: "cancelled", TaskState.ERROR: "error", TaskState.STARTED: "ready"}
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """What the rest of Sunlight may know of a task: no SpiffWorkflow objects leak out of the seam."""
+
+    id: str
+    bpmn_id: str
+    name: str | None
+    lane: str | None
+    kind: str  # "user" | "event"
+    state: str
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One task-state change worth an audit event."""
+
+    action: str  # task_ready | task_completed | task_cancelled | timer_fired | event_waiting
+    task_id: str
+    bpmn_id: str
+    name: str | None
+    lane: str | None
+    detail: dict
+
+
+def check_data(data: Any) -> dict:
+    """Form data must be a small JSON object of plain names (they become variables in conditions)."""
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise InvalidCaseData("data must be a JSON object")
+    for key in data:
+        if not isinstance(key, str) or not key.isidentifier() or key.startswith("_") or key == "typename":
+            raise InvalidCaseData(f"'{key}' is not a usable field name (letters, digits and _, not starting with _)")
+        if key in BASE_HELPERS or key in RUNTIME_HELPERS:
+            raise InvalidCaseData(f"'{key}' is the name of a helper function; choose another field name")
+    if len(json.dumps(data, ensure_ascii=False, default=str)) > MAX_DATA_BYTES:
+        raise InvalidCaseData(f"data is larger than {MAX_DATA_BYTES} bytes")
+    return data
+
+
+def _is_timer(task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def _attached_activity(timer_task):
+    """The activity a boundary timer watches (its sibling under the BoundaryEventSplit)."""
+    parent = timer_task.parent
+    if parent is None:
+        return None
+    return next((c for c in parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
+
+
+class CaseRun:
+    """A loaded workflow plus the helpers its expressions may call."""
+
+    def __init__(self, workflow: BpmnWorkflow, bundle: SpecBundle, helpers: Mapping[str, Callable[..., Any]]):
+        self.workflow = workflow
+        self.bundle = bundle
+        workflow.script_engine = SafeScriptEngine(helpers)
+
+    # --- life cycle -------------------------------------------------------------------------------------------
+    @classmethod
+    def start(cls, bundle: SpecBundle, data: dict, helpers) -> tuple["CaseRun", list[Change]]:
+        run = cls(BpmnWorkflow(bundle.spec, bundle.subprocess_specs), bundle, helpers)
+        run.workflow.task_tree.data.update(check_data(data))
+        changes = run._step(run.workflow.do_engine_steps)
+        return run, changes
+
+    @classmethod
+    def load(cls, blob: bytes, bundle: SpecBundle, helpers) -> "CaseRun":
+        if CACHE.get(bundle.key) is None:
+            CACHE.put(bundle)
+        return cls(SERIALIZER.deserialize_json(gzip.decompress(blob)), bundle, helpers)
+
+    def dump(self) -> bytes:
+        return gzip.compress(SERIALIZER.serialize_json(self.workflow).encode("utf-8"), compresslevel=1)
+
+    @property
+    def completed(self) -> bool:
+        return self.workflow.is_completed()
+
+    @property
+    def data(self) -> dict:
+        return self.workflow.data
+
+    # --- actions ----------------------------------------------------------------------------------------------
+    def refresh_timers(self) -> list[Change]:
+        """Fire every due timer and run what follows it (call on every load, before any user action)."""
+        def refresh():
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps()
+        return self._step(refresh)
+
+    def find_task(self, task_id: str) -> TaskView:
+        task = self._task(task_id)
+        view = self._view(task)
+        if view is None:
+            raise TaskNotFound(task_id)
+        return view
+
+    def complete(self, task_id: str, data: dict) -> list[Change]:
+        """Complete a READY manual task with form data and run the engine on; raise TaskNotReady otherwise."""
+        task = self._task(task_id)
+        if not task.task_spec.manual or self._view(task) is None:
+            raise TaskNotFound(task_id)
+        if task.state != TaskState.READY:
+            raise TaskNotReady(task_id)  # SpiffWorkflow's run() would complete a FUTURE task: never call it then
+        data = check_data(data)
+
+        def act():
+            task.data.update(data)
+            task.run()
+            self.workflow.do_engine_steps()
+        return self._step(act)
+
+    # --- reading ----------------------------------------------------------------------------------------------
+    def tasks(self) -> list[TaskView]:
+        views = (self._view(t) for t in self.workflow.get_tasks(state=TaskState.ANY_MASK))
+        return [v for v in views if v is not None]
+
+    def next_timer_due(self) -> datetime | None:
+        dues = [self._timer_due(t) for t in self._waiting_timers()]
+        dues = [d for d in dues if d is not None]
+        return min(dues) if dues else None
+
+    # --- internals --------------------------------------------------------------------------------------------
+    def _task(self, task_id: str):
+        try:
+            task = self.workflow.get_task_from_id(UUID(str(task_id)))
+        except (ValueError, TypeError, KeyError, WorkflowException):
+            task = None
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    def _waiting_timers(self):
+        return [t for t in self.workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)]
+
+    @staticmethod
+    def _timer_due(task) -> datetime | None:
+        value = task.task_spec.event_definition.details(task).value
+        return timers.due_at(task.task_spec.event_definition, value)
+
+    def _step_due(self, task) -> datetime | None:
+        """A user task's step deadline: the earliest of its waiting boundary timers."""
+        parent = task.parent
+        if parent is None or not parent.task_spec.name.endswith(".BoundaryEventSplit"):
+            return None
+        dues = [self._timer_due(c) for c in parent.children
+                if isinstance(c.task_spec, BoundaryEvent) and _is_timer(c) and c.state == TaskState.WAITING]
+        dues = [d for d in dues if d is not None]
+        return min(dues) if dues else None
+
+    def _view(self, task) -> TaskView | None:
+        spec = task.task_spec
+        if getattr(spec, "bpmn_id", None) is None:
+            return None
+        state = _STATE_NAMES.get(task.state)
+        if state is None:
+            return None
+        if spec.manual:
+            kind, due = "user", self._step_due(task) if state == "ready" else None
+        elif isinstance(spec, IntermediateCatchEvent):
+            if state == "ready":
+                return None
+            kind, due = "event", self._timer_due(task) if state == "waiting" and _is_timer(task) else None
+        else:
+            return None
+        return TaskView(str(task.id), spec.bpmn_id, spec.bpmn_name, spec.lane, kind, state, due)
+
+    def _snapshot(self) -> dict:
+        snap = {}
+        for t in self.workflow.get_tasks(state=TaskState.ANY_MASK):
+            cycle = isinstance(getattr(t.task_spec, "event_definition", None), CycleTimerEventDefinition)
+            snap[t.id] = (t.state, len(t.children) if cycle else 0)
+        return snap
+
+    def _step(self, action: Callable[[], None]) -> list[Change]:
+        before = self._snapshot()
+        try:
+            action()
+        except ExpressionError as exc:
+            raise EngineError(exc.message) from None
+        except SpiffWorkflowException as exc:
+            task = getattr(exc, "task", None)
+            element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+            message = str(exc).split(" Source Details:")[0]
+            raise EngineError(message, element) from None
+        except Exception as exc:  # e.g. SpiffWorkflow's bare Exception('Invalid duration') from a timer value
+            raise EngineError(f"{type(exc).__name__}: {exc}") from None
+        errored = self.workflow.get_tasks(state=TaskState.ERROR)
+        if errored:
+            raise EngineError("the engine stopped on an error", errored[0].task_spec.bpmn_id)
+        return self._diff(before)
+
+    def _diff(self, before: dict) -> list[Change]:
+        changes: list[Change] = []
+        for task in self.workflow.get_tasks(state=TaskState.ANY_MASK):
+            spec = task.task_spec
+            if getattr(spec, "bpmn_id", None) is None:
+                continue
+            old_state, old_children = before.get(task.id, (None, 0))
+            common = dict(task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name, lane=spec.lane)
+            if _is_timer(task):
+                fired = len(task.children) - old_children if isinstance(spec.event_definition, CycleTimerEventDefinition) \
+                    else int(task.state == TaskState.COMPLETED and old_state != TaskState.COMPLETED)
+                for n in range(fired):
+                    changes.append(Change("timer_fired", **common, detail=self._timer_detail(task, old_children + n + 1)))
+                if task.state == TaskState.WAITING and old_state != TaskState.WAITING:
+                    changes.append(Change("timer_started", **common,
+                                          detail={"due_at": _iso(self._timer_due(task))}))
+                continue
+            if task.state == old_state:
+                continue
+            if spec.manual and task.state == TaskState.READY:
+                changes.append(Change("task_ready", **common, detail={}))
+            elif spec.manual and task.state == TaskState.COMPLETED:
+                changes.append(Change("task_completed", **common, detail={}))
+            elif task.state == TaskState.CANCELLED and old_state in (TaskState.READY, TaskState.WAITING):
+                changes.append(Change("task_cancelled", **common, detail={}))
+        return changes
+
+    @staticmethod
+    def _timer_detail(task, n: int) -> dict:
+        spec = task.task_spec
+        activity = _attached_activity(task) if isinstance(spec, BoundaryEvent) else None
+        detail = {"firing": n, "boundary": isinstance(spec, BoundaryEvent),
+                  "interrupting": bool(getattr(spec, "cancel_activity", False))}
+        if activity is not None:
+            detail.update(activity_task_id=str(activity.id), activity_bpmn_id=activity.task_spec.bpmn_id,
+                          activity_name=activity.task_spec.bpmn_name, activity_lane=activity.task_spec.lane)
+        return detail
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,127 @@
+"""People and places: org units, users, posts, API tokens, and who may see what."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit import service as audit
+from app.errors import Conflict, Invalid, NotFound, Unauthenticated
+
+from .models import ORG_KINDS, ROLES, ApiToken, OrgUnit, User, UserPost
+
+REGISTRY = "registry"  # the audit stream of people, org units and items
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_hasher = PasswordHasher()
+
+
+def create_org(session: Session, code: str, name: str, kind: str, parent_code: str | None, actor: str) -> OrgUnit:
+    if not _CODE.match(code or ""):
+        raise Invalid("an org code is 1–32 letters, digits, '-' or '_'")
+    if kind not in ORG_KINDS:
+        raise Invalid(f"kind must be one of {', '.join(ORG_KINDS)}")
+    if session.scalar(select(OrgUnit).where(OrgUnit.code == code)):
+        raise Conflict(f"org unit {code} exists already", code="duplicate")
+    parent = None
+    if parent_code:
+        parent = org_by_code(session, parent_code)
+    elif kind != "district":
+        raise Invalid("a department or street needs --parent")
+    org = OrgUnit(code=code, name=name, kind=kind, parent_id=parent.id if parent else None,
+                  path=f"{parent.path if parent else '/'}{code}/")
+    session.add(org)
+    session.flush()
+    audit.record(session, REGISTRY, "org_created", actor, detail={"code": code, "name": name, "kind": kind,
+                                                                  "parent": parent_code})
+    return org
+
+
+def org_by_code(session: Session, code: str) -> OrgUnit:
+    org = session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if org is None:
+        raise NotFound(f"no org unit {code}")
+    return org
+
+
+def create_user(session: Session, username: str, role: str, org_code: str, posts: list[str],
+                password: str | None, actor: str) -> User:
+    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", username or ""):
+        raise Invalid("a username is 1–64 letters, digits, '.', '-' or '_'")
+    if role not in ROLES:
+        raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    if session.scalar(select(User).where(User.username == username)):
+        raise Conflict(f"user {username} exists already", code="duplicate")
+    org = org_by_code(session, org_code)
+    user = User(username=username, role=role, org_unit_id=org.id, created_at=clock.now(),
+                password_hash=_hasher.hash(password) if password else None,
+                posts=[UserPost(post=p.strip()) for p in dict.fromkeys(posts) if p.strip()])
+    session.add(user)
+    session.flush()
+    audit.record(session, REGISTRY, "user_created", actor,
+                 detail={"username": username, "role": role, "org": org_code, "posts": sorted(user.post_names)})
+    return user
+
+
+def user_by_name(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username}")
+    return user
+
+
+def _token_hash(token: str) -> str:
+    # Tokens are 256-bit random strings, so a plain SHA-256 is enough to keep them unusable if the DB leaks.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(session: Session, user: User, actor: str) -> str:
+    """Create a fresh API token; it is returned once and only its hash is kept."""
+    token = "sl_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now()))
+    audit.record(session, REGISTRY, "token_issued", actor, detail={"username": user.username})
+    return token
+
+
+def authenticate_token(session: Session, token: str | None) -> User:
+    if not token:
+        raise Unauthenticated("an API token is required: Authorization: Bearer <token>")
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+                                                ApiToken.revoked_at.is_(None)))
+    if row is None:
+        raise Unauthenticated("the API token is not valid")
+    return session.get(User, row.user_id)
+
+
+def check_password(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def can_see(user: User, org: OrgUnit) -> bool:
+    """Staff see their own org unit and everything below it (a district supervisor sees all)."""
+    return user.org_unit.contains(org)
+
+
+def users_in_scope(session: Session, org: OrgUnit, role: str) -> list[User]:
+    """Users of `role` whose org unit is `org` or one of its ancestors (they can see its cases)."""
+    ancestors = [seg for seg in org.path.strip("/").split("/") if seg]
+    return list(session.scalars(select(User).join(OrgUnit, User.org_unit_id == OrgUnit.id)
+                                .where(User.role == role, OrgUnit.code.in_(ancestors)).order_by(User.id)))
+
+
+def clerks_for_lane(session: Session, org_unit_id: int, lane: str | None) -> list[User]:
+    """The clerks who may work a task of this lane in this org unit (no lane: every clerk there)."""
+    query = select(User).where(User.role == "clerk", User.org_unit_id == org_unit_id)
+    if lane:
+        query = query.join(UserPost, UserPost.user_id == User.id).where(UserPost.post == lane)
+    return list(session.scalars(query.order_by(User.id)).unique())

@@ -1,0 +1,17 @@
+"""What services need from configuration, without knowing about Flask."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Settings:
+    tz: ZoneInfo
+    secret_key: str
+    max_bpmn_bytes: int = 2 * 1024 * 1024
+
+    @classmethod
+    def from_config(cls, config) -> "Settings":
+        return cls(tz=ZoneInfo(config["TIMEZONE"]), secret_key=config["SECRET_KEY"],
+                   max_bpmn_bytes=int(config["MAX_BPMN_BYTES"]))

@@ -1,0 +1,63 @@
+"""Supervision notices (电子监察): the clerk is warned and the supervisors are told at the same moment."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit import service as audit
+from app.errors import Forbidden, NotFound
+from app.orgs import service as orgs
+from app.orgs.models import OrgUnit, User
+
+from .models import NoticeRecipient, SupervisionNotice
+
+
+def raise_notice(session: Session, *, case, org: OrgUnit, lane: str | None, task_bpmn_id: str | None,
+                 level: str, reason: str, source_key: str, detail: dict) -> SupervisionNotice | None:
+    """Create one notice for the lane's clerks and the supervisors in scope; None if already raised."""
+    if session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.source_key == source_key)):
+        return None
+    clerks = orgs.clerks_for_lane(session, org.id, lane)
+    supervisors = orgs.users_in_scope(session, org, "supervisor")
+    notice = SupervisionNotice(case_id=case.id, task_bpmn_id=task_bpmn_id, level=level, reason=reason,
+                               source_key=source_key, created_at=clock.now())
+    notice.recipients = ([NoticeRecipient(user_id=u.id, as_role="clerk") for u in clerks]
+                         + [NoticeRecipient(user_id=u.id, as_role="supervisor") for u in supervisors])
+    session.add(notice)
+    session.flush()
+    audit.record(session, audit.case_stream(case.id), "notice_created", "system", case_id=case.id,
+                 task_bpmn_id=task_bpmn_id,
+                 detail={**detail, "notice_id": notice.id, "level": level, "reason": reason,
+                         "recipients": [u.username for u in clerks + supervisors]})
+    return notice
+
+
+def notices_for(session: Session, viewer: User, case_id: int | None = None) -> list[SupervisionNotice]:
+    """Supervisors (and admins) see notices of cases in their scope; everyone else sees their own."""
+    from app.cases.models import Case
+
+    query = select(SupervisionNotice).order_by(SupervisionNotice.id)
+    if case_id is not None:
+        query = query.where(SupervisionNotice.case_id == case_id)
+    if viewer.role in ("supervisor", "admin"):
+        query = query.join(Case, Case.id == SupervisionNotice.case_id).join(OrgUnit, OrgUnit.id == Case.org_unit_id) \
+            .where(OrgUnit.path.startswith(viewer.org_unit.path))
+    else:
+        query = query.join(NoticeRecipient, NoticeRecipient.notice_id == SupervisionNotice.id) \
+            .where(NoticeRecipient.user_id == viewer.id)
+    return list(session.scalars(query).unique())
+
+
+def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNotice:
+    notice = session.get(SupervisionNotice, notice_id)
+    if notice is None:
+        raise NotFound(f"no notice {notice_id}")
+    mine = next((r for r in notice.recipients if r.user_id == viewer.id), None)
+    if mine is None:
+        raise Forbidden("only a recipient can acknowledge a notice")
+    if mine.acknowledged_at is None:
+        mine.acknowledged_at = clock.now()
+        audit.record(session, audit.case_stream(notice.case_id), "notice_acknowledged", viewer.username,
+                     case_id=notice.case_id, task_bpmn_id=notice.task_bpmn_id, detail={"notice_id": notice.id})
+    return notice

@@ -1,0 +1,35 @@
+"""Configuration from the environment (see README "Configuration")."""
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+INSTANCE = ROOT / "instance"
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under instance/ (dev only)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'sunlight.db'}")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    TIMER_POLL_SECONDS = float(os.environ.get("TIMER_POLL_SECONDS", "0.5"))
+    # Uploads of BPMN beyond this size are refused with 413 before any parsing.
+    MAX_BPMN_BYTES = int(os.environ.get("MAX_BPMN_BYTES", str(2 * 1024 * 1024)))
+    # Any request body beyond this is refused with 413 by Werkzeug itself.
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    PUBLIC_QUERY_RATE = os.environ.get("PUBLIC_QUERY_RATE", "30/minute")
+    JSON_AS_ASCII = False
+
+    def __init__(self) -> None:
+        self.SECRET_KEY = _secret_key()
