@@ -76,7 +76,9 @@ def _check_applicant(raw) -> dict:
 def get_visible(session: Session, viewer: User, case_no: str, *, for_update: bool = False) -> Case:
     """The case if the viewer's org unit contains it; otherwise 404, exactly as for an unknown number."""
     query = select(Case).where(Case.case_no == case_no)
-    case = session.scalar(query.with_for_update(of=Case) if for_update else query)
+    if for_update:  # lock the row and read it fresh (never a copy loaded earlier in this session)
+        query = query.with_for_update(of=Case).execution_options(populate_existing=True)
+    case = session.scalar(query)
     if case is None or not orgs.can_see(viewer, session.get(OrgUnit, case.org_unit_id)):
         raise NotFound(f"no case {case_no}")
     return case

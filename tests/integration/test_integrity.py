@@ -1,0 +1,146 @@
+"""Integrity on a real database: races, workers, crashes and tampering."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from app import clock, worker
+from app.audit import service as audit
+from app.audit.models import AuditEvent
+from app.cases.models import Case
+from app.orgs.models import User
+from app.supervision.models import SupervisionNotice
+from tests.world import build_world
+
+
+@pytest.fixture
+def world(app, frozen_now):
+    return build_world(app)
+
+
+def _race(n, fn):
+    """Run fn(i) in n threads released at the same moment; return their results."""
+    barrier, results = threading.Barrier(n), [None] * n
+
+    def run(i):
+        barrier.wait()
+        results[i] = fn(i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_two_completions_of_one_task_at_once_give_one_200_and_one_409(world, app):
+    for _ in range(3):
+        case = world.new_case()
+        task = world.ready(case, "Task_accept")
+        url = f"/api/v1/cases/{case['case_no']}/tasks/{task['id']}/complete"
+        clients = [app.test_client(), app.test_client()]
+        token = world.tokens["acc"]
+        codes = _race(2, lambda i: clients[i].post(url, json={"data": {}, "opinion": f"#{i}"},
+                                                   headers={"Authorization": f"Bearer {token}"}).status_code)
+        assert sorted(codes) == [200, 409]
+        _, events = world.api.get(f"/api/v1/cases/{case['case_no']}/events", "acc")
+        assert [e["action"] for e in events].count("task_completed") == 1
+
+
+def test_two_timer_workers_racing_fire_each_timer_once(world, app):
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    cases = [world.complete(world.new_case(), "Task_accept", "acc") for _ in range(6)]
+    clock.advance(timedelta(hours=73))
+    fired = _race(2, lambda i: worker.sweep(db, settings))
+    assert sum(fired) == 6
+    with db.unit_of_work() as s:
+        notices = s.scalars(select(SupervisionNotice)).all()
+        assert len(notices) == 6
+        assert len({n.case_id for n in notices}) == 6
+        assert s.scalar(select(Case.id).where(Case.next_timer_due_at.is_not(None))) is None
+        assert audit.verify(s) is None
+    assert {c["case_no"] for c in cases} == {n["case_no"] for n in world.api.get("/api/v1/notices", "sup")[1]}
+
+
+def test_a_worker_that_dies_mid_case_loses_nothing_and_doubles_nothing(world, app, monkeypatch):
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    world.complete(world.new_case(), "Task_accept", "acc")
+    clock.advance(timedelta(hours=73))
+    from app.cases import service as cases
+
+    def crash(*args, **kwargs):
+        raise SystemExit("worker killed")
+
+    monkeypatch.setattr(cases, "_project", crash)
+    with pytest.raises(SystemExit):
+        worker.sweep(db, settings)
+    monkeypatch.undo()
+    with db.unit_of_work() as s:
+        assert s.scalar(select(SupervisionNotice.id)) is None  # the dead worker's work was rolled back
+    assert worker.sweep(db, settings) == 1  # the restarted worker finds the case still due
+    assert worker.sweep(db, settings) == 0
+    with db.unit_of_work() as s:
+        assert len(s.scalars(select(SupervisionNotice)).all()) == 1
+
+
+def test_a_broken_timer_path_is_postponed_and_recorded_not_spun_on(world, app, monkeypatch):
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    case = world.complete(world.new_case(), "Task_accept", "acc")
+    clock.advance(timedelta(hours=73))
+    from app import engine
+    from app.cases import service as cases
+
+    def broken(*args, **kwargs):
+        raise engine.EngineError("the notice path failed", "Timer_review_late")
+
+    monkeypatch.setattr(cases, "fire_due_timers", broken)
+    assert worker.sweep(db, settings) == 0
+    monkeypatch.undo()
+    _, events = world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")
+    assert events[-1]["action"] == "timer_error"
+    assert worker.sweep(db, settings) == 0  # postponed: not due again yet
+    clock.advance(timedelta(minutes=11))
+    assert worker.sweep(db, settings) == 1
+
+
+def test_audit_verify_names_an_edited_or_deleted_event(world, app):
+    case = world.complete(world.new_case(), "Task_accept", "acc")
+    db = app.extensions["sunlight.db"]
+    with db.unit_of_work() as s:
+        assert audit.verify(s) is None
+        target = s.scalars(select(AuditEvent).where(AuditEvent.action == "task_completed")).first()
+        target_id = target.id
+        s.execute(update(AuditEvent).where(AuditEvent.id == target_id).values(actor="someone-else"))
+    with db.unit_of_work() as s:
+        breach = audit.verify(s)
+        assert breach is not None and breach.event_id == target_id and "edited" in breach.reason
+        s.execute(update(AuditEvent).where(AuditEvent.id == target_id).values(actor="acc"))
+    with db.unit_of_work() as s:
+        assert audit.verify(s) is None
+        last = s.scalars(select(AuditEvent).where(AuditEvent.stream == f"case:{1}")
+                         .order_by(AuditEvent.seq.desc())).first()
+        s.execute(delete(AuditEvent).where(AuditEvent.id == last.id))
+    with db.unit_of_work() as s:
+        breach = audit.verify(s)
+        assert breach is not None and "deleted" in breach.reason
+    assert case["case_no"]
+
+
+def test_a_stale_save_is_refused(world, app):
+    """Optimistic locking: a save based on an old version of the case row never lands."""
+    from app.cases import service as cases
+    from app.errors import Conflict
+
+    case = world.new_case()
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    task_id = world.ready(case, "Task_accept")["id"]
+    with pytest.raises(Conflict):
+        with db.unit_of_work() as s:
+            acc = s.scalar(select(User).where(User.username == "acc"))
+            row = cases.get_visible(s, acc, case["case_no"])
+            s.connection().execute(update(Case).where(Case.id == row.id).values(version=Case.version + 1))
+            cases.complete_task(s, settings, acc, case["case_no"], task_id, {}, "")
