@@ -49,7 +49,7 @@ def upload(session: Session, actor: User, item_code: str, xml: bytes, *, limit: 
 
 def get(session: Session, definition_id: int, *, for_update: bool = False) -> ProcessDefinition:
     query = select(ProcessDefinition).where(ProcessDefinition.id == definition_id)
-    definition = session.scalar(query.with_for_update() if for_update else query)
+    definition = session.scalar(query.with_for_update(of=ProcessDefinition) if for_update else query)
     if definition is None:
         raise NotFound(f"no definition {definition_id}")
     return definition

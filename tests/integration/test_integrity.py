@@ -130,17 +130,22 @@ def test_audit_verify_names_an_edited_or_deleted_event(world, app):
     assert case["case_no"]
 
 
-def test_a_stale_save_is_refused(world, app):
-    """Optimistic locking: a save based on an old version of the case row never lands."""
+def test_a_stale_save_is_refused(world, app, monkeypatch):
+    """Optimistic locking: if the row changed after this action loaded it, the save never lands (409)."""
     from app.cases import service as cases
-    from app.errors import Conflict
 
     case = world.new_case()
-    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
     task_id = world.ready(case, "Task_accept")["id"]
-    with pytest.raises(Conflict):
-        with db.unit_of_work() as s:
-            acc = s.scalar(select(User).where(User.username == "acc"))
-            row = cases.get_visible(s, acc, case["case_no"])
-            s.connection().execute(update(Case).where(Case.id == row.id).values(version=Case.version + 1))
-            cases.complete_task(s, settings, acc, case["case_no"], task_id, {}, "")
+    real_load = cases._load
+
+    def load_then_someone_else_writes(act):
+        run = real_load(act)
+        act.session.connection().execute(update(Case).where(Case.id == act.case.id).values(version=Case.version + 1))
+        return run
+
+    monkeypatch.setattr(cases, "_load", load_then_someone_else_writes)
+    status, body = world.api.post(f"/api/v1/cases/{case['case_no']}/tasks/{task_id}/complete", "acc", {})
+    assert status == 409 and body["error"]["code"] == "stale_case"
+    monkeypatch.undo()
+    _, after = world.api.get(f"/api/v1/cases/{case['case_no']}", "acc")
+    assert world.ready(after, "Task_accept")["id"] == task_id  # nothing half-written

@@ -1,0 +1,445 @@
+"""Lifecycle benchmark: the licensing demo case, raw SpiffWorkflow vs. Sunlight's HTTP API, plus timer latency.
+
+Run from the repo root:  .venv/bin/python bench/lifecycle.py  [--raw N] [--api N] [--timer-cases N] [--profile]
+
+(a) RAW ENGINE   plain SpiffWorkflow 3.2.0 in memory, spec parsed once, one full lifecycle per iteration.
+(b) HTTP API     the same lifecycle (POST /api/v1/cases + three task completions) on a fresh SQLite database,
+                 (b1) in-process through Flask's test client, (b2) over real HTTP on loopback (waitress,
+                 http.client with keep-alive).
+(c) TIMER        `flask --app wsgi timers run` at default settings; a PT2S variant of the diagram; time from
+                 each timer falling due to its supervision notice existing.
+This is a benchmark: it prints numbers. It does not judge beyond PASS/MISS against the issue's targets.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import gc
+import io
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DIAGRAM = ROOT / "bpmn" / "licensing_demo.bpmn"
+PROCESS_ID = "licensing_demo"
+# The config module reads these at import; a fixed key keeps the bench from writing instance/secret_key.
+os.environ.setdefault("SECRET_KEY", "bench-secret")
+
+STEPS = [("Task_accept", "acc", {}), ("Task_review", "rev", {"approved": True}), ("Task_decide", "dec", {})]
+APPLICANT = {"name": "张三", "id_number": "320102199001011234", "phone": "13800000000"}
+TARGET_RATIO = 2.0
+TARGET_TIMER_S = 2.0
+TIMER_RE = re.compile(rb"(<(?:\w+:)?timeDuration\b[^>]*>)\s*PT72H\s*(</)")
+
+perf = time.perf_counter
+
+
+def ms(x: float) -> str:
+    return f"{x * 1000:8.2f} ms"
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def line(title=""):
+    print(("── " + title + " ").ljust(100, "─") if title else "─" * 100, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# (a) raw SpiffWorkflow
+# ---------------------------------------------------------------------------------------------------------------
+def bench_raw(xml: bytes, iters: int, warmup: int = 30) -> float:
+    # Imported here, before anything of `app` is: app.engine.timers patches SpiffWorkflow's clock on import.
+    from SpiffWorkflow.bpmn import BpmnWorkflow
+    from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+    from SpiffWorkflow.util.task import TaskState
+
+    raw_xml, n = TIMER_RE.subn(rb'\1"PT72H"\2', xml)
+    line("(a) RAW ENGINE — plain SpiffWorkflow in memory")
+    print(f"  note: the diagram's bare timer text PT72H was replaced by the quoted \"PT72H\" ({n} occurrence(s)) "
+          f"for this run only,\n        because raw SpiffWorkflow evaluates timer text as Python and fails on it.")
+    t0 = perf()
+    parser = BpmnParser()
+    parser.add_bpmn_str(raw_xml, filename="licensing_demo.bpmn")
+    spec = parser.get_spec(PROCESS_ID)
+    subs = parser.get_subprocess_specs(PROCESS_ID)
+    print(f"  parse once (BpmnParser, spec reused afterwards): {ms(perf() - t0)}")
+
+    def once():
+        wf = BpmnWorkflow(spec, subs)
+        wf.do_engine_steps()
+        for bpmn_id, _user, data in STEPS:
+            task = next(t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.bpmn_id == bpmn_id)
+            task.data.update(data)
+            task.run()
+            wf.do_engine_steps()
+        if not wf.is_completed():
+            raise SystemExit("raw lifecycle did not complete")
+
+    for _ in range(warmup):
+        once()
+    times = []
+    gc.collect()
+    for _ in range(iters):
+        t = perf()
+        once()
+        times.append(perf() - t)
+    m = med(times)
+    print(f"  lifecycles: {iters} (after {warmup} warm-up)   median {ms(m)}   p90 {ms(pct(times, 90))}   "
+          f"min {ms(min(times))}")
+    return m
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# (b) through the HTTP API
+# ---------------------------------------------------------------------------------------------------------------
+class ClientDriver:
+    """Flask test client (WSGI in-process, no sockets)."""
+
+    name = "b1 test client"
+
+    def __init__(self, app):
+        self.client = app.test_client()
+
+    def post(self, path, token, body):
+        resp = self.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+        return resp.status_code, resp.get_json()
+
+    def get(self, path, token):
+        resp = self.client.get(path, headers={"Authorization": f"Bearer {token}"})
+        return resp.status_code, resp.get_json()
+
+    def close(self):
+        pass
+
+
+class HttpDriver:
+    """waitress on 127.0.0.1 (background thread) + http.client with keep-alive."""
+
+    name = "b2 real HTTP"
+
+    def __init__(self, app):
+        import http.client
+
+        import waitress
+
+        self.server = waitress.create_server(app, host="127.0.0.1", port=0)
+        self.port = self.server.effective_port
+        self.thread = threading.Thread(target=self.server.run, name="waitress", daemon=True)
+        self.thread.start()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def _call(self, method, path, token, body=None):
+        headers = {"Authorization": f"Bearer {token}", "Connection": "keep-alive"}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        self.conn.request(method, path, body=payload, headers=headers)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.will_close:  # keep-alive broke: say so, the figure would include reconnects
+            print("  warning: server closed the keep-alive connection", file=sys.stderr)
+        return resp.status, json.loads(data)
+
+    def post(self, path, token, body):
+        return self._call("POST", path, token, body)
+
+    def get(self, path, token):
+        return self._call("GET", path, token)
+
+    def close(self):
+        self.conn.close()
+        self.server.close()
+
+
+def api_lifecycle(drv, tokens, item_code) -> tuple[float, list[float], dict]:
+    """One whole case: create + the three completions. Returns (total, [create, accept, review, decide], case)."""
+    parts = []
+    t_start = perf()
+    t = perf()
+    status, case = drv.post("/api/v1/cases", tokens["acc"], {"item_code": item_code, "applicant": APPLICANT,
+                                                             "data": {}})
+    parts.append(perf() - t)
+    if status != 201:
+        raise SystemExit(f"create case failed: {status} {case}")
+    for bpmn_id, user, data in STEPS:
+        task = next(x for x in case["tasks"] if x["bpmn_id"] == bpmn_id and x["state"] == "ready")
+        t = perf()
+        status, case = drv.post(f"/api/v1/cases/{case['case_no']}/tasks/{task['id']}/complete", tokens[user],
+                                {"data": data, "opinion": "同意"})
+        parts.append(perf() - t)
+        if status != 200:
+            raise SystemExit(f"complete {bpmn_id} failed: {status} {case}")
+    total = perf() - t_start
+    if case["status"] != "completed":
+        raise SystemExit(f"API lifecycle did not complete: {case['status']}")
+    return total, parts, case
+
+
+def bench_api(drv, tokens, item_code, n: int, warmup: int = 10) -> tuple[float, list[float]]:
+    for _ in range(warmup):
+        api_lifecycle(drv, tokens, item_code)
+    totals, parts = [], [[], [], [], []]
+    gc.collect()
+    for _ in range(n):
+        total, p, _case = api_lifecycle(drv, tokens, item_code)
+        totals.append(total)
+        for i, x in enumerate(p):
+            parts[i].append(x)
+    m = med(totals)
+    print(f"  {drv.name:15s} lifecycles: {n} (after {warmup} warm-up)   median {ms(m)}   p90 {ms(pct(totals, 90))}"
+          f"   min {ms(min(totals))}")
+    print(f"  {'':15s} per request (median): " + "  ".join(
+        f"{name} {med(xs) * 1000:.2f} ms" for name, xs in zip(("create", "accept", "review", "decide"), parts)))
+    return m, [med(xs) for xs in parts]
+
+
+def profile_api(app, tokens, item_code, n: int = 50) -> None:
+    line(f"PROFILE — cProfile of {n} lifecycles through the test client")
+    drv = ClientDriver(app)
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(n):
+        api_lifecycle(drv, tokens, item_code)
+    prof.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(prof, stream=out)
+    stats.sort_stats("cumulative").print_stats(25)
+    text = out.getvalue()
+    text = text.replace(str(ROOT / ".venv" / "lib"), "<venv>/lib").replace(str(ROOT) + "/", "")
+    print("\n".join(ln for ln in text.splitlines() if ln.strip()))
+    # Own time grouped by where the code lives: a coarser, easier answer to "where does the time go".
+    buckets: dict[str, float] = {}
+    total = 0.0
+    for (filename, _lineno, funcname), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():
+        total += tt
+        f = filename.replace("\\", "/")
+        if "SpiffWorkflow" in f:
+            key = "SpiffWorkflow"
+        elif "/sqlalchemy/" in f:
+            key = "SQLAlchemy (ORM + core)"
+        elif "sqlite3" in f or funcname.startswith("<method 'execute' of 'sqlite3") or "sqlite3.Cursor" in funcname \
+                or "sqlite3.Connection" in funcname:
+            key = "sqlite3 driver (C)"
+        elif "/werkzeug/" in f or "/flask/" in f or "/flask_limiter/" in f or "/limits/" in f:
+            key = "Flask / Werkzeug"
+        elif f.startswith(str(ROOT / "app")):
+            key = "app/ " + f[len(str(ROOT / "app")) + 1:].split("/")[0]
+        elif "gzip" in f or "zlib" in funcname:
+            key = "gzip/zlib"
+        elif "json" in f or "json" in funcname:
+            key = "json"
+        elif "lxml" in f:
+            key = "lxml"
+        else:
+            key = "other (stdlib, builtins)"
+        buckets[key] = buckets.get(key, 0.0) + tt
+    print(f"\n  own time by package ({n} lifecycles, {total:.2f} s profiled, {total / n * 1000:.1f} ms/lifecycle "
+          f"under the profiler):")
+    for key, tt in sorted(buckets.items(), key=lambda kv: -kv[1]):
+        print(f"    {key:32s} {tt / total * 100:5.1f} %   {tt / n * 1000:7.2f} ms/lifecycle")
+
+
+def db_counts(app) -> dict:
+    from sqlalchemy import text
+
+    eng = app.extensions["sunlight.db"].engine
+    with eng.connect() as c:
+        return {t: c.execute(text(f"SELECT count(*) FROM {t}")).scalar()
+                for t in ("cases", "case_tasks", "audit_events")}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# (c) timer latency with the real worker process
+# ---------------------------------------------------------------------------------------------------------------
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value).astimezone(timezone.utc)
+
+
+def bench_timers(app, tokens, item_code, db_path: Path, db_url: str, tmp: Path, n: int) -> None:
+    line("(c) TIMER LATENCY — `flask --app wsgi timers run` (default poll), PT2S variant, notice after due")
+    env = dict(os.environ, DATABASE_URL=db_url, SECRET_KEY=os.environ["SECRET_KEY"])
+    env.pop("TIMER_POLL_SECONDS", None)
+    log_path = tmp / "worker.log"
+    flask_bin = ROOT / ".venv" / "bin" / "flask"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([str(flask_bin), "--app", "wsgi", "timers", "run"], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        t0 = perf()
+        while b"timer worker polling" not in log_path.read_bytes():
+            if proc.poll() is not None or perf() - t0 > 60:
+                raise SystemExit(f"worker did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.05)
+        poll = re.search(rb"polling every ([0-9.]+ s)", log_path.read_bytes()).group(1).decode()
+        print(f"  worker pid {proc.pid} up after {perf() - t0:.2f} s, TIMER_POLL_SECONDS unset → it polls every {poll} "
+              f"(waited for it before starting any timer)")
+        drv = ClientDriver(app)
+        due: dict[str, datetime] = {}
+        for _ in range(n):
+            status, case = drv.post("/api/v1/cases", tokens["acc"], {"item_code": item_code, "applicant": APPLICANT,
+                                                                     "data": {}})
+            assert status == 201, case
+            task = next(x for x in case["tasks"] if x["bpmn_id"] == "Task_accept" and x["state"] == "ready")
+            status, body = drv.post(f"/api/v1/cases/{case['case_no']}/tasks/{task['id']}/complete", tokens["acc"],
+                                    {"data": {}, "opinion": "受理"})
+            assert status == 200, body
+            status, body = drv.get(f"/api/v1/cases/{case['case_no']}", tokens["acc"])
+            assert status == 200 and body["next_timer_due_at"], body
+            due[case["case_no"]] = parse_iso(body["next_timer_due_at"])
+        started = datetime.now(timezone.utc)
+        print(f"  {n} cases accepted; timers due from {min(due.values()).isoformat(timespec='milliseconds')} "
+              f"to {max(due.values()).isoformat(timespec='milliseconds')}")
+        # Poll the notices table directly (read-only; WAL readers never take the write lock the API would).
+        ro = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, isolation_level=None)
+        ids = dict(ro.execute(f"SELECT case_no, id FROM cases WHERE case_no IN ({','.join('?' * n)})",
+                              list(due)).fetchall())
+        by_id = {v: k for k, v in ids.items()}
+        seen: dict[str, tuple[datetime, datetime]] = {}  # case_no -> (notice created_at, observed at)
+        deadline = max(due.values()).timestamp() + 30
+        qmarks = ",".join("?" * n)
+        while len(seen) < n and time.time() < deadline:
+            rows = ro.execute(f"SELECT case_id, min(created_at) FROM supervision_notices WHERE case_id IN ({qmarks}) "
+                              f"GROUP BY case_id", list(by_id)).fetchall()
+            now = datetime.now(timezone.utc)
+            for case_id, created in rows:
+                case_no = by_id[case_id]
+                if case_no not in seen:
+                    seen[case_no] = (datetime.fromisoformat(created).replace(tzinfo=timezone.utc), now)
+            time.sleep(0.01)
+        ro.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    print(f"  worker stopped (exit {proc.returncode})")
+    missing = [c for c in due if c not in seen]
+    created_lat = [(seen[c][0] - due[c]).total_seconds() for c in seen]
+    observed_lat = [(seen[c][1] - due[c]).total_seconds() for c in seen]
+    if any(due[c] < started for c in due):
+        early = sum(1 for c in due if due[c] < started)
+        print(f"  note: {early} timer(s) fell due while cases were still being set up (that does not bias latency)")
+    if created_lat:
+        print(f"  notice created_at − due  : median {med(created_lat):6.3f} s   max {max(created_lat):6.3f} s   "
+              f"min {min(created_lat):6.3f} s   (n={len(created_lat)})")
+        print(f"  notice observed   − due  : median {med(observed_lat):6.3f} s   max {max(observed_lat):6.3f} s   "
+              f"(committed + seen by a 10 ms poll)")
+    if missing:
+        print(f"  MISSING notices for {len(missing)} case(s) after 30 s: {missing}")
+    worst = max(observed_lat) if observed_lat else float("inf")
+    verdict = "PASS" if not missing and worst <= TARGET_TIMER_S else "MISS"
+    print(f"  target: every notice ≤ {TARGET_TIMER_S:.0f} s after its timer is due  →  {verdict} "
+          f"(worst observed {worst:.3f} s)")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--raw", type=int, default=300, help="raw engine lifecycles (default 300)")
+    ap.add_argument("--api", type=int, default=120, help="API lifecycles per transport (default 120)")
+    ap.add_argument("--timer-cases", type=int, default=10)
+    ap.add_argument("--profile", action="store_true", help="always print the profile (default: only if ratio > 3×)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp directory (database, worker log)")
+    args = ap.parse_args()
+
+    t_all = perf()
+    print(f"Sunlight lifecycle benchmark — {datetime.now().astimezone().isoformat(timespec='seconds')}")
+    import SpiffWorkflow
+    import sqlalchemy
+    print(f"python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}; "
+          f"cpu_count={os.cpu_count()} (usable {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else '?'})"
+          f"; SpiffWorkflow {getattr(SpiffWorkflow, '__version__', '3.2.0?')}, SQLAlchemy {sqlalchemy.__version__}, "
+          f"sqlite {sqlite3.sqlite_version}")
+    print(f"diagram: {DIAGRAM.relative_to(ROOT)} (process {PROCESS_ID}); lifecycle = start → Task_accept → "
+          f"Task_review(approved=True) → Task_decide → script → end")
+    xml = DIAGRAM.read_bytes()
+
+    raw_m = bench_raw(xml, args.raw)
+
+    tmp = Path(tempfile.mkdtemp(prefix="sunlight-bench-"))
+    db_path = tmp / "bench.db"
+    db_url = f"sqlite:///{db_path}"
+    os.environ["DATABASE_URL"] = db_url
+    import logging
+
+    from app import create_app
+    from app.cli import upgrade_database
+
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": os.environ["SECRET_KEY"]})
+    logging.getLogger().setLevel(logging.WARNING)  # create_app sets INFO; waitress and friends stay quiet
+    try:
+        line("(b) THROUGH THE HTTP API — SQLite " + str(db_path))
+        t = perf()
+        with app.app_context(), contextlib.redirect_stdout(io.StringIO()):
+            upgrade_database()
+        from tests.world import ITEM, build_world, deploy_item
+
+        world = build_world(app)
+        print(f"  setup: migrate + district + users/tokens + deploy/submit/approve item {ITEM['code']} "
+              f"in {perf() - t:.2f} s")
+        tokens = world.tokens
+
+        b1, b1_parts = bench_api(ClientDriver(app), tokens, ITEM["code"], args.api)
+        http_drv = HttpDriver(app)
+        try:
+            b2, b2_parts = bench_api(http_drv, tokens, ITEM["code"], args.api)
+        finally:
+            http_drv.close()
+        print(f"  rows now: {db_counts(app)}")
+
+        line("SUMMARY (a) vs (b)")
+        print(f"  raw engine      median {ms(raw_m)} per lifecycle")
+        for name, m in (("b1 test client", b1), ("b2 real HTTP", b2)):
+            ratio = m / raw_m
+            verdict = "PASS" if ratio <= TARGET_RATIO else "MISS"
+            print(f"  {name:15s} median {ms(m)} per lifecycle   API/raw = {ratio:6.1f}×   target ≤ "
+                  f"{TARGET_RATIO:.0f}× → {verdict}")
+        print(f"  (per request, b1: {', '.join(f'{x * 1000:.1f}' for x in b1_parts)} ms; raw whole lifecycle "
+              f"{raw_m * 1000:.2f} ms; HTTP transport adds {(b2 - b1) * 1000:.2f} ms per lifecycle)")
+
+        if args.profile or b1 / raw_m > 3 * TARGET_RATIO / 2:
+            profile_api(app, tokens, ITEM["code"])
+
+        item2 = dict(ITEM, code="CA01-XK-0902", name="食品经营许可（计时器基准 PT2S）")
+        xml_2s, n = re.subn(rb"PT72H", b"PT2S", xml)
+        if n == 0:
+            raise SystemExit("no PT72H timer found in the diagram to shorten")
+        deploy_item(world, item2, xml_2s)
+        bench_timers(app, tokens, item2["code"], db_path, db_url, tmp, args.timer_cases)
+    finally:
+        app.extensions["sunlight.db"].engine.dispose()
+        if args.keep:
+            print(f"  kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    line()
+    print(f"total bench time {perf() - t_all:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
