@@ -108,6 +108,11 @@ def _is_timer(task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
+def _firings(cycle_task) -> int:
+    """How often a cycle timer has fired: each firing adds a child on its outgoing path (not the join)."""
+    return sum(1 for c in cycle_task.children if not c.task_spec.name.endswith(".BoundaryEventJoin"))
+
+
 def _attached_activity(timer_task):
     """The activity a boundary timer watches (its sibling under the BoundaryEventSplit)."""
     parent = timer_task.parent
@@ -238,7 +243,7 @@ class CaseRun:
         snap = {}
         for t in self.workflow.get_tasks(state=TaskState.ANY_MASK):
             cycle = isinstance(getattr(t.task_spec, "event_definition", None), CycleTimerEventDefinition)
-            snap[t.id] = (t.state, len(t.children) if cycle else 0)
+            snap[t.id] = (t.state, _firings(t) if cycle else 0)
         return snap
 
     def _step(self, action: Callable[[], None]) -> list[Change]:
@@ -268,7 +273,7 @@ class CaseRun:
             old_state, old_children = before.get(task.id, (None, 0))
             common = dict(task_id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name, lane=spec.lane)
             if _is_timer(task):
-                fired = len(task.children) - old_children if isinstance(spec.event_definition, CycleTimerEventDefinition) \
+                fired = _firings(task) - old_children if isinstance(spec.event_definition, CycleTimerEventDefinition) \
                     else int(task.state == TaskState.COMPLETED and old_state != TaskState.COMPLETED)
                 for n in range(fired):
                     changes.append(Change("timer_fired", **common, detail=self._timer_detail(task, old_children + n + 1)))
