@@ -127,8 +127,8 @@ def complete_task(case_no: str, task_id: str):
 def worklist():
     with db().unit_of_work() as s:
         user = caller(s, "clerk")
-        return [dict(render.task(t), case_no=c.case_no, task_id=t.id, item_code=c.item.code, item_name=c.item.name)
-                for t, c in cases.worklist(s, user)]
+        return [dict(render.task(t), case_no=case_no, task_id=t.id, item_code=code, item_name=name)
+                for t, case_no, code, name in cases.worklist(s, user)]
 
 
 @staff.get("/cases/<case_no>/events")

@@ -35,10 +35,14 @@ def record(session: Session, stream: str, action: str, actor: str, *, case_id: i
            task_bpmn_id: str | None = None, detail: dict | None = None) -> AuditEvent:
     """Append one event to `stream` (server time; the caller's transaction commits it with the change)."""
     detail = json.loads(json.dumps(detail or {}, default=str))  # store exactly what was hashed
-    head = session.scalars(select(AuditStream).where(AuditStream.stream == stream).with_for_update()).first()
+    heads = session.info.setdefault("audit_heads", {})  # one locked read of a head per transaction
+    head = heads.get(stream)
     if head is None:
-        head = AuditStream(stream=stream, last_seq=0, last_hash=GENESIS)
-        session.add(head)
+        head = session.scalars(select(AuditStream).where(AuditStream.stream == stream).with_for_update()).first()
+        if head is None:
+            head = AuditStream(stream=stream, last_seq=0, last_hash=GENESIS)
+            session.add(head)
+        heads[stream] = head
     at = clock.now()
     seq = head.last_seq + 1
     digest = event_hash(head.last_hash, stream, seq, at, actor, action, case_id, task_bpmn_id, detail)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -60,10 +60,20 @@ class WorkingCalendar:
         return count if now <= due else min(count, -1)
 
 
+_loaded: dict[tuple, WorkingCalendar] = {}
+
+
 def load(session: Session, tz: ZoneInfo) -> WorkingCalendar:
-    cal = WorkingCalendar(tz=tz, known_years=set(session.scalars(select(CalendarYear.year))))
-    for row in session.scalars(select(CalendarDay)):
-        (cal.holidays if row.kind == "holiday" else cal.workdays).add(row.day)
+    """The calendar, re-read only when a year was added or edited (one small aggregate query otherwise)."""
+    stamp = session.execute(select(func.count(), func.max(CalendarYear.updated_at))).one()
+    key = (str(tz), session.get_bind().url.render_as_string(), *stamp)
+    cal = _loaded.get(key)
+    if cal is None:
+        cal = WorkingCalendar(tz=tz, known_years=set(session.scalars(select(CalendarYear.year))))
+        for row in session.scalars(select(CalendarDay)):
+            (cal.holidays if row.kind == "holiday" else cal.workdays).add(row.day)
+        _loaded.clear()
+        _loaded[key] = cal
     return cal
 
 

@@ -24,7 +24,7 @@ class Case(Base):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     applicant: Mapped[dict] = mapped_column(default=dict)  # {name, id_number, phone}: never public
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
-    state: Mapped[bytes] = mapped_column(LargeBinary)  # engine blob (gzip JSON, spec by reference)
+    state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # engine blob (gzip JSON, spec by reference)
     serializer_version: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(default=1)  # optimistic lock: bumped by every save
     next_timer_due_at: Mapped[datetime | None] = mapped_column(index=True)
@@ -39,7 +39,7 @@ class Case(Base):
     item: Mapped[PowerItem] = relationship(lazy="joined")
     definition: Mapped[ProcessDefinition] = relationship(lazy="raise")
     tasks: Mapped[list["CaseTask"]] = relationship(
-        lazy="selectin", order_by="CaseTask.seq", cascade="all, delete-orphan", back_populates="case")
+        lazy="select", order_by="CaseTask.seq", cascade="all, delete-orphan", back_populates="case")
 
     __mapper_args__ = {"version_id_col": version}
 

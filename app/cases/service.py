@@ -13,14 +13,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine
 from app.audit import service as audit
 from app.calendar import service as calendar
+from app.catalog.models import PowerItem
 from app.catalog import service as catalog
 from app.definitions import service as definitions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
@@ -76,8 +77,8 @@ def _check_applicant(raw) -> dict:
 def get_visible(session: Session, viewer: User, case_no: str, *, for_update: bool = False) -> Case:
     """The case if the viewer's org unit contains it; otherwise 404, exactly as for an unknown number."""
     query = select(Case).where(Case.case_no == case_no)
-    if for_update:  # lock the row and read it fresh (never a copy loaded earlier in this session)
-        query = query.with_for_update(of=Case).execution_options(populate_existing=True)
+    if for_update:  # lock the row and read it fresh (never a copy loaded earlier in this session), blob too
+        query = query.with_for_update(of=Case).execution_options(populate_existing=True).options(undefer(Case.state))
     case = session.scalar(query)
     if case is None or not orgs.can_see(viewer, session.get(OrgUnit, case.org_unit_id)):
         raise NotFound(f"no case {case_no}")
@@ -239,7 +240,7 @@ def _authorize(actor: User, case: Case, view: engine.TaskView) -> None:
 
 def fire_due_timers(session: Session, settings: Settings, case_id: int) -> int:
     """The worker's action on one locked, due case: fire its timers through the same path. Returns firings."""
-    case = session.get(Case, case_id)
+    case = session.get(Case, case_id, options=[undefer(Case.state)])
     act = _Action(session, settings, case, "system")
     run = _load(act)
     changes = run.refresh_timers()
@@ -267,12 +268,14 @@ def claim_due_case(session: Session, now: datetime, is_postgres: bool, exclude: 
     return session.scalar(query)
 
 
-def worklist(session: Session, actor: User) -> list[tuple[CaseTask, Case]]:
-    """READY user tasks of the caller's org unit in lanes they hold (or without a lane), oldest first."""
-    from sqlalchemy import or_
+def worklist(session: Session, actor: User) -> list[tuple[CaseTask, str, str, str]]:
+    """READY user tasks of the caller's org unit in lanes they hold (or without a lane), soonest due first.
 
+    Rows are (task, case_no, item_code, item_name): the worklist never loads a case or its blob.
+    """
     lanes = sorted(actor.post_names)
-    query = (select(CaseTask, Case).join(Case, Case.id == CaseTask.case_id)
+    query = (select(CaseTask, Case.case_no, PowerItem.code, PowerItem.name)
+             .join(Case, Case.id == CaseTask.case_id).join(PowerItem, PowerItem.id == Case.item_id)
              .where(CaseTask.org_unit_id == actor.org_unit_id, CaseTask.state == "ready", CaseTask.kind == "user",
                     or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes)))
              .order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at))

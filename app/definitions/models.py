@@ -19,7 +19,7 @@ class ProcessDefinition(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("power_items.id"), index=True)
     version: Mapped[int]
-    xml: Mapped[str] = mapped_column(Text)
+    xml: Mapped[str] = mapped_column(Text, deferred=True)  # read only when the spec is not cached yet
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     process_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)

@@ -100,4 +100,4 @@ def published_for(session: Session, item_id: int) -> ProcessDefinition | None:
 
 
 def bundle(definition: ProcessDefinition, tz: ZoneInfo) -> engine.SpecBundle:
-    return engine.bundle_for(definition.sha256, definition.xml, definition.process_id, tz)
+    return engine.bundle_for(definition.sha256, lambda: definition.xml, definition.process_id, tz)

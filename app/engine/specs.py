@@ -7,9 +7,12 @@ Anything refused becomes InvalidBpmn with {element_id, line, message}; nothing h
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -22,6 +25,8 @@ from . import checks
 from .errors import InvalidBpmn, Problem
 from .timers import TimerValueError, normalise
 from .xmlsafe import parse_untrusted
+
+log = logging.getLogger("sunlight.engine")
 
 _VALIDATOR: BpmnValidator | None = None
 _VALIDATOR_LOCK = threading.Lock()
@@ -64,15 +69,52 @@ def _element_at(tree: etree._ElementTree, line: int | None) -> str | None:
     return None
 
 
+def _line_of(tree: etree._ElementTree, element_id: str | None) -> int | None:
+    found = tree.xpath("//*[@id=$id]", id=element_id) if element_id else []
+    return found[0].sourceline if found else None
+
+
+_CLARK = re.compile(r"\{http://www\.omg\.org/spec/BPMN/20100524/MODEL\}")
+_ELEMENT_REPR = re.compile(r"<Element \{[^}]*\}(\w+) at 0x[0-9a-fA-F]+>")
+
+
+def _words(message: str) -> str:
+    """SpiffWorkflow's message without Python noise: namespaces in braces, element reprs, doubled full stops."""
+    message = message.split(" Source Details:")[0].strip()
+    message = _ELEMENT_REPR.sub(lambda m: f"<bpmn:{m.group(1)}>", message)
+    message = _CLARK.sub("bpmn:", message)
+    return re.sub(r"\.(\s*\.)+", ".", message).strip()
+
+
+def _rephrase(message: str, tag: str, element: str | None) -> str:
+    """SpiffWorkflow's wording for the cases designers meet, in theirs."""
+    thing = f"<{tag}>" if tag else "element"
+    if "perhaps a form has the same ID" in message:
+        return f"a sequence flow points at an element that does not exist ({element})"
+    if message.startswith("There is no support implemented for this task type"):
+        return f"Sunlight cannot run a {thing} element; replace it with a supported one (tasks, gateways, timer events)"
+    if "Unsupported Catch Event" in message:
+        return ("this kind of boundary event is not supported; use a timer, message, signal, error, escalation "
+                "or conditional boundary event")
+    if message.startswith("Cannot resolve data"):
+        return "a data association of this task points at a data object Sunlight cannot find; remove the arrow"
+    if message.startswith("Exactly one start event is required"):
+        return "a subprocess needs exactly one start event inside it; " + message.split(";")[-1].strip()
+    if message.startswith("Element '"):  # the BPMN XSD
+        return f"the file does not follow the BPMN 2.0 schema: {message}"
+    if re.match(r"^\w+(Error|Exception)\(", message):  # a Python error the parser wrapped with %r
+        return f"the engine could not read this {thing}; check its settings in the modeler"
+    return message
+
+
 def _spiff_problem(exc: Exception, tree: etree._ElementTree) -> Problem:
     if isinstance(exc, ValidationException):
-        line = getattr(exc, "line_number", None) or None
+        line = getattr(exc, "line_number", None) or None  # only the XSD validator sets it
         element = getattr(exc, "id", None) or _element_at(tree, line)
-        message = str(exc).split(" Source Details:")[0].strip()
-        if "perhaps a form has the same ID" in message:
-            message = f"a sequence flow points at an element that does not exist ({element})"
-        return Problem(element, line, message)
-    return Problem(None, None, f"the engine could not read this diagram ({type(exc).__name__}: {exc})")
+        message = _rephrase(_words(str(exc)), getattr(exc, "tag", "") or "", element)
+        return Problem(element, line or _line_of(tree, element), message)
+    log.warning("SpiffWorkflow failed on an upload", exc_info=exc)  # a parser bug: keep Python out of the answer
+    return Problem(None, None, "the engine could not read this diagram; open it in bpmn.io, check it, and export again")
 
 
 def _build(tree: etree._ElementTree, process_id: str, tz: ZoneInfo, key: str) -> SpecBundle:
@@ -96,7 +138,7 @@ def _build(tree: etree._ElementTree, process_id: str, tz: ZoneInfo, key: str) ->
                 try:
                     task_spec.event_definition, warning = normalise(defn, tz)
                 except TimerValueError as exc:
-                    problems.append(Problem(task_spec.bpmn_id, None, str(exc)))
+                    problems.append(Problem(task_spec.bpmn_id, _line_of(tree, task_spec.bpmn_id), f"timer: {exc}"))
                     continue
                 if warning:
                     warnings.append(f"{task_spec.bpmn_id}: {warning}")
@@ -149,11 +191,15 @@ def validate(xml: bytes, *, limit: int, tz: ZoneInfo) -> Deployable:
     return Deployable(process_id, key, checks.warnings(tree, process_id) + bundle.warnings)
 
 
-def bundle_for(key: str, xml: str | bytes, process_id: str, tz: ZoneInfo) -> SpecBundle:
-    """The cached spec of a stored (already validated) definition, built on first use."""
+def bundle_for(key: str, xml: str | bytes | Callable[[], str | bytes], process_id: str, tz: ZoneInfo) -> SpecBundle:
+    """The cached spec of a stored (already validated) definition, built on first use.
+
+    `xml` may be a callable, so callers that keep the XML in the database read it only on a cache miss.
+    """
     bundle = CACHE.get(key)
     if bundle is None:
-        data = xml.encode("utf-8") if isinstance(xml, str) else xml
+        data = xml() if callable(xml) else xml
+        data = data.encode("utf-8") if isinstance(data, str) else data
         bundle = CACHE.put(_build(parse_untrusted(data, max(len(data), 1)), process_id, tz, key))
     return bundle
 

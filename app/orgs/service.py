@@ -8,7 +8,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app import clock
 from app.audit import service as audit
@@ -91,11 +91,12 @@ def issue_token(session: Session, user: User, actor: str) -> str:
 def authenticate_token(session: Session, token: str | None) -> User:
     if not token:
         raise Unauthenticated("an API token is required: Authorization: Bearer <token>")
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
-                                                ApiToken.revoked_at.is_(None)))
-    if row is None:
+    user = session.scalars(select(User).join(ApiToken, ApiToken.user_id == User.id)
+                           .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
+                           .options(joinedload(User.posts))).unique().first()
+    if user is None:
         raise Unauthenticated("the API token is not valid")
-    return session.get(User, row.user_id)
+    return user
 
 
 def check_password(user: User, password: str) -> bool:
