@@ -1,8 +1,9 @@
 """Import every model module so Base.metadata knows every table (for Alembic and tests)."""
 from app.audit.models import AuditEvent, AuditStream  # noqa: F401
 from app.calendar.models import CalendarDay, CalendarYear  # noqa: F401
-from app.cases.models import Case, CaseTask  # noqa: F401
+from app.cases.models import Case, CaseExtension, CaseSuspension, CaseTask  # noqa: F401
 from app.catalog.models import PowerItem  # noqa: F401
 from app.definitions.models import ProcessDefinition  # noqa: F401
 from app.orgs.models import ApiToken, OrgUnit, User, UserPost  # noqa: F401
-from app.supervision.models import NoticeRecipient, SupervisionNotice  # noqa: F401
+from app.supervision.models import (NoticeDelivery, NoticeRecipient, OrderMessage, SupervisionNotice,  # noqa: F401
+                                    SupervisionOrder, SupervisionRule)

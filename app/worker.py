@@ -20,7 +20,7 @@ log = logging.getLogger("sunlight.timers")
 
 
 def sweep(db: Database, settings: Settings, limit: int = 10_000) -> int:
-    """Handle every case that is due now; returns the number of timers fired."""
+    """Handle every case whose wake-up time has come; returns how many timers/signals/escalations fired."""
     fired = 0
     now = clock.now()
     handled: set[int] = set()  # a case is handled once per sweep, even if it is still due afterwards
@@ -32,7 +32,7 @@ def sweep(db: Database, settings: Settings, limit: int = 10_000) -> int:
                 break
             try:
                 with s.begin_nested():
-                    fired += cases.fire_due_timers(s, settings, case_id)
+                    fired += cases.wake(s, settings, case_id)
             except engine.EngineError as exc:
                 broken = (case_id, exc.message)
             except Exception as exc:  # anything else must not stop the sweep for every other case

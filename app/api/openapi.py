@@ -176,13 +176,26 @@ def _paths() -> dict[str, dict]:
     }
 
 
+_EXTRA_PATHS: dict[str, dict] = {}
+_EXTRA_SCHEMAS: dict[str, dict] = {}
+
+
+def document(paths: dict[str, dict], schemas: dict[str, dict] | None = None) -> None:
+    """Endpoint modules describe their own paths here, next to their code (called at import time)."""
+    _EXTRA_PATHS.update(paths)
+    _EXTRA_SCHEMAS.update(schemas or {})
+
+
+op, ref, json_content, path_param, query_param = _op, _ref, _json, _path, _query  # for endpoint modules
+
+
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     spec = APISpec(title="Sunlight (阳光运行) API", version="1.0.0", openapi_version="3.0.3",
                    info={"description": "Administrative powers run online, in the open. See CONTRACT.md."})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for name, schema in SCHEMAS.items():
+    for name, schema in {**SCHEMAS, **_EXTRA_SCHEMAS}.items():
         spec.components.schema(name, schema)
-    for path, operations in _paths().items():
+    for path, operations in {**_paths(), **_EXTRA_PATHS}.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -31,10 +31,21 @@ class Case(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()
-    # Deadlines counted in working days from acceptance (承诺 promised, 法定 statutory).
+    # Deadlines counted in working days from acceptance (承诺 promised, 法定 statutory), kept here and
+    # recomputed on every clock stop, resume, extension and calendar edit (see app/supervision/deadlines.py).
+    accepted_at: Mapped[datetime | None] = mapped_column()
     promised_due_at: Mapped[datetime | None] = mapped_column()
     statutory_due_at: Mapped[datetime | None] = mapped_column()
+    warn_at: Mapped[datetime | None] = mapped_column()
+    extension_days: Mapped[int] = mapped_column(default=0, server_default="0")  # 延期: approved extra working days (statutory)
+    suspended_days: Mapped[int] = mapped_column(default=0, server_default="0")  # working days spent in finished clock stops
     calendar_complete: Mapped[bool] = mapped_column(default=True)
+    card: Mapped[str] = mapped_column(String(16), default="none", server_default="none")  # none | warning | yellow | red
+    signalled: Mapped[list] = mapped_column(default=list, server_default="[]")  # deadline signals already raised: warning, yellow, red
+    order_due_at: Mapped[datetime | None] = mapped_column()  # earliest deadline of its open 督办 orders
+    # The next moment the worker must look at this case (a timer, a deadline signal, an order falling
+    # overdue): min of the three, so one indexed query finds everything due.
+    wake_at: Mapped[datetime | None] = mapped_column(index=True)
 
     item: Mapped[PowerItem] = relationship(lazy="joined")
     definition: Mapped[ProcessDefinition] = relationship(lazy="raise")
@@ -66,3 +77,39 @@ class CaseTask(Base):
     opinion: Mapped[str | None] = mapped_column(Text)
 
     case: Mapped[Case] = relationship(back_populates="tasks", lazy="raise")
+
+
+SUSPENSION_KINDS = ("supplement", "hearing", "testing", "inspection", "appraisal", "expert_review", "other")
+
+
+class CaseSuspension(Base):
+    """A clock stop (补正 supplement, hearing, testing, expert review…): the time is not counted."""
+
+    __tablename__ = "case_suspensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    legal_basis: Mapped[str] = mapped_column(Text, default="")
+    expected_days: Mapped[int | None] = mapped_column()
+    missing_materials: Mapped[list] = mapped_column(default=list)  # the one-time list (一次性告知) for 补正
+    started_at: Mapped[datetime] = mapped_column()
+    started_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    ended_at: Mapped[datetime | None] = mapped_column()
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    working_days: Mapped[int | None] = mapped_column()  # counted when the clock restarts
+
+
+class CaseExtension(Base):
+    """An extension (延期) of the statutory limit, approved by a leader with a reason."""
+
+    __tablename__ = "case_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    working_days: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    approved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column()

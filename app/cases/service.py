@@ -28,6 +28,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs import service as orgs
 from app.orgs.models import OrgUnit, User
 from app.settings import Settings
+from app.supervision import deadlines, orders
 from app.supervision import service as supervision
 
 from .models import Case, CaseTask
@@ -105,12 +106,14 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
         if ch.action == "timer_fired" and ch.detail.get("boundary"):
             step = ch.detail.get("activity_name") or ch.detail.get("activity_bpmn_id")
             supervision.raise_notice(
-                s, case=case, org=org, lane=ch.detail.get("activity_lane"),
+                s, case=case, org=org, clerks=orgs.clerks_for_lane(s, org.id, ch.detail.get("activity_lane")),
                 task_bpmn_id=ch.detail.get("activity_bpmn_id"), level="yellow",
                 reason=f"环节“{step}”已超过时限（{ch.name or ch.bpmn_id}）",
                 source_key=f"timer:{ch.task_id}:{ch.detail['firing']}",
                 detail={"kind": "step_timer", "timer_bpmn_id": ch.bpmn_id, "step": step})
     _project(act, run)
+    deadlines.raise_due(s, case)  # an action after a deadline passed raises its signal even before the worker
+    deadlines.schedule(case)
 
 
 def _project(act: _Action, run: engine.CaseRun) -> None:
@@ -180,13 +183,12 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
     now = clock.now()
     code = "".join(secrets.choice(QUERY_ALPHABET) for _ in range(8))
     case_no = _new_case_no(session, settings)
-    cal = calendar.load(session, settings.tz)
-    promised, complete_p = cal.add_working_days(now, item.promised_days)
-    statutory, complete_s = cal.add_working_days(now, item.statutory_days)
     case = Case(case_no=case_no, query_code_hash=_query_hash(settings, case_no, code), item_id=item.id,
                 definition_id=definition.id, org_unit_id=item.org_unit_id, applicant=applicant, status="running",
                 state=b"", serializer_version=engine.SERIALIZER_VERSION, created_by_id=actor.id, created_at=now,
-                promised_due_at=promised, statutory_due_at=statutory, calendar_complete=complete_p and complete_s)
+                accepted_at=now, signalled=[], extension_days=0, suspended_days=0, card="none")
+    case.item = item
+    deadlines.recompute(session, settings, case)
     session.add(case)
     try:
         session.flush()
@@ -238,29 +240,37 @@ def _authorize(actor: User, case: Case, view: engine.TaskView) -> None:
         raise Forbidden(f"the task lies in lane '{view.lane}'; you do not hold that post")
 
 
-def fire_due_timers(session: Session, settings: Settings, case_id: int) -> int:
-    """The worker's action on one locked, due case: fire its timers through the same path. Returns firings."""
+def wake(session: Session, settings: Settings, case_id: int) -> int:
+    """The worker's action on one locked, due case: fire its timers through the same path as every action,
+    raise the deadline signals and escalate the orders that fell due. Returns how many things it raised."""
     case = session.get(Case, case_id, options=[undefer(Case.state)])
-    act = _Action(session, settings, case, "system")
-    run = _load(act)
-    changes = run.refresh_timers()
-    _apply(act, run, changes)
+    now, raised = clock.now(), 0
+    if case.status == "running" and case.next_timer_due_at and case.next_timer_due_at <= now:
+        act = _Action(session, settings, case, "system")
+        run = _load(act)
+        changes = run.refresh_timers()
+        _apply(act, run, changes)
+        raised += sum(1 for c in changes if c.action == "timer_fired")
+    else:
+        raised += deadlines.raise_due(session, case, now)
+    raised += orders.escalate_overdue(session, case, now)
+    deadlines.schedule(case)
     _save(session)
-    return sum(1 for c in changes if c.action == "timer_fired")
+    return raised
 
 
 def postpone_broken_timer(session: Session, case_id: int, message: str) -> None:
     """A timer path that fails (bad data, bad value) is retried later and recorded, instead of spinning."""
     case = session.get(Case, case_id)
     case.next_timer_due_at = clock.now() + TIMER_RETRY
+    deadlines.schedule(case)
     audit.record(session, audit.case_stream(case.id), "timer_error", "system", case_id=case.id,
                  detail={"message": message, "retry_at": case.next_timer_due_at.isoformat()})
 
 
 def claim_due_case(session: Session, now: datetime, is_postgres: bool, exclude: set[int] = frozenset()) -> int | None:
-    """One due running case, locked for this transaction; other workers skip it (SKIP LOCKED)."""
-    query = (select(Case.id).where(Case.status == "running", Case.next_timer_due_at <= now)
-             .order_by(Case.next_timer_due_at).limit(1))
+    """One case whose wake-up time has come, locked for this transaction; other workers skip it (SKIP LOCKED)."""
+    query = select(Case.id).where(Case.wake_at <= now).order_by(Case.wake_at).limit(1)
     if exclude:
         query = query.where(Case.id.not_in(exclude))
     if is_postgres:

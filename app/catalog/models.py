@@ -23,6 +23,7 @@ class PowerItem(Base):
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     promised_days: Mapped[int]  # 承诺时限, working days
     statutory_days: Mapped[int]  # 法定时限, working days
+    warn_days: Mapped[int] = mapped_column(default=1, server_default="1")  # 预警: this many working days before the promised limit
     accepting_authority: Mapped[str] = mapped_column(String(300), default="")
     implementing_body: Mapped[str] = mapped_column(String(300), default="")
     supervision_phone: Mapped[str] = mapped_column(String(64), default="")

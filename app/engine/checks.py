@@ -18,10 +18,16 @@ def _local(el: etree._Element) -> str:
     return etree.QName(el).localname
 
 
+# Inner parts that modelers give ids of their own but that a designer cannot click on: name their owner.
+_INNER = {"conditionExpression", "completionCondition", "condition", "loopCardinality", "script",
+          "multiInstanceLoopCharacteristics", "standardLoopCharacteristics", "timerEventDefinition",
+          "timeDate", "timeDuration", "timeCycle", "dataInputAssociation", "dataOutputAssociation"}
+
+
 def _owner_id(el: etree._Element) -> str | None:
     """The nearest ancestor-or-self with an id: the element a designer can click on."""
     while el is not None:
-        if el.get("id"):
+        if el.get("id") and _local(el) not in _INNER:
             return el.get("id")
         el = el.getparent()
     return None
@@ -40,11 +46,14 @@ def _choose_process(tree: etree._ElementTree) -> tuple[str | None, list[Problem]
         return None, [Problem(processes[0].get("id"), processes[0].sourceline, EXECUTABLE_HINT)]
     called = {c.get("calledElement") for c in tree.xpath("//bpmn:callActivity", namespaces=NS)}
     roots = [p for p in executable if p.get("id") not in called]
-    if len(roots) != 1:
-        names = ", ".join(p.get("id") or "?" for p in (roots or executable))
-        return None, [Problem(None, None,
-                              f"the file holds several executable top-level processes ({names}); Sunlight runs one per "
-                              "item: untick 'Executable' on the others or call them from one with a call activity")]
+    if not roots:  # every executable process is called by another: only a loop does that
+        return None, _check_call_loops(tree) or [_problem(executable[0], "every executable process is called by a "
+                                                          "call activity, so none of them can start a case")]
+    if len(roots) > 1:
+        names = ", ".join(p.get("id") or "?" for p in roots)
+        return None, [_problem(roots[1], f"the file holds several executable top-level processes ({names}); Sunlight "
+                                         "runs one per item: untick 'Executable' on the others or call them from one "
+                                         "with a call activity")]
     if not roots[0].get("id"):
         return None, [_problem(roots[0], "the executable process has no id")]
     return roots[0].get("id"), []
@@ -64,6 +73,62 @@ def _check_flows(process: etree._Element) -> list[Problem]:
                 elif ref not in ids:
                     problems.append(_problem(flow, f"the sequence flow's {end} '{ref}' is not an element of this process"))
     return problems
+
+
+# SpiffWorkflow names its own task specs so; an element with such an id replaces one of them. 'Start' stops
+# every case at once, '<process>.EndJoin' makes the case skip straight to its end.
+_RESERVED_SUFFIXES = (".EndJoin", ".BoundaryEventSplit", ".BoundaryEventJoin")
+
+
+def _check_reserved_ids(process: etree._Element) -> list[Problem]:
+    return [_problem(el, f"the id '{el.get('id')}' is reserved by the engine; give the element another id")
+            for el in process.iter() if isinstance(el.tag, str)
+            and (el.get("id") == "Start" or (el.get("id") or "").endswith(_RESERVED_SUFFIXES))]
+
+
+_DECISIONS = {"exclusiveGateway", "inclusiveGateway", "eventBasedGateway", "complexGateway"}
+
+
+def _check_closed_loops(process: etree._Element) -> list[Problem]:
+    """A loop of sequence flows with no gateway to leave it by can never end, and SpiffWorkflow's look-ahead
+    recurses around it until Python's stack runs out, even when a boundary event could leave it."""
+    problems = []
+    for container in [process, *process.xpath(".//bpmn:subProcess|.//bpmn:transaction|.//bpmn:adHocSubProcess",
+                                              namespaces=NS)]:
+        decisions = {el.get("id") for el in container if isinstance(el.tag, str) and _local(el) in _DECISIONS}
+        edges: dict[str, list[etree._Element]] = {}
+        for flow in container.xpath("./bpmn:sequenceFlow", namespaces=NS):
+            if flow.get("sourceRef") not in decisions and flow.get("targetRef") not in decisions:
+                edges.setdefault(flow.get("sourceRef"), []).append(flow)
+        flow = _back_edge(edges)
+        if flow is not None:
+            problems.append(_problem(flow, "this sequence flow closes a loop that has no exclusive gateway to leave "
+                                           "it by, so a case would go round it for ever; add a gateway with a way out"))
+    return problems
+
+
+def _back_edge(edges: dict[str, list[etree._Element]]) -> etree._Element | None:
+    """A flow that closes a cycle in the graph, found by an iterative depth-first search (no recursion)."""
+    done: set[str] = set()
+    for start in list(edges):
+        if start in done:
+            continue
+        path, stack = {start}, [(start, iter(edges.get(start, [])))]
+        while stack:
+            node, flows = stack[-1]
+            flow = next(flows, None)
+            if flow is None:
+                stack.pop()
+                path.discard(node)
+                done.add(node)
+                continue
+            target = flow.get("targetRef")
+            if target in path:
+                return flow
+            if target not in done:
+                path.add(target)
+                stack.append((target, iter(edges.get(target, []))))
+    return None
 
 
 def _check_call_loops(tree: etree._ElementTree) -> list[Problem]:
@@ -89,6 +154,37 @@ def _check_call_loops(tree: etree._ElementTree) -> list[Problem]:
         call = loop_from(pid)
         if call is not None:
             problems.append(_problem(call, f"call activities form a loop back to process '{pid}'; a case would never end"))
+    return problems
+
+
+def _check_calls(tree: etree._ElementTree, process: etree._Element) -> list[Problem]:
+    """A call activity can only reach a process of the same file: Sunlight deploys one file per item."""
+    ids = {p.get("id") for p in tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS)}
+    problems = []
+    for call in process.xpath(".//bpmn:callActivity", namespaces=NS):
+        target = (call.get("calledElement") or "").strip()
+        if not target:
+            problems.append(_problem(call, "the call activity names no process to call (calledElement)"))
+        elif target not in ids:
+            problems.append(_problem(call, f"the call activity calls process '{target}', which is not in this file; "
+                                           "draw it as a pool in the same file or use an embedded subprocess"))
+    return problems
+
+
+def _check_data_stores(tree: etree._ElementTree) -> list[Problem]:
+    """Case data lives in the case: SpiffWorkflow refuses data stores it has no implementation for (all of them)."""
+    stores = {el.get("id"): el.get("name") or el.get("id")
+              for el in tree.xpath("//bpmn:dataStoreReference|//bpmn:dataStore", namespaces=NS)}
+    problems = []
+    executable = "/bpmn:definitions/bpmn:process[@isExecutable='true']"
+    for ref in tree.xpath(f"{executable}//bpmn:dataInputAssociation/bpmn:sourceRef"
+                          f"|{executable}//bpmn:dataOutputAssociation/bpmn:targetRef", namespaces=NS):
+        if (ref.text or "").strip() in stores:
+            problems.append(_problem(ref.getparent(), "Sunlight does not run data stores (case data lives in the "
+                                                      f"case): remove the arrow to data store '{stores[ref.text.strip()]}'"))
+    for store in tree.xpath("//bpmn:dataStore", namespaces=NS):
+        problems.append(_problem(store, "Sunlight does not run data stores (case data lives in the case): remove "
+                                        f"data store '{store.get('name') or store.get('id')}'"))
     return problems
 
 
@@ -136,9 +232,10 @@ def structural(tree: etree._ElementTree, tz: ZoneInfo) -> tuple[str | None, list
     process_id, problems = _choose_process(tree)
     if problems:
         return None, problems
-    problems += _check_call_loops(tree)
+    problems += _check_call_loops(tree) + _check_data_stores(tree)
     for process in tree.xpath("/bpmn:definitions/bpmn:process[@isExecutable='true']", namespaces=NS):
-        problems += _check_flows(process) + _check_expressions(process) + _check_timers(process, tz)
+        problems += (_check_reserved_ids(process) + _check_flows(process) + _check_closed_loops(process)
+                     + _check_calls(tree, process) + _check_expressions(process) + _check_timers(process, tz))
     return process_id, problems
 
 

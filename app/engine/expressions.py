@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
@@ -19,6 +20,10 @@ import simpleeval
 
 MAX_EXPRESSION_LENGTH = 4000
 MAX_NODES = 400
+MAX_DEPTH = 40  # simpleeval recurses per node: a deep tree could exhaust the stack under the engine's own frames
+MAX_INT_BITS = 14_000  # ~4,200 digits: longer ints can be neither printed nor stored (JSON), and products take seconds
+MAX_SIZE = 2 * simpleeval.MAX_STRING_LENGTH  # items + characters a value may expand to when printed or stored
+MAX_ROUND_DIGITS = 100  # round(123, -10**7) builds 10**(10**7) and takes seconds
 
 _ALLOWED_NODES = (
     ast.Expression, ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.Store, ast.Load,
@@ -40,14 +45,28 @@ _NODE_WORDS = {
 }
 
 
-def _round(x: Any, n: int = 0) -> Any:
+def _round(x: Any, n: int | None = None) -> Any:
+    if n is None:
+        return round(x)  # a whole number, so f"PT{round(h)}H" stays a valid duration
+    if not isinstance(n, int) or abs(n) > MAX_ROUND_DIGITS:
+        raise ExpressionError(f"round(x, n) needs a whole number n between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}")
     return round(x, n)
+
+
+def _sum(values: Any, *start: Any) -> Any:
+    if start:  # sum(lists, []) concatenates quadratically
+        raise ExpressionError("sum takes one list of numbers, like sum(amounts)")
+    return sum(values)
+
+
+def _str(value: Any) -> str:
+    return str(_bounded(value))
 
 
 # The helpers an expression may call. Everything is a plain function of its arguments.
 BASE_HELPERS: dict[str, Callable[..., Any]] = {
-    "len": len, "min": min, "max": max, "abs": abs, "round": _round, "sum": sum,
-    "int": int, "float": float, "str": str, "bool": bool, "any": any, "all": all, "sorted": sorted,
+    "len": len, "min": min, "max": max, "abs": abs, "round": _round, "sum": _sum,
+    "int": int, "float": float, "str": _str, "bool": bool, "any": any, "all": all, "sorted": sorted,
     "ceil": math.ceil, "floor": math.floor,
 }
 
@@ -62,6 +81,69 @@ class ExpressionError(ValueError):
         super().__init__(message)
         self.message = message
         self.line = line
+
+
+def _bounded(value: Any) -> Any:
+    """Return the value if it is plain data small enough to print and store; otherwise refuse it.
+
+    Shared references count every time (`[[1]*9999]*9999` is 10**8 items once printed), and the walk stops
+    as soon as the budget is spent, so the check itself stays cheap.
+    """
+    size, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if callable(item):
+            raise ExpressionError("a function is not a value; call it, like len(x)")
+        if isinstance(item, int) and item.bit_length() > MAX_INT_BITS:
+            raise ExpressionError(f"a number has more than {MAX_INT_BITS} bits")
+        size += 1 + (len(item) if isinstance(item, str) else item.bit_length() // 3 if isinstance(item, int) else 0)
+        if size > MAX_SIZE:
+            raise ExpressionError(f"a value would be larger than {MAX_SIZE} items and characters")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+    return value
+
+
+def _mult(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+        raise ExpressionError(f"a product would have more than {MAX_INT_BITS} bits")
+    return _bounded(simpleeval.safe_mult(a, b))
+
+
+def _power(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and b > 0 and a.bit_length() * b > MAX_INT_BITS + b:
+        raise ExpressionError(f"a power would have more than {MAX_INT_BITS} bits")
+    return _bounded(simpleeval.safe_power(a, b))
+
+
+def _add(a: Any, b: Any) -> Any:
+    return _bounded(simpleeval.safe_add(a, b))
+
+
+def _mod(a: Any, b: Any) -> Any:
+    if isinstance(a, (str, bytes)):  # '%099999999d' % 1 builds a 100 MB string
+        raise ExpressionError("text formatting with % is not allowed; use an f-string like f\"PT{hours}H\"")
+    return a % b
+
+
+_OPERATORS = {**simpleeval.DEFAULT_OPERATORS, ast.Mult: _mult, ast.Pow: _power, ast.Add: _add, ast.Mod: _mod}
+
+
+def _syntax_hint(text: str) -> str:
+    """Designers paste conditions from other engines; say which language it looks like."""
+    text = text.strip()
+    if text.startswith(("${", "#{")):
+        return " (this looks like a Camunda JUEL expression: write the bare condition, e.g. approved == True)"
+    if text.startswith("="):
+        return " (this looks like a FEEL expression: drop the leading '=' and write e.g. approved == True)"
+    if "getDataObject" in text:
+        return " (this looks like an XPath expression: write e.g. approved == True)"
+    if re.search(r"(?<![=!<>])=(?!=)", text):
+        return " (to compare, write '==', not '=')"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -79,28 +161,49 @@ def _parse(text: str, mode: str) -> ast.AST:
     try:
         return ast.parse(text.strip(), mode=mode)
     except SyntaxError as exc:
-        raise ExpressionError(f"syntax error: {exc.msg}", exc.lineno) from None
+        hint = _syntax_hint(text) if mode == "eval" else ""
+        raise ExpressionError(f"syntax error: {exc.msg}{hint}", exc.lineno) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the expression is too deeply nested or not valid text") from None
 
 
-def _check_tree(tree: ast.AST, helpers: frozenset[str]) -> None:
-    count = 0
-    for node in ast.walk(tree):
+def _walk(tree: ast.AST):
+    """ast.walk with a node budget and a depth limit (yields each node once)."""
+    count, stack = 0, [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
         count += 1
         if count > MAX_NODES:
             raise ExpressionError(f"the expression has more than {MAX_NODES} parts")
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"the expression is nested more than {MAX_DEPTH} levels deep")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        yield node
+
+
+def _check_tree(tree: ast.AST, helpers: frozenset[str]) -> None:
+    called: set[int] = set()  # a Call is visited before its function name (see _walk)
+    for node in _walk(tree):
         line = getattr(node, "lineno", None)
+        if isinstance(node, ast.Call):
+            called.add(id(node.func))
         if not isinstance(node, _ALLOWED_NODES):
             word = _NODE_WORDS.get(type(node), f"'{type(node).__name__}' is not allowed in an expression")
             raise ExpressionError(word, line)
         if isinstance(node, ast.Name) and node.id.startswith("_"):
             raise ExpressionError(f"the name '{node.id}' is not allowed (no leading underscore)", line)
+        if isinstance(node, ast.Name) and node.id in helpers and id(node) not in called:
+            raise ExpressionError(f"'{node.id}' is a function; call it, like {node.id}(x)", line)
         if isinstance(node, ast.Call):
+            offered = ", ".join(sorted(helpers))
+            if isinstance(node.func, ast.Attribute):
+                raise ExpressionError(f"method calls like x.{node.func.attr}() are not allowed; only the offered "
+                                      f"functions can be called ({offered})", line)
             if not isinstance(node.func, ast.Name) or node.func.id not in helpers:
-                offered = ", ".join(sorted(helpers))
-                called = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
-                raise ExpressionError(f"'{called}' is not an offered function (offered: {offered})", line)
+                name = node.func.id if isinstance(node.func, ast.Name) else "this"
+                raise ExpressionError(f"'{name}' is not an offered function (offered: {offered})", line)
+        if isinstance(node, ast.Dict) and None in node.keys:
+            raise ExpressionError("'**' unpacking is not allowed", line)
         if isinstance(node, ast.Constant) and isinstance(node.value, (bytes, complex)):
             raise ExpressionError("bytes and complex literals are not allowed", line)
         if isinstance(node, ast.FormattedValue) and node.format_spec is not None:
@@ -136,20 +239,27 @@ def check_script(text: str, extra_helpers: frozenset[str] = RUNTIME_HELPERS) -> 
 
 
 def _evaluator(names: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]]) -> simpleeval.SimpleEval:
-    ev = simpleeval.EvalWithCompoundTypes(names=dict(names), functions={**BASE_HELPERS, **helpers})
+    ev = simpleeval.EvalWithCompoundTypes(operators=_OPERATORS, names=dict(names),
+                                          functions={**BASE_HELPERS, **helpers})
     ev.ATTR_INDEX_FALLBACK = False
+    for kind in (ast.List, ast.Tuple, ast.Dict, ast.Set):  # [a, a, a, …] of a large `a` skips the operators
+        ev.nodes[kind] = lambda node, build=ev.nodes[kind]: _bounded(build(node))
     return ev
 
 
 def _run(ev: simpleeval.SimpleEval, text: str, node: ast.AST) -> Any:
     try:
-        return ev.eval(text, previously_parsed=node)
+        return _bounded(ev.eval(text, previously_parsed=node))
+    except ExpressionError:
+        raise
     except simpleeval.NameNotDefined as exc:
         raise ExpressionError(f"'{exc.name}' is not defined in the case data") from None
     except simpleeval.InvalidExpression as exc:
         raise ExpressionError(str(exc)) from None
-    except (TypeError, ValueError, KeyError, IndexError, ZeroDivisionError, OverflowError) as exc:
+    except (TypeError, ValueError, LookupError, ArithmeticError, AttributeError) as exc:
         raise ExpressionError(f"{type(exc).__name__}: {exc}") from None
+    except (RecursionError, MemoryError):  # bounded above; never let these reach the engine
+        raise ExpressionError("the expression is too large to evaluate") from None
 
 
 def evaluate(text: str, data: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]] | None = None) -> Any:

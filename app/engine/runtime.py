@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, IntermediateCatchEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -132,7 +133,11 @@ class CaseRun:
     # --- life cycle -------------------------------------------------------------------------------------------
     @classmethod
     def start(cls, bundle: SpecBundle, data: dict, helpers) -> tuple["CaseRun", list[Change]]:
-        run = cls(BpmnWorkflow(bundle.spec, bundle.subprocess_specs), bundle, helpers)
+        try:
+            workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
+        except (SpiffWorkflowException, RecursionError) as exc:  # validate() dry-runs this, so only old diagrams
+            raise EngineError(f"the engine could not lay out a case of this diagram ({type(exc).__name__})") from None
+        run = cls(workflow, bundle, helpers)
         run.workflow.task_tree.data.update(check_data(data))
         changes = run._step(run.workflow.do_engine_steps)
         return run, changes
@@ -255,10 +260,9 @@ class CaseRun:
         except SpiffWorkflowException as exc:
             task = getattr(exc, "task", None)
             element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
-            message = str(exc).split(" Source Details:")[0]
-            raise EngineError(message, element) from None
+            raise EngineError(_engine_message(exc), element) from None
         except Exception as exc:  # e.g. SpiffWorkflow's bare Exception('Invalid duration') from a timer value
-            raise EngineError(f"{type(exc).__name__}: {exc}") from None
+            raise _unexpected(exc) from None
         errored = self.workflow.get_tasks(state=TaskState.ERROR)
         if errored:
             raise EngineError("the engine stopped on an error", errored[0].task_spec.bpmn_id)
@@ -301,6 +305,31 @@ class CaseRun:
             detail.update(activity_task_id=str(activity.id), activity_bpmn_id=activity.task_spec.bpmn_id,
                           activity_name=activity.task_spec.bpmn_name, activity_lane=activity.task_spec.lane)
         return detail
+
+
+def _engine_message(exc: Exception) -> str:
+    """SpiffWorkflow's words, plus the reason our evaluator gave (Spiff keeps it only as the exception context)."""
+    message = str(exc).split(" Source Details:")[0].strip()
+    cause = exc.__context__
+    while cause is not None and not isinstance(cause, ExpressionError):
+        cause = cause.__context__
+    if cause is None:
+        return message
+    what = message.rstrip(". ") if message.startswith("Error evaluating") else "the script failed"
+    return f"{what}: {cause.message}"
+
+
+def _unexpected(exc: Exception) -> EngineError:
+    """A plain Python error from inside SpiffWorkflow. The usual one is a timer whose value is not ISO text
+    (None, a number): SpiffWorkflow's timer code fails on it, and its frame still holds the task."""
+    tb = exc.__traceback__
+    while tb is not None:
+        task = tb.tb_frame.f_locals.get("my_task") if tb.tb_frame.f_code.co_filename == spiff_timer.__file__ else None
+        if task is not None:
+            return EngineError("the timer's value is not an ISO-8601 date, duration or cycle (like PT72H)",
+                               getattr(task.task_spec, "bpmn_id", None))
+        tb = tb.tb_next
+    return EngineError(f"the engine failed ({type(exc).__name__}: {exc})")
 
 
 def _iso(value: datetime | None) -> str | None:

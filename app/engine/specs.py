@@ -1,7 +1,8 @@
 """Deploy-time validation of BPMN uploads and the spec cache (one parse per diagram hash per process).
 
 Order of checks: safe XML → our structural checks with line numbers (processes, flows, call loops,
-expressions, timers) → BPMN XSD → SpiffWorkflow's parser → timer normalisation on the built spec.
+expressions, timers) → BPMN XSD → SpiffWorkflow's parser → timer normalisation on the built spec → a dry
+start (the workflow is created, nothing runs).
 Anything refused becomes InvalidBpmn with {element_id, line, message}; nothing here may raise otherwise.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Callable
 from zoneinfo import ZoneInfo
 
 from lxml import etree
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -100,6 +102,12 @@ def _rephrase(message: str, tag: str, element: str | None) -> str:
         return "a data association of this task points at a data object Sunlight cannot find; remove the arrow"
     if message.startswith("Exactly one start event is required"):
         return "a subprocess needs exactly one start event inside it; " + message.split(";")[-1].strip()
+    if "RecursionError" in message:
+        return "the diagram is too long or nested too deeply for the engine; split it with call activities"
+    if "atomic type 'xs:ID'" in message:
+        value = re.search(r"'([^']*)' is not a valid value", message)
+        return (f"the id '{value.group(1) if value else '?'}' is used twice or is not a valid id "
+                "(an id starts with a letter or _ and holds no spaces)")
     if message.startswith("Element '"):  # the BPMN XSD
         return f"the file does not follow the BPMN 2.0 schema: {message}"
     if re.match(r"^\w+(Error|Exception)\(", message):  # a Python error the parser wrapped with %r
@@ -115,6 +123,21 @@ def _spiff_problem(exc: Exception, tree: etree._ElementTree) -> Problem:
         return Problem(element, line or _line_of(tree, element), message)
     log.warning("SpiffWorkflow failed on an upload", exc_info=exc)  # a parser bug: keep Python out of the answer
     return Problem(None, None, "the engine could not read this diagram; open it in bpmn.io, check it, and export again")
+
+
+def _dry_start(spec, subs: dict) -> list[Problem]:
+    """Create (not run) a workflow: SpiffWorkflow predicts the whole task tree there, and fails there on shapes
+    our checks missed. Nothing runs: no engine steps, so no condition, script or timer is evaluated."""
+    try:
+        BpmnWorkflow(spec, subs)
+    except RecursionError:
+        return [Problem(None, None, "the engine cannot lay out a case of this diagram (a loop with no way out, or a "
+                                    "path too long); check the loops and split long paths with call activities")]
+    except Exception as exc:  # whatever it is, the diagram cannot start a case
+        log.warning("SpiffWorkflow could not create a workflow from a parsed diagram", exc_info=exc)
+        return [Problem(None, None, "the engine cannot start a case of this diagram; open it in bpmn.io, check it, "
+                                    "and export again")]
+    return []
 
 
 def _build(tree: etree._ElementTree, process_id: str, tz: ZoneInfo, key: str) -> SpecBundle:
@@ -142,6 +165,7 @@ def _build(tree: etree._ElementTree, process_id: str, tz: ZoneInfo, key: str) ->
                     continue
                 if warning:
                     warnings.append(f"{task_spec.bpmn_id}: {warning}")
+    problems += _dry_start(spec, subs)
     if problems:
         raise InvalidBpmn(problems)
     spec.sunlight_key = key

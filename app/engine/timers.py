@@ -24,6 +24,9 @@ from app import clock
 from .expressions import ExpressionError, check_expression
 
 WORKDAYS = re.compile(r"^workdays\(\s*(\d{1,4})\s*\)$")
+# Typed as a bare ISO value: only ISO characters, or a mistyped duration (`PT72X`) that would otherwise pass as
+# the name of a data field and fail only when the timer starts.
+ISO_LIKE = re.compile(r"[0-9PRTWYMDHS:+\-./,Z]+|(R\d*/)?PT?\d\w*", re.I)
 MAX_WORKDAYS = 3650
 
 
@@ -88,6 +91,9 @@ def check_literal(kind: type, value: str, tz: ZoneInfo) -> str:
     raise TimerValueError(f"'{value}' is not a valid ISO-8601 value here (for example {example}, or workdays(5))")
 
 
+# Expression shapes that can never yield the ISO text a timer needs (a plain string literal is handled above).
+_NOT_TEXT = (ast.Constant, ast.List, ast.Tuple, ast.Dict, ast.Set, ast.Compare, ast.BoolOp)
+
 KINDS = {"timeDate": TimeDateEventDefinition, "timeDuration": DurationTimerEventDefinition,
          "timeCycle": CycleTimerEventDefinition}
 
@@ -103,13 +109,16 @@ def classify(kind: type, text: str, tz: ZoneInfo) -> tuple[str, bool, str | None
             raise TimerValueError(f"workdays(N) needs 1 ≤ N ≤ {MAX_WORKDAYS}")
         return raw, True, None
     literal = _literal(raw)
-    bare = raw if literal is None and re.fullmatch(r"[0-9PRTWYMDHS:+\-./,Z]+", raw, re.I) else None
+    bare = raw if literal is None and ISO_LIKE.fullmatch(raw) else None
     if literal is not None or bare is not None:
         return repr(check_literal(kind, literal if literal is not None else bare, tz)), False, None
     try:
-        check_expression(raw)
+        checked = check_expression(raw)
     except ExpressionError as exc:
         raise TimerValueError(f"'{raw[:100]}' is neither an ISO-8601 value nor a safe expression: {exc.message}") from None
+    if isinstance(checked.tree, _NOT_TEXT):  # `None`, `72`, `a > b`: SpiffWorkflow would fail on it at run time
+        raise TimerValueError(f"'{raw[:100]}' does not give a date, duration or cycle; type e.g. PT72H, P3D "
+                              "or workdays(5)")
     return raw, False, f"the timer value '{raw[:100]}' is an expression; it is checked when the timer starts"
 
 

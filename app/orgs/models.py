@@ -36,6 +36,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))  # for the SMTP notice channel
     created_at: Mapped[datetime] = mapped_column()
 
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -16,7 +16,7 @@ class SupervisionNotice(Base):
     __tablename__ = "supervision_notices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # None: a district-wide notice
     task_bpmn_id: Mapped[str | None] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
@@ -39,3 +39,68 @@ class NoticeRecipient(Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column()
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class NoticeDelivery(Base):
+    """Outbox: one row per recipient and channel; channels retry until sent, so nothing is lost."""
+
+    __tablename__ = "notice_deliveries"
+    __table_args__ = (UniqueConstraint("notice_id", "user_id", "channel"),
+                      Index("ix_notice_deliveries_due", "status", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("supervision_notices.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    channel: Mapped[str] = mapped_column(String(16))  # "inbox" | "smtp"
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column()
+
+
+ORDER_STATUSES = ("open", "replied", "closed")
+
+
+class SupervisionOrder(Base):
+    """A 督办 order: a supervisor's instruction on a case (or notice) with a rectification deadline."""
+
+    __tablename__ = "supervision_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_no: Mapped[str] = mapped_column(String(32), unique=True)  # 督办编号
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_notices.id"))
+    instruction: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime] = mapped_column()
+    closed_at: Mapped[datetime | None] = mapped_column()
+    escalated_at: Mapped[datetime | None] = mapped_column(index=True)  # set once when it went overdue
+
+    messages: Mapped[list["OrderMessage"]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="OrderMessage.id")
+
+
+class OrderMessage(Base):
+    __tablename__ = "order_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("supervision_orders.id"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # issue | reply | close | reopen | escalate
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column()
+
+
+class SupervisionRule(Base):
+    """A named rule beyond time (e.g. R01 step completed implausibly fast), configurable per district."""
+
+    __tablename__ = "supervision_rules"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))  # warning | yellow | red
+    enabled: Mapped[bool] = mapped_column(default=True)
+    params: Mapped[dict] = mapped_column(default=dict)

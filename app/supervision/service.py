@@ -10,15 +10,18 @@ from app.errors import Forbidden, NotFound
 from app.orgs import service as orgs
 from app.orgs.models import OrgUnit, User
 
+from . import outbox
 from .models import NoticeRecipient, SupervisionNotice
 
 
-def raise_notice(session: Session, *, case, org: OrgUnit, lane: str | None, task_bpmn_id: str | None,
+def raise_notice(session: Session, *, case, org: OrgUnit, clerks: list[User], task_bpmn_id: str | None,
                  level: str, reason: str, source_key: str, detail: dict) -> SupervisionNotice | None:
-    """Create one notice for the lane's clerks and the supervisors in scope; None if already raised."""
+    """One notice to the clerks and the supervisors in scope at the same moment; None if already raised.
+
+    The unique source_key makes every signal notify once, even if two workers raced to raise it.
+    """
     if session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.source_key == source_key)):
         return None
-    clerks = orgs.clerks_for_lane(session, org.id, lane)
     supervisors = orgs.users_in_scope(session, org, "supervisor")
     notice = SupervisionNotice(case_id=case.id, task_bpmn_id=task_bpmn_id, level=level, reason=reason,
                                source_key=source_key, created_at=clock.now())
@@ -26,6 +29,7 @@ def raise_notice(session: Session, *, case, org: OrgUnit, lane: str | None, task
                          + [NoticeRecipient(user_id=u.id, as_role="supervisor") for u in supervisors])
     session.add(notice)
     session.flush()
+    outbox.enqueue(session, notice, clerks + supervisors)
     audit.record(session, audit.case_stream(case.id), "notice_created", "system", case_id=case.id,
                  task_bpmn_id=task_bpmn_id,
                  detail={**detail, "notice_id": notice.id, "level": level, "reason": reason,

@@ -97,7 +97,7 @@ def test_a_broken_timer_path_is_postponed_and_recorded_not_spun_on(world, app, m
     def broken(*args, **kwargs):
         raise engine.EngineError("the notice path failed", "Timer_review_late")
 
-    monkeypatch.setattr(cases, "fire_due_timers", broken)
+    monkeypatch.setattr(cases, "wake", broken)
     assert worker.sweep(db, settings) == 0
     monkeypatch.undo()
     _, events = world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")

@@ -65,7 +65,9 @@ def test_a_cycle_timer_raises_one_notice_per_cycle_and_catches_up_after_downtime
     assert _sweep(app) == 2
     assert _sweep(app) == 0
     _, notices = world.api.get(f"/api/v1/notices?case_no={case['case_no']}", "sup")
-    assert len(notices) == 3
+    assert len([n for n in notices if n["task_bpmn_id"] == "Task_review"]) == 3
+    # Ten days on, the promised limit (5 working days) has passed as well: pre-warning and yellow card.
+    assert sorted(n["level"] for n in notices if n["task_bpmn_id"] is None) == ["warning", "yellow"]
 
 
 def test_a_naive_timer_date_is_read_in_the_district_timezone(app):

@@ -1,0 +1,107 @@
+"""Two clocks per case (承诺 promised, 法定 statutory) in working days, and their signals.
+
+Deadlines are derived, never edited: accepted_at + the item's limit + approved extensions (statutory only)
++ working days spent in finished clock stops, on the working-day calendar. They are recomputed on every
+stop, resume, extension and calendar edit. Signals — pre-warning (预警), yellow card (承诺时限已过), red card
+(法定时限已过) — are raised once each, by the timer worker or by any action that happens after they fell due.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit import service as audit
+from app.calendar import service as calendar
+from app.orgs import service as orgs
+from app.orgs.models import OrgUnit
+from app.settings import Settings
+
+from . import service as notices
+
+RANK = {"none": 0, "warning": 1, "yellow": 2, "red": 3}
+SIGNALS = (  # kind, level, reason
+    ("warning", "warning", "即将超过承诺时限（预警）"),
+    ("yellow", "yellow", "已超过承诺时限（黄牌）"),
+    ("red", "red", "已超过法定时限（红牌）"),
+)
+
+
+def raise_card(case, level: str) -> None:
+    """The case's card is the most severe signal it ever received."""
+    if RANK[level] > RANK[case.card]:
+        case.card = level
+
+
+def recompute(session: Session, settings: Settings, case, *, reason: str | None = None, actor: str = "system") -> bool:
+    """Derive the deadlines; when they changed and a reason is given, record why. Returns whether they changed."""
+    if case.accepted_at is None:
+        return False
+    cal = calendar.load(session, settings.tz)
+    item, stopped = case.item, case.suspended_days
+    promised, ok_p = cal.add_working_days(case.accepted_at, item.promised_days + stopped)
+    statutory, ok_s = cal.add_working_days(case.accepted_at, item.statutory_days + case.extension_days + stopped)
+    warn = None
+    if item.promised_days > item.warn_days:
+        warn, _ = cal.add_working_days(case.accepted_at, item.promised_days - item.warn_days + stopped)
+    before = (case.promised_due_at, case.statutory_due_at, case.warn_at)
+    case.promised_due_at, case.statutory_due_at, case.warn_at = promised, statutory, warn
+    case.calendar_complete = ok_p and ok_s
+    changed = before != (promised, statutory, warn)
+    if changed and reason:
+        audit.record(session, audit.case_stream(case.id), "deadlines_recomputed", actor, case_id=case.id,
+                     detail={"reason": reason, "promised_due_at": promised.isoformat(),
+                             "statutory_due_at": statutory.isoformat(), "warn_at": warn.isoformat() if warn else None,
+                             "calendar_complete": case.calendar_complete})
+    return changed
+
+
+def _moments(case) -> dict[str, datetime | None]:
+    return {"warning": case.warn_at, "yellow": case.promised_due_at, "red": case.statutory_due_at}
+
+
+def next_signal_at(case) -> datetime | None:
+    """When the next not-yet-raised deadline signal falls due (None while the clock is stopped or done)."""
+    if case.status != "running":
+        return None
+    moments = _moments(case)
+    pending = [moments[kind] for kind, _, _ in SIGNALS if kind not in case.signalled and moments[kind]]
+    return min(pending) if pending else None
+
+
+def schedule(case) -> None:
+    """When the worker must next look at the case: its next timer, deadline signal or order deadline."""
+    moments = [case.next_timer_due_at if case.status == "running" else None, next_signal_at(case), case.order_due_at]
+    moments = [m for m in moments if m is not None]
+    case.wake_at = min(moments) if moments else None
+
+
+def raise_due(session: Session, case, now: datetime | None = None) -> int:
+    """Raise every deadline signal that has fallen due; each at most once per case. Returns how many."""
+    if case.status != "running":
+        return 0
+    now = now or clock.now()
+    moments, raised = _moments(case), 0
+    org = session.get(OrgUnit, case.org_unit_id)
+    for kind, level, reason in SIGNALS:
+        at = moments[kind]
+        if kind in case.signalled or at is None or at > now:
+            continue
+        notices.raise_notice(session, case=case, org=org, clerks=clerks_of_open_steps(session, case), task_bpmn_id=None,
+                             level=level, reason=reason, source_key=f"deadline:{kind}:{case.id}",
+                             detail={"kind": f"deadline_{kind}", "due_at": at.isoformat()})
+        case.signalled = [*case.signalled, kind]
+        raise_card(case, level)
+        raised += 1
+    return raised
+
+
+def clerks_of_open_steps(session: Session, case) -> list:
+    """The clerks who hold the lanes of the case's ready steps (every clerk there if no step is ready)."""
+    lanes = {t.lane for t in case.tasks if t.state == "ready" and t.kind == "user"}
+    found: dict[int, object] = {}
+    for lane in lanes or {None}:
+        for user in orgs.clerks_for_lane(session, case.org_unit_id, lane):
+            found[user.id] = user
+    return list(found.values())

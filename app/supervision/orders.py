@@ -1,0 +1,170 @@
+"""督办 supervision orders: a supervisor instructs, the clerk replies, the supervisor closes or reopens.
+
+An order that passes its rectification deadline while open escalates once: a red notice to the clerks of
+the case and the supervisors in scope (and those above). Every step is audited on the case's stream.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit import service as audit
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.orgs import service as orgs
+from app.orgs.models import OrgUnit, User
+
+from . import service as notices
+from .deadlines import clerks_of_open_steps, raise_card, schedule
+from .models import OrderMessage, SupervisionNotice, SupervisionOrder
+
+MAX_TEXT = 5000
+
+
+def _text(value, field: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
+        raise Invalid(f"{field} is required text (at most {MAX_TEXT} characters)", details=[{"field": field}])
+    return value.strip()
+
+
+def _order_no(session: Session) -> str:
+    day = clock.now().strftime("%Y%m%d")
+    while True:
+        order_no = f"DB{day}-{secrets.randbelow(10**5):05d}"  # 督办编号
+        if session.scalar(select(SupervisionOrder.id).where(SupervisionOrder.order_no == order_no)) is None:
+            return order_no
+
+
+def refresh_due(session: Session, case) -> None:
+    """Keep the case's order_due_at (the earliest open, not yet escalated deadline) for the one sweep."""
+    session.flush()
+    case.order_due_at = session.scalar(select(func.min(SupervisionOrder.due_at)).where(
+        SupervisionOrder.case_id == case.id, SupervisionOrder.status != "closed",
+        SupervisionOrder.escalated_at.is_(None)))
+    schedule(case)
+
+
+def issue(session: Session, supervisor: User, case, notice_id, instruction, due_at: datetime) -> SupervisionOrder:
+    if supervisor.role != "supervisor":
+        raise Forbidden("only supervisors issue 督办 orders")
+    instruction = _text(instruction, "instruction")
+    if due_at <= clock.now():
+        raise Invalid("due_at must be in the future", details=[{"field": "due_at"}])
+    if notice_id is not None:
+        notice = session.get(SupervisionNotice, notice_id) if isinstance(notice_id, int) else None
+        if notice is None or notice.case_id != case.id:
+            raise Invalid("notice_id must be a notice of this case", details=[{"field": "notice_id"}])
+    now = clock.now()
+    order = SupervisionOrder(order_no=_order_no(session), case_id=case.id, notice_id=notice_id, instruction=instruction,
+                             due_at=due_at, status="open", issued_by_id=supervisor.id, issued_at=now)
+    order.messages = [OrderMessage(author_id=supervisor.id, kind="issue", text=instruction, at=now)]
+    session.add(order)
+    session.flush()
+    _record(session, order, "order_issued", supervisor.username, {"instruction": instruction,
+                                                                  "due_at": due_at.isoformat()})
+    refresh_due(session, case)
+    return order
+
+
+def _record(session: Session, order: SupervisionOrder, action: str, actor: str, detail: dict) -> None:
+    audit.record(session, audit.case_stream(order.case_id), action, actor, case_id=order.case_id,
+                 detail={"order_id": order.id, "order_no": order.order_no, **detail})
+
+
+def get(session: Session, viewer: User, order_id: int) -> SupervisionOrder:
+    from app.cases.models import Case
+
+    order = session.scalar(select(SupervisionOrder).where(SupervisionOrder.id == order_id).with_for_update(
+        of=SupervisionOrder))
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    case = session.get(Case, order.case_id)
+    if not orgs.can_see(viewer, session.get(OrgUnit, case.org_unit_id)):
+        raise NotFound(f"no order {order_id}")
+    return order
+
+
+def reply(session: Session, clerk: User, order: SupervisionOrder, case, text) -> SupervisionOrder:
+    if clerk.role != "clerk" or clerk.org_unit_id != case.org_unit_id:
+        raise Forbidden("only a clerk of the case's department replies to its orders")
+    if order.status == "closed":
+        raise Conflict("the order is closed", code="order_closed")
+    text = _text(text, "text")
+    order.messages.append(OrderMessage(author_id=clerk.id, kind="reply", text=text, at=clock.now()))
+    order.status = "replied"
+    _record(session, order, "order_replied", clerk.username, {"text": text})
+    return order
+
+
+def close(session: Session, supervisor: User, order: SupervisionOrder, case, text) -> SupervisionOrder:
+    if supervisor.role != "supervisor":
+        raise Forbidden("only supervisors close orders")
+    if order.status == "closed":
+        raise Conflict("the order is closed already", code="order_closed")
+    text = _text(text, "text")
+    now = clock.now()
+    order.messages.append(OrderMessage(author_id=supervisor.id, kind="close", text=text, at=now))
+    order.status, order.closed_at = "closed", now
+    _record(session, order, "order_closed", supervisor.username, {"text": text})
+    refresh_due(session, case)
+    return order
+
+
+def reopen(session: Session, supervisor: User, order: SupervisionOrder, case, text,
+           due_at: datetime | None) -> SupervisionOrder:
+    """Back to open (the reply did not satisfy); a new deadline may be set, and it can escalate again."""
+    if supervisor.role != "supervisor":
+        raise Forbidden("only supervisors reopen orders")
+    if order.status == "open":
+        raise Conflict("the order is open already", code="order_open")
+    text = _text(text, "text")
+    if due_at is not None:
+        if due_at <= clock.now():
+            raise Invalid("due_at must be in the future", details=[{"field": "due_at"}])
+        order.due_at, order.escalated_at = due_at, None
+    order.messages.append(OrderMessage(author_id=supervisor.id, kind="reopen", text=text, at=clock.now()))
+    order.status, order.closed_at = "open", None
+    _record(session, order, "order_reopened", supervisor.username, {"text": text, "due_at": order.due_at.isoformat()})
+    refresh_due(session, case)
+    return order
+
+
+def listing(session: Session, viewer: User, status: str | None, case_id: int | None) -> list[SupervisionOrder]:
+    """Supervisors see orders in their scope; clerks the orders on cases of their own department."""
+    from app.cases.models import Case
+
+    query = (select(SupervisionOrder).join(Case, Case.id == SupervisionOrder.case_id)
+             .join(OrgUnit, OrgUnit.id == Case.org_unit_id).order_by(SupervisionOrder.id))
+    if viewer.role in ("supervisor", "admin"):
+        query = query.where(OrgUnit.path.startswith(viewer.org_unit.path))
+    else:
+        query = query.where(Case.org_unit_id == viewer.org_unit_id)
+    if status:
+        query = query.where(SupervisionOrder.status == status)
+    if case_id is not None:
+        query = query.where(SupervisionOrder.case_id == case_id)
+    return list(session.scalars(query))
+
+
+def escalate_overdue(session: Session, case, now: datetime) -> int:
+    """Escalate (once) every open order of the case whose deadline has passed. Called by the timer worker."""
+    if case.order_due_at is None or case.order_due_at > now:
+        return 0
+    due = session.scalars(select(SupervisionOrder).where(
+        SupervisionOrder.case_id == case.id, SupervisionOrder.status != "closed",
+        SupervisionOrder.escalated_at.is_(None), SupervisionOrder.due_at <= now)).all()
+    org = session.get(OrgUnit, case.org_unit_id)
+    for order in due:
+        order.escalated_at = now
+        order.messages.append(OrderMessage(author_id=None, kind="escalate", text="督办逾期未办结，已升级", at=now))
+        notices.raise_notice(session, case=case, org=org, clerks=clerks_of_open_steps(session, case),
+                             task_bpmn_id=None, level="red", reason=f"督办 {order.order_no} 逾期未办结",
+                             source_key=f"order:{order.id}:{order.due_at.isoformat()}",
+                             detail={"kind": "order_overdue", "order_id": order.id})
+        _record(session, order, "order_escalated", "system", {"due_at": order.due_at.isoformat()})
+        raise_card(case, "red")
+    refresh_due(session, case)
+    return len(due)
