@@ -29,6 +29,7 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     PUBLIC_QUERY_RATE = os.environ.get("PUBLIC_QUERY_RATE", "30/minute")
+    LEADER_POSTS = os.environ.get("LEADER_POSTS", "分管领导,主要领导,负责人")  # may approve extensions (延期)
     JSON_AS_ASCII = False
 
     def __init__(self) -> None:

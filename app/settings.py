@@ -10,8 +10,10 @@ class Settings:
     tz: ZoneInfo
     secret_key: str
     max_bpmn_bytes: int = 2 * 1024 * 1024
+    leader_posts: tuple[str, ...] = ("分管领导", "主要领导", "负责人")  # posts that may approve an extension (延期)
 
     @classmethod
     def from_config(cls, config) -> "Settings":
         return cls(tz=ZoneInfo(config["TIMEZONE"]), secret_key=config["SECRET_KEY"],
-                   max_bpmn_bytes=int(config["MAX_BPMN_BYTES"]))
+                   max_bpmn_bytes=int(config["MAX_BPMN_BYTES"]),
+                   leader_posts=tuple(p.strip() for p in config["LEADER_POSTS"].split(",") if p.strip()))

@@ -7,12 +7,14 @@ from .errors import register_error_handlers
 from .limits import limiter
 from .public import public
 from .staff import staff
+from .supervision import supervision
 
 
 def register(app: Flask) -> None:
     limiter.init_app(app)
     app.register_blueprint(staff)
     app.register_blueprint(public)
+    app.register_blueprint(supervision)
     register_error_handlers(app)
 
     @app.get("/healthz")

@@ -8,11 +8,13 @@ from sqlalchemy.orm import Session
 
 from app import clock, engine
 from app.calendar import service as calendar
+from app.cases import clock_stops
 from app.cases.models import Case
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
 from app.settings import Settings
+from app.supervision import deadlines as sup_deadlines
 from app.supervision import service as supervision
 from app.supervision.models import SupervisionNotice
 
@@ -46,28 +48,35 @@ def definition(d: ProcessDefinition) -> dict:
 
 
 def deadlines(session: Session, settings: Settings, case: Case) -> dict:
+    """The two clocks as stored, the working days left (frozen while the clock is stopped) and the card."""
     cal = calendar.load(session, settings.tz)
-    now = clock.now()
-    warn_at = None
-    if case.item.promised_days > 0:
-        warn_at, _ = cal.add_working_days(case.created_at, case.item.promised_days - 1)
-    card, left = "none", None
-    if case.promised_due_at:
+    now = clock_stops.frozen_at(session, case) or clock.now()
+    left = None
+    if case.promised_due_at and case.status in ("running", "suspended"):
         left = cal.working_days_left(now, case.promised_due_at)
-    if case.status in ("running", "suspended"):
-        if case.statutory_due_at and now > case.statutory_due_at:
-            card = "red"
-        elif case.promised_due_at and now > case.promised_due_at:
-            card = "yellow"
-        elif warn_at and now > warn_at:
-            card = "warning"
+    card = case.card
+    if case.status == "running":  # what the worker is about to raise is already true
+        for level, at in (("warning", case.warn_at), ("yellow", case.promised_due_at), ("red", case.statutory_due_at)):
+            if at and now > at and sup_deadlines.RANK[level] > sup_deadlines.RANK[card]:
+                card = level
     out = {"promised_due_at": iso(case.promised_due_at), "statutory_due_at": iso(case.statutory_due_at),
-           "warn_at": iso(warn_at), "remaining_working_days": left if case.status != "completed" else None,
-           "card": card, "calendar_complete": case.calendar_complete}
+           "warn_at": iso(case.warn_at), "remaining_working_days": left, "card": card,
+           "calendar_complete": case.calendar_complete, "accepted_at": iso(case.accepted_at),
+           "extension_days": case.extension_days, "suspended_days": case.suspended_days,
+           "clock_stopped": case.status == "suspended"}
     if not case.calendar_complete:
         out["calendar_note"] = ("the deadline runs into a year without a working-day calendar; "
                                 "it was counted on weekends alone")
     return out
+
+
+def order(o, case_no: str) -> dict:
+    return {"id": o.id, "order_no": o.order_no, "case_no": case_no, "notice_id": o.notice_id,
+            "instruction": o.instruction, "due_at": iso(o.due_at), "status": o.status,
+            "overdue": o.status != "closed" and o.due_at < clock.now(), "issued_at": iso(o.issued_at),
+            "closed_at": iso(o.closed_at), "escalated_at": iso(o.escalated_at),
+            "messages": [{"kind": m.kind, "text": m.text, "author": m.author.username if m.author else None,
+                          "at": iso(m.at)} for m in o.messages]}
 
 
 def task(t) -> dict:

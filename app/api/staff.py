@@ -150,7 +150,7 @@ def notices():
             case_id = cases.get_visible(s, user, case_no).id
         found = supervision.notices_for(s, user, case_id=case_id)
         numbers = cases.numbers_of(s, {n.case_id for n in found})
-        return [render.notice(n, numbers[n.case_id], user.id) for n in found]
+        return [render.notice(n, numbers.get(n.case_id), user.id) for n in found]
 
 
 @staff.post("/notices/<int:notice_id>/ack")
@@ -158,4 +158,4 @@ def acknowledge_notice(notice_id: int):
     with db().unit_of_work() as s:
         user = caller(s, *STAFF)
         n = supervision.acknowledge(s, user, notice_id)
-        return render.notice(n, cases.numbers_of(s, {n.case_id})[n.case_id], user.id)
+        return render.notice(n, cases.numbers_of(s, {n.case_id}).get(n.case_id), user.id)

@@ -48,6 +48,15 @@ class WorkingCalendar:
                 counted += 1
         return datetime.combine(day, time(23, 59, 59), self.tz), complete
 
+    def working_days_in(self, start: datetime, end: datetime) -> int:
+        """Working days after `start`'s day up to and including `end`'s day (a clock stop's length)."""
+        day, last = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        count = 0
+        while day < last:
+            day += timedelta(days=1)
+            count += self.is_working_day(day)
+        return count
+
     def working_days_left(self, now: datetime, due: datetime) -> int:
         """Working days from tomorrow up to the due day (0 on the due day itself, negative once overdue)."""
         today, last = now.astimezone(self.tz).date(), due.astimezone(self.tz).date()

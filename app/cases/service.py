@@ -147,7 +147,27 @@ def _load(act: _Action) -> engine.CaseRun:
     return engine.CaseRun.load(act.case.state, bundle, _helpers(act.session, act.settings))
 
 
-def _save(session: Session) -> None:
+def refresh_due_timers(session: Session, settings: Settings, case: Case) -> None:
+    """Fire the timers already due (before the case is stopped or otherwise changed)."""
+    if case.next_timer_due_at is None or case.next_timer_due_at > clock.now():
+        return
+    act = _Action(session, settings, case, "system")
+    run = _load(act)
+    try:
+        _apply(act, run, run.refresh_timers())
+    except engine.EngineError as exc:
+        raise _engine_error(exc) from None
+
+
+def shift_timers(session: Session, settings: Settings, case: Case, delta) -> None:
+    """Move the case's waiting timers later by the time its clock was stopped."""
+    run = _load(_Action(session, settings, case, "system"))
+    if run.shift_timers(delta):
+        case.state = run.dump()
+        case.next_timer_due_at = run.next_timer_due()
+
+
+def save(session: Session) -> None:
     try:
         session.flush()
     except StaleDataError:
@@ -198,7 +218,7 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
                  detail={"case_no": case_no, "item": item.code, "definition_id": definition.id,
                          "version": definition.version})
     _apply(_Action(session, settings, case, actor.username), run, changes)
-    _save(session)
+    save(session)
     return case, code
 
 
@@ -209,12 +229,12 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
     case = get_visible(session, actor, case_no, for_update=True)
     act = _Action(session, settings, case, actor.username)
     try:
+        if case.status != "running":
+            raise Conflict(f"the case is {case.status}", code="case_not_running")
         run = _load(act)
         fired = run.refresh_timers()  # a due timer fires before the user's action, never after it
         view = run.find_task(task_id)
         _authorize(actor, case, view)
-        if case.status != "running":
-            raise Conflict(f"the case is {case.status}", code="case_not_running")
         changes = fired + run.complete(task_id, data)
     except engine.TaskNotFound:
         raise NotFound(f"no task {task_id} in case {case_no}") from None
@@ -228,7 +248,7 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
     _apply(act, run, changes)
     row = next(t for t in case.tasks if t.id == view.id)
     row.completed_by_id, row.opinion = actor.id, opinion
-    _save(session)
+    save(session)
     return case
 
 
@@ -255,7 +275,7 @@ def wake(session: Session, settings: Settings, case_id: int) -> int:
         raised += deadlines.raise_due(session, case, now)
     raised += orders.escalate_overdue(session, case, now)
     deadlines.schedule(case)
-    _save(session)
+    save(session)
     return raised
 
 

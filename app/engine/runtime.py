@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 from uuid import UUID
 
@@ -193,6 +193,27 @@ class CaseRun:
     def tasks(self) -> list[TaskView]:
         views = (self._view(t) for t in self.workflow.get_tasks(state=TaskState.ANY_MASK))
         return [v for v in views if v is not None]
+
+    def shift_timers(self, delta: timedelta) -> int:
+        """Move every waiting timer later by `delta` (a clock stop: time suspended does not count).
+
+        SpiffWorkflow froze each timer's due time in its event_value when the timer started; shifting that
+        value is the whole change. Returns how many timers moved.
+        """
+        moved = 0
+        for task in self._waiting_timers():
+            value = task.internal_data.get("event_value")
+            if isinstance(value, dict) and value.get("next"):  # a cycle: its next firing
+                value["next"] = (datetime.fromisoformat(value["next"]) + delta).isoformat()
+            elif isinstance(value, str):
+                due = timers.due_at(task.task_spec.event_definition, value)
+                if due is None:
+                    continue
+                task.internal_data["event_value"] = (due + delta).isoformat()
+            else:
+                continue
+            moved += 1
+        return moved
 
     def next_timer_due(self) -> datetime | None:
         dues = [self._timer_due(t) for t in self._waiting_timers()]

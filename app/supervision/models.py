@@ -93,6 +93,8 @@ class OrderMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column()
 
+    author: Mapped[User | None] = relationship(lazy="joined")
+
 
 class SupervisionRule(Base):
     """A named rule beyond time (e.g. R01 step completed implausibly fast), configurable per district."""

@@ -1,0 +1,181 @@
+"""Supervision endpoints (电子监察): clock stops, extensions and 督办 orders. Thin: parse, call, render."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, request
+
+from app.cases import clock_stops
+from app.cases import service as cases
+from app.cases.models import Case
+from app.errors import Invalid
+from app.supervision import orders
+from app.supervision.models import ORDER_STATUSES
+
+from . import openapi as doc
+from . import render
+from .common import caller, db, json_body, settings
+
+supervision = Blueprint("supervision", __name__, url_prefix="/api/v1")
+STAFF = ("admin", "designer", "legal", "clerk", "supervisor")
+
+
+@supervision.post("/cases/<case_no>/suspend")
+def suspend(case_no: str):
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "clerk")
+        case = clock_stops.suspend(s, settings(), user, case_no, body)
+        return render.case(s, settings(), case, user)
+
+
+@supervision.post("/cases/<case_no>/resume")
+def resume(case_no: str):
+    body = json_body(required=False)
+    with db().unit_of_work() as s:
+        user = caller(s, "clerk")
+        case = clock_stops.resume(s, settings(), user, case_no, body)
+        return render.case(s, settings(), case, user)
+
+
+@supervision.post("/cases/<case_no>/extensions")
+def extend(case_no: str):
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "clerk", "admin")
+        ext = clock_stops.extend(s, settings(), user, case_no, body)
+        case = s.get(Case, ext.case_id)
+        return {"id": ext.id, "case_no": case.case_no, "working_days": ext.working_days, "reason": ext.reason,
+                "approved_by": user.username, "created_at": render.iso(ext.created_at),
+                "deadlines": render.deadlines(s, settings(), case)}, 201
+
+
+def _due_at(body: dict, required: bool = True) -> datetime | None:
+    raw = body.get("due_at")
+    if raw is None and not required:
+        return None
+    try:
+        value = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise Invalid("due_at must be an ISO-8601 time with its offset, e.g. 2026-12-01T17:00:00+08:00",
+                      details=[{"field": "due_at"}])
+    return value
+
+
+@supervision.post("/orders")
+def issue_order():
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "supervisor")
+        if not isinstance(body.get("case_no"), str):
+            raise Invalid("case_no is required", details=[{"field": "case_no"}])
+        case = cases.get_visible(s, user, body["case_no"], for_update=True)
+        order = orders.issue(s, user, case, body.get("notice_id"), body.get("instruction"), _due_at(body))
+        cases.save(s)
+        return render.order(order, case.case_no), 201
+
+
+@supervision.get("/orders")
+def list_orders():
+    status = request.args.get("status") or None
+    if status and status not in ORDER_STATUSES:
+        raise Invalid(f"status must be one of {', '.join(ORDER_STATUSES)}")
+    with db().unit_of_work() as s:
+        user = caller(s, "supervisor", "clerk", "admin")
+        case_id = cases.get_visible(s, user, request.args["case_no"]).id if request.args.get("case_no") else None
+        found = orders.listing(s, user, status, case_id)
+        numbers = cases.numbers_of(s, {o.case_id for o in found})
+        return [render.order(o, numbers[o.case_id]) for o in found]
+
+
+@supervision.get("/orders/<int:order_id>")
+def get_order(order_id: int):
+    with db().unit_of_work() as s:
+        user = caller(s, *STAFF)
+        order = orders.get(s, user, order_id)
+        return render.order(order, cases.numbers_of(s, {order.case_id})[order.case_id])
+
+
+def _order_action(order_id: int, roles: tuple[str, ...], act):
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, *roles)
+        order = orders.get(s, user, order_id)
+        case = s.get(Case, order.case_id)
+        act(s, user, order, case, body)
+        cases.save(s)
+        return render.order(order, case.case_no)
+
+
+@supervision.post("/orders/<int:order_id>/reply")
+def reply_order(order_id: int):
+    return _order_action(order_id, ("clerk",), lambda s, u, o, c, b: orders.reply(s, u, o, c, b.get("text")))
+
+
+@supervision.post("/orders/<int:order_id>/close")
+def close_order(order_id: int):
+    return _order_action(order_id, ("supervisor",), lambda s, u, o, c, b: orders.close(s, u, o, c, b.get("text")))
+
+
+@supervision.post("/orders/<int:order_id>/reopen")
+def reopen_order(order_id: int):
+    return _order_action(order_id, ("supervisor",),
+                         lambda s, u, o, c, b: orders.reopen(s, u, o, c, b.get("text"), _due_at(b, required=False)))
+
+
+_CASE, _ORDER = doc.path_param("case_no"), doc.path_param("order_id", {"type": "integer"})
+_S, _I = {"type": "string"}, {"type": "integer"}
+doc.document({
+    "/api/v1/cases/{case_no}/suspend": {"post": doc.op(
+        "Stop the case's clock (补正, hearing, testing…; clerk of the case's department)", out="Case", body="Suspension",
+        errors=(400, 404, 409, 415, 422), params=[_CASE])},
+    "/api/v1/cases/{case_no}/resume": {"post": doc.op(
+        "Restart the clock; deadlines move by the working days spent stopped", out="Case", body="Resumption",
+        errors=(400, 404, 409, 415, 422), params=[_CASE])},
+    "/api/v1/cases/{case_no}/extensions": {"post": doc.op(
+        "Extend the statutory limit (延期; a leader post or admin)", 201, "Extension", body="ExtensionIn",
+        errors=(400, 404, 409, 415, 422), params=[_CASE])},
+    "/api/v1/orders": {
+        "post": doc.op("Issue a 督办 order (supervisor in scope)", 201, "Order", body="OrderIn",
+                       errors=(400, 404, 415, 422)),
+        "get": doc.op("Orders: supervisors in scope, clerks of their department", out={
+            "type": "array", "items": doc.ref("Order")}, errors=(404, 422),
+            params=[doc.query_param("status"), doc.query_param("case_no")])},
+    "/api/v1/orders/{order_id}": {"get": doc.op("One order with its messages", out="Order", errors=(404,),
+                                                params=[_ORDER])},
+    "/api/v1/orders/{order_id}/reply": {"post": doc.op("The clerk's reply", out="Order", body="OrderText",
+                                                       errors=(400, 404, 409, 415, 422), params=[_ORDER])},
+    "/api/v1/orders/{order_id}/close": {"post": doc.op("Close the order (supervisor)", out="Order", body="OrderText",
+                                                       errors=(400, 404, 409, 415, 422), params=[_ORDER])},
+    "/api/v1/orders/{order_id}/reopen": {"post": doc.op(
+        "Reopen the order, optionally with a new deadline (supervisor)", out="Order", body="OrderText",
+        errors=(400, 404, 409, 415, 422), params=[_ORDER])},
+}, {
+    "Suspension": {"type": "object", "required": ["kind", "reason"], "properties": {
+        "kind": {"type": "string", "enum": ["supplement", "hearing", "testing", "inspection", "appraisal",
+                                            "expert_review", "other"]},
+        "reason": _S, "legal_basis": _S, "expected_days": _I,
+        "missing_materials": {"type": "array", "items": _S}}},
+    "Resumption": {"type": "object", "properties": {"note": _S}},
+    "ExtensionIn": {"type": "object", "required": ["working_days", "reason"], "properties": {
+        "working_days": _I, "reason": _S}},
+    "Extension": {"type": "object", "properties": {
+        "id": _I, "case_no": _S, "working_days": _I, "reason": _S, "approved_by": _S,
+        "created_at": {"type": "string", "format": "date-time"}, "deadlines": doc.ref("Deadlines")}},
+    "OrderIn": {"type": "object", "required": ["case_no", "instruction", "due_at"], "properties": {
+        "case_no": _S, "notice_id": _I, "instruction": _S, "due_at": {"type": "string", "format": "date-time"}}},
+    "OrderText": {"type": "object", "required": ["text"], "properties": {
+        "text": _S, "due_at": {"type": "string", "format": "date-time"}}},
+    "Order": {"type": "object", "properties": {
+        "id": _I, "order_no": _S, "case_no": _S, "notice_id": {"type": "integer", "nullable": True},
+        "instruction": _S, "due_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": list(ORDER_STATUSES)}, "overdue": {"type": "boolean"},
+        "issued_at": {"type": "string", "format": "date-time"},
+        "closed_at": {"type": "string", "format": "date-time", "nullable": True},
+        "escalated_at": {"type": "string", "format": "date-time", "nullable": True},
+        "messages": {"type": "array", "items": {"type": "object", "properties": {
+            "kind": _S, "text": _S, "author": {"type": "string", "nullable": True},
+            "at": {"type": "string", "format": "date-time"}}}}}},
+})
