@@ -161,3 +161,38 @@ def test_an_overdue_supervision_order_escalates_once_and_the_loop_closes(world, 
     acts = events(world, no)
     for action in ("order_issued", "order_escalated", "order_replied", "order_reopened", "order_closed"):
         assert action in acts
+
+
+def test_a_case_accepted_before_national_day_counts_the_make_up_saturday(app):
+    clock.travel_to(at(2026, 9, 29, 9, 0))  # Tuesday before the holiday
+    world = build_world(app)
+    d = world.new_case()["deadlines"]
+    # Working days after 29 Sep: 30 Sep, (1–7 Oct off), 8 Oct?, 9 Oct, Sat 10 Oct (调休), 12 Oct … per the calendar.
+    from app.calendar import service as calendar
+    with app.extensions["sunlight.db"].unit_of_work() as s:
+        cal = calendar.load(s, app.extensions["sunlight.settings"].tz)
+        days = [at(2026, 9, 29) + timedelta(days=i) for i in range(1, 20)]
+        working = [x.date() for x in days if cal.is_working_day(x.date())][:5]
+    assert datetime(2026, 10, 10).date() in working  # the make-up Saturday counts
+    assert all(not (datetime(2026, 10, 1).date() <= w <= datetime(2026, 10, 7).date()) for w in working)
+    assert d["promised_due_at"] == f"{working[-1].isoformat()}T23:59:59+08:00"
+
+
+def test_two_workers_racing_raise_each_deadline_signal_once(world, app):
+    import threading
+
+    nos = [world.new_case()["case_no"] for _ in range(5)]
+    clock.travel_to(at(2026, 3, 14, 9, 0))  # past pre-warning and the promised limit of every case
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    barrier, results = threading.Barrier(2), []
+
+    def run():
+        barrier.wait()
+        results.append(worker.sweep(db, settings))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    assert sum(results) == 10  # warning + yellow for each of 5 cases
+    for no in nos:
+        assert sorted(n["level"] for n in case_of(world, no)["notices"]) == ["warning", "yellow"]
