@@ -29,8 +29,17 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     PUBLIC_QUERY_RATE = os.environ.get("PUBLIC_QUERY_RATE", "30/minute")
+    ITEM_CODE_SCHEME = os.environ.get("ITEM_CODE_SCHEME", "{dept}-{type}-{serial:04d}")
     LEADER_POSTS = os.environ.get("LEADER_POSTS", "分管领导,主要领导,负责人")  # may approve extensions (延期)
     JSON_AS_ASCII = False
+    # Supervision notices by mail: the "smtp" channel is on only when SMTP_HOST is set (see app/supervision/channels.py).
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_FROM = os.environ.get("SMTP_FROM", "")
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "0") == "1"
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))  # seconds per socket operation
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key()

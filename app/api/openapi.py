@@ -24,16 +24,20 @@ SCHEMAS = {
                                                  "line": {"type": "integer", "nullable": True}, "message": S}},
     "Material": {"type": "object", "required": ["name"], "properties": {
         "name": S, "required": {"type": "boolean"}, "copies": I}},
-    "ItemIn": {"type": "object", "required": ["code", "name", "category", "department", "promised_days",
+    "ItemIn": {"type": "object", "required": ["name", "category", "department", "promised_days",
                                              "statutory_days"], "properties": {
-        "code": S, "name": S, "category": {"type": "string", "enum": ["licensing", "penalty", "enforcement", "levy",
+        "code": {"type": "string", "description": "left out: numbered by ITEM_CODE_SCHEME"},
+        "kind": {"type": "string", "enum": ["promised", "immediate"]}, "warn_days": I,
+        "special_procedures": {"type": "array", "items": {"type": "object", "properties": {
+            "name": S, "legal_basis": S, "days": I, "counted": {"type": "boolean"}}}}, "name": S, "category": {"type": "string", "enum": ["licensing", "penalty", "enforcement", "levy",
                                                                       "other"]},
         "department": S, "promised_days": I, "statutory_days": I, "accepting_authority": S, "implementing_body": S,
         "supervision_phone": S, "fee": S, "legal_basis": S,
         "materials": {"type": "array", "items": {"$ref": "#/components/schemas/Material"}}}},
     "Item": {"allOf": [{"$ref": "#/components/schemas/ItemIn"}, {"type": "object", "properties": {
         "status": {"type": "string", "enum": ["draft", "active", "suspended", "abolished"]},
-        "department_name": S}}]},
+        "status_reason": {"type": "string", "nullable": True}, "department_name": S}}]},
+    "Reason": {"type": "object", "required": ["reason"], "properties": {"reason": S}},
     "PublicItem": {"allOf": [{"$ref": "#/components/schemas/ItemIn"}, {"type": "object", "properties": {
         "department_name": S, "flow_url": S}}]},
     "Definition": {"type": "object", "properties": {
@@ -130,6 +134,10 @@ def _paths() -> dict[str, dict]:
                                       errors=(400, 404, 409, 415, 422))},
         "/api/v1/items/{code}": {"get": _op("An item with its public elements and status", out="Item",
                                             errors=(404,), params=[CODE])},
+        "/api/v1/items/{code}/{action}": {"post": _op(
+            "Suspend (暂停行使), resume or abolish an item, with a reason (admin)", out="Item", body="Reason",
+            errors=(400, 404, 409, 415, 422),
+            params=[CODE, _path("action", {"type": "string", "enum": ["suspend", "resume", "abolish"]})])},
         "/api/v1/items/{code}/definitions": {"post": {
             **_op("Upload a BPMN diagram as a new draft version (designer)", 201, "Definition",
                   errors=(404, 413, 415, 422), params=[CODE]),

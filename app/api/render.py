@@ -29,12 +29,14 @@ def item(it: PowerItem) -> dict:
             "department_name": it.org_unit.name, "promised_days": it.promised_days,
             "statutory_days": it.statutory_days, "accepting_authority": it.accepting_authority,
             "implementing_body": it.implementing_body, "supervision_phone": it.supervision_phone, "fee": it.fee,
-            "legal_basis": it.legal_basis, "materials": it.materials, "status": it.status}
+            "legal_basis": it.legal_basis, "materials": it.materials, "kind": it.kind, "warn_days": it.warn_days,
+            "special_procedures": it.special_procedures, "status": it.status, "status_reason": it.status_reason}
 
 
 def public_item(it: PowerItem) -> dict:
     out = item(it)
-    out.pop("status")
+    for private in ("status", "status_reason", "warn_days"):
+        out.pop(private)
     out["flow_url"] = f"/public/api/v1/items/{it.code}/bpmn"
     return out
 

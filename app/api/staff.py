@@ -29,8 +29,16 @@ def create_item():
     body = json_body()
     with db().unit_of_work() as s:
         user = caller(s, "admin", "designer")
-        out = render.item(catalog.create_item(s, user, body))
+        out = render.item(catalog.create_item(s, user, body, settings().item_code_scheme))
     return out, 201
+
+
+@staff.post("/items/<code>/<any(suspend, resume, abolish):action>")
+def change_item_status(code: str, action: str):
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "admin")
+        return render.item(catalog.change_status(s, user, code, action, body.get("reason")))
 
 
 @staff.get("/items/<code>")

@@ -11,6 +11,8 @@ from app.orgs.models import OrgUnit
 
 CATEGORIES = ("licensing", "penalty", "enforcement", "levy", "other")
 ITEM_STATUSES = ("draft", "active", "suspended", "abolished")
+ITEM_KINDS = ("promised", "immediate")
+CATEGORY_CODES = {"licensing": "XK", "penalty": "CF", "enforcement": "QZ", "levy": "ZS", "other": "QT"}
 
 
 class PowerItem(Base):
@@ -29,7 +31,11 @@ class PowerItem(Base):
     supervision_phone: Mapped[str] = mapped_column(String(64), default="")
     fee: Mapped[str] = mapped_column(Text, default="")
     legal_basis: Mapped[str] = mapped_column(Text, default="")
-    materials: Mapped[list] = mapped_column(default=list)  # [{name, required}]
+    materials: Mapped[list] = mapped_column(default=list)  # [{name, required, copies}]
+    kind: Mapped[str] = mapped_column(String(16), default="promised", server_default="promised")  # 承诺件 | 即办件
+    # Special procedures (特殊环节: hearing, testing, expert review…) not counted in the time limit.
+    special_procedures: Mapped[list] = mapped_column(default=list, server_default="[]")
+    status_reason: Mapped[str | None] = mapped_column(Text)  # why it was last suspended, resumed or abolished
     # draft until its first definition is published; then active (suspended/abolished come later).
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     created_at: Mapped[datetime] = mapped_column()

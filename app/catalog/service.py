@@ -12,7 +12,9 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs.models import OrgUnit, User
 from app.orgs.service import REGISTRY, can_see, org_by_code
 
-from .models import CATEGORIES, PowerItem
+from .models import CATEGORIES, CATEGORY_CODES, ITEM_KINDS, PowerItem
+
+DEFAULT_CODE_SCHEME = "{dept}-{type}-{serial:04d}"
 
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 TEXT_FIELDS = ("accepting_authority", "implementing_body", "supervision_phone", "fee", "legal_basis")
@@ -34,13 +36,52 @@ def _materials(raw) -> list[dict]:
     return out
 
 
-def create_item(session: Session, actor: User, body: dict) -> PowerItem:
+def next_code(session: Session, scheme: str, org: OrgUnit, category: str) -> str:
+    """The next free code of the configurable coding scheme, e.g. "{dept}-{type}-{serial:04d}" → CA01-XK-0007."""
+    fields = {"dept": org.code, "type": CATEGORY_CODES[category]}
+    prefix = scheme.split("{serial", 1)[0].format(**fields)
+    taken = session.scalar(select(func.count()).where(PowerItem.code.startswith(prefix, autoescape=True))) or 0
+    serial = taken + 1
+    while True:
+        code = scheme.format(serial=serial, **fields)
+        if session.scalar(select(PowerItem.id).where(PowerItem.code == code)) is None:
+            return code
+        serial += 1
+
+
+def _special_procedures(raw) -> list[dict]:
+    """特殊环节 (hearing, testing, expert review…): {name, legal_basis, days, counted} — not counted by default."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 50:
+        raise Invalid("special_procedures must be a list of {name, legal_basis, days}",
+                      details=[{"field": "special_procedures"}])
+    out = []
+    for i, p in enumerate(raw):
+        if not isinstance(p, dict) or not isinstance(p.get("name"), str) or not p["name"].strip():
+            raise Invalid(f"special_procedures[{i}] needs a name", details=[{"field": f"special_procedures[{i}].name"}])
+        days = p.get("days")
+        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= 3650):
+            raise Invalid(f"special_procedures[{i}].days must be a whole number",
+                          details=[{"field": f"special_procedures[{i}].days"}])
+        out.append({"name": p["name"].strip()[:200], "legal_basis": str(p.get("legal_basis", ""))[:1000],
+                    "days": days, "counted": bool(p.get("counted", False))})
+    return out
+
+
+def create_item(session: Session, actor: User, body: dict, code_scheme: str = DEFAULT_CODE_SCHEME) -> PowerItem:
     """Register a power item. It stays a draft (not public, no cases) until a definition is published."""
     code = body.get("code")
-    if not isinstance(code, str) or not _CODE.match(code):
-        raise Invalid("code is 1–64 letters, digits, '.', '-' or '_'", details=[{"field": "code"}])
+    if code is not None and (not isinstance(code, str) or not _CODE.match(code)):
+        raise Invalid("code is 1–64 letters, digits, '.', '-' or '_' (or leave it out to number it by the "
+                      "coding scheme)", details=[{"field": "code"}])
     if body.get("category") not in CATEGORIES:
         raise Invalid(f"category must be one of {', '.join(CATEGORIES)}", details=[{"field": "category"}])
+    if body.get("kind", "promised") not in ITEM_KINDS:
+        raise Invalid(f"kind must be one of {', '.join(ITEM_KINDS)}", details=[{"field": "kind"}])
+    warn_days = body.get("warn_days", 1)
+    if not isinstance(warn_days, int) or isinstance(warn_days, bool) or not 0 <= warn_days <= 30:
+        raise Invalid("warn_days must be a whole number of working days (0–30)", details=[{"field": "warn_days"}])
     name = body.get("name")
     if not isinstance(name, str) or not name.strip():
         raise Invalid("name is required", details=[{"field": "name"}])
@@ -64,11 +105,13 @@ def create_item(session: Session, actor: User, body: dict) -> PowerItem:
         if not isinstance(v, str):
             raise Invalid(f"{f} must be text", details=[{"field": f}])
         texts[f] = v.strip()[:5000]
+    code = code or next_code(session, code_scheme, org, body["category"])
     if session.scalar(select(PowerItem.id).where(PowerItem.code == code)):
         raise Conflict(f"item {code} exists already", code="duplicate")
     item = PowerItem(code=code, name=name.strip()[:300], category=body["category"], org_unit_id=org.id,
                      materials=_materials(body.get("materials")), status="draft", created_at=clock.now(),
-                     **days, **texts)
+                     kind=body.get("kind", "promised"), warn_days=warn_days,
+                     special_procedures=_special_procedures(body.get("special_procedures")), **days, **texts)
     session.add(item)
     session.flush()
     audit.record(session, REGISTRY, "item_created", actor.username, detail={"code": code, "name": item.name})
@@ -87,6 +130,29 @@ def activate(session: Session, item: PowerItem, actor: str) -> None:
     if item.status == "draft":
         item.status = "active"
         audit.record(session, REGISTRY, "item_activated", actor, detail={"code": item.code})
+
+
+# Allowed status changes by the admin (暂停行使 / 恢复行使 / 废止); activation comes with publication.
+TRANSITIONS = {"suspend": ({"active"}, "suspended"), "resume": ({"suspended"}, "active"),
+               "abolish": ({"draft", "active", "suspended"}, "abolished")}
+
+
+def change_status(session: Session, actor: User, code: str, action: str, reason) -> PowerItem:
+    """Suspend, resume or abolish an item, with a reason, audited. Running cases continue either way."""
+    if actor.role != "admin":
+        raise Forbidden("only an admin changes an item's status")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 5000:
+        raise Invalid("a reason is required", details=[{"field": "reason"}])
+    item = session.scalar(select(PowerItem).where(PowerItem.code == code).with_for_update(of=PowerItem))
+    if item is None:
+        raise NotFound(f"no item {code}")
+    allowed, target = TRANSITIONS[action]
+    if item.status not in allowed:
+        raise Conflict(f"an item that is {item.status} cannot be {target}", code="wrong_status")
+    before, item.status, item.status_reason = item.status, target, reason.strip()
+    audit.record(session, REGISTRY, f"item_{target}", actor.username,
+                 detail={"code": code, "from": before, "reason": item.status_reason})
+    return item
 
 
 def public_items(session: Session, q: str | None, category: str | None, department: str | None,
