@@ -18,6 +18,7 @@ setup: $(STAMP)
 ## Serve UI + API on 127.0.0.1:$${PORT:-5000} with a timer worker, on SQLite under instance/.
 run: setup
 	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
 	$(BIN)/flask serve --port $${PORT:-5000}
 
 ## The whole suite (SQLite always; PostgreSQL too when TEST_DATABASE_URL is set). Every test session

@@ -199,8 +199,15 @@ class SpecCache:
 CACHE = SpecCache()
 
 
+_ACCEPTED: OrderedDict[tuple[str, str], Deployable] = OrderedDict()  # the same bytes validate the same way
+
+
 def validate(xml: bytes, *, limit: int, tz: ZoneInfo) -> Deployable:
     """Check an upload completely; raise InvalidBpmn / BpmnTooLarge, or say what would run."""
+    if len(xml) <= limit:
+        known = _ACCEPTED.get((sha256(xml), str(tz)))
+        if known is not None and CACHE.get(known.sha256) is not None:
+            return known
     tree = parse_untrusted(xml, limit)
     try:
         xml.decode("utf-8")
@@ -212,7 +219,11 @@ def validate(xml: bytes, *, limit: int, tz: ZoneInfo) -> Deployable:
     key = sha256(xml)
     bundle = _build(tree, process_id, tz, key)
     CACHE.put(bundle)
-    return Deployable(process_id, key, checks.warnings(tree, process_id) + bundle.warnings)
+    deployable = Deployable(process_id, key, checks.warnings(tree, process_id) + bundle.warnings)
+    _ACCEPTED[(key, str(tz))] = deployable
+    while len(_ACCEPTED) > 256:
+        _ACCEPTED.popitem(last=False)
+    return deployable
 
 
 def bundle_for(key: str, xml: str | bytes | Callable[[], str | bytes], process_id: str, tz: ZoneInfo) -> SpecBundle:
