@@ -37,10 +37,11 @@ def alembic_config():
 
 
 def upgrade_database() -> None:
-    """Alembic to head, then the working-day calendar years the data package knows."""
+    """Alembic to head, then the working-day calendar years the data package knows and the supervision rules."""
     from alembic import command
 
     from app.calendar import service as calendar
+    from app.supervision import rules
 
     url = current_app.config["DATABASE_URL"]
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
@@ -48,6 +49,7 @@ def upgrade_database() -> None:
     command.upgrade(alembic_config(), "head")
     with _db().unit_of_work() as s:
         years = calendar.seed_from_package(s)
+        rules.seed(s)  # the supervision rules' rows, so admins see and configure them (never overwritten)
     if years:
         click.echo(f"working-day calendar loaded for {', '.join(map(str, years))}")
 
@@ -163,6 +165,99 @@ def audit_verify():
     click.echo("audit trail intact")
 
 
+calendar_cli = AppGroup("calendar", help="The working-day calendar: holidays and make-up working days (调休).")
+
+
+@calendar_cli.command("show")
+@click.argument("year", type=int)
+def calendar_show(year):
+    """Print a year's holidays and make-up working days, or say that it has not been entered."""
+    from app.calendar import service as calendar
+
+    try:
+        with _db().unit_of_work() as s:
+            out = calendar.get_year(s, year)
+    except DomainError as exc:
+        _fail(exc)
+    if not out["known"]:
+        click.echo(f"{year}: no calendar data (deadlines into {year} are counted on weekends alone)")
+        return
+    click.echo(f"{year} (source: {out['source']}, updated {out['updated_at'].isoformat()})")
+    click.echo(f"holidays: {' '.join(out['holidays']) or '-'}")
+    click.echo(f"workdays: {' '.join(out['workdays']) or '-'}")
+
+
+@calendar_cli.command("set")
+@click.argument("year", type=int)
+@click.option("--holiday", "holidays", multiple=True, help="a public holiday (YYYY-MM-DD); repeatable")
+@click.option("--workday", "workdays", multiple=True, help="a make-up working day (YYYY-MM-DD); repeatable")
+@click.option("--source", default="admin", show_default=True, help="where the dates come from")
+def calendar_set(year, holidays, workdays, source):
+    """Replace a year's calendar (as an admin, audited) and move the deadlines of the open cases it touches."""
+    from app.calendar import service as calendar
+
+    try:
+        with _db().unit_of_work() as s:
+            out = calendar.set_year(s, _settings(), "cli", year, list(holidays), list(workdays), source)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"{year}: {len(out['holidays'])} holiday(s), {len(out['workdays'])} make-up working day(s)")
+    if out["ignored"]:
+        click.echo(f"ignored (change nothing): {' '.join(out['ignored'])}")
+    click.echo(f"{out['recomputed_cases']} case(s) had their deadlines moved")
+
+
+@calendar_cli.command("seed")
+def calendar_seed():
+    """Load the years the chinesecalendar package knows and the database does not (never overwrites)."""
+    from app.calendar import service as calendar
+
+    with _db().unit_of_work() as s:
+        years, moved = calendar.seed_years(s, _settings(), "cli")
+    if not years:
+        click.echo("nothing to load: every year the package knows is there already")
+        return
+    click.echo(f"loaded {', '.join(map(str, years))}; {moved} case(s) had their deadlines moved")
+
+
+cases_cli = AppGroup("cases", help="Operations on many cases at once.")
+
+
+@cases_cli.command("migrate")
+@click.option("--to", "definition_id", type=int, required=True, help="the published definition to move to")
+@click.option("--case", "case_nos", multiple=True, help="a case number; repeatable (default: every running case)")
+@click.option("--dry-run", is_flag=True, help="only check who could move")
+@click.option("--actor", default=None, help="the admin recorded as moving them (default: the first admin)")
+def cases_migrate(definition_id, case_nos, dry_run, actor):
+    """Move running cases to another version of their flow, with a progress bar and a report."""
+    from sqlalchemy import select
+
+    from app.cases import migration
+    from app.orgs.models import User
+
+    with _db().unit_of_work() as s:
+        query = select(User).where(User.role == "admin").order_by(User.id)
+        admin = s.scalar(query.where(User.username == actor) if actor else query)
+        if admin is None:
+            click.echo("error: no such admin user", err=True)
+            sys.exit(2)
+        s.expunge(admin)
+
+    def progress(items):
+        with click.progressbar(items, label="moving cases" if not dry_run else "checking cases") as bar:
+            yield from bar
+
+    try:
+        report = migration.migrate(_db(), _settings(), admin, definition_id, list(case_nos) or None, dry_run,
+                                   progress)
+    except DomainError as exc:
+        _fail(exc)
+    verb = "can move" if dry_run else "moved"
+    click.echo(f"{len(report.moved)} {verb}, {len(report.refused)} refused")
+    for refusal in report.refused:
+        click.echo(f"  {refusal['case_no']}: {refusal['reason']}")
+
+
 @click.command("demo")
 def demo():
     """Load the demo district: 22 departments, 668 powers with flows, staff, cases in every state (idempotent)."""
@@ -193,7 +288,7 @@ def serve(host, port):
 
 
 def register(app: Flask) -> None:
-    for group in (db_cli, orgs_cli, users_cli, timers_cli, audit_cli):
+    for group in (db_cli, orgs_cli, users_cli, timers_cli, audit_cli, calendar_cli, cases_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(demo)

@@ -1,8 +1,19 @@
 """What services need from configuration, without knowing about Flask."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 25
+    sender: str = "sunlight@localhost"
+    user: str = ""
+    password: str = field(default="", repr=False)  # never in a log line
+    starttls: bool = False
+    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -12,10 +23,27 @@ class Settings:
     max_bpmn_bytes: int = 2 * 1024 * 1024
     leader_posts: tuple[str, ...] = ("分管领导", "主要领导", "负责人")  # posts that may approve an extension (延期)
     item_code_scheme: str = "{dept}-{type}-{serial:04d}"  # 事项编码 when an item is registered without a code
+    smtp: SmtpSettings | None = None  # None: no mail channel (SMTP_HOST empty)
+
+    @property
+    def notice_channels(self) -> tuple[str, ...]:
+        """The outbox channels beyond the in-app inbox (which is always on) that new notices go out on."""
+        return ("smtp",) if self.smtp else ()
 
     @classmethod
     def from_config(cls, config) -> "Settings":
         return cls(tz=ZoneInfo(config["TIMEZONE"]), secret_key=config["SECRET_KEY"],
                    max_bpmn_bytes=int(config["MAX_BPMN_BYTES"]),
                    leader_posts=tuple(p.strip() for p in config["LEADER_POSTS"].split(",") if p.strip()),
-                   item_code_scheme=config["ITEM_CODE_SCHEME"])
+                   item_code_scheme=config["ITEM_CODE_SCHEME"], smtp=_smtp(config))
+
+
+def _smtp(config) -> SmtpSettings | None:
+    host = (config.get("SMTP_HOST") or "").strip()
+    if not host:
+        return None
+    return SmtpSettings(host=host, port=int(config.get("SMTP_PORT") or 25),
+                        sender=config.get("SMTP_FROM") or "sunlight@localhost", user=config.get("SMTP_USER") or "",
+                        password=config.get("SMTP_PASSWORD") or "",
+                        starttls=str(config.get("SMTP_STARTTLS", "0")).strip().lower() in ("1", "true", "yes"),
+                        timeout=float(config.get("SMTP_TIMEOUT") or 10))

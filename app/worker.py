@@ -15,6 +15,7 @@ from app import clock, engine
 from app.cases import service as cases
 from app.db import Database
 from app.settings import Settings
+from app.supervision import outbox
 
 log = logging.getLogger("sunlight.timers")
 
@@ -41,6 +42,11 @@ def sweep(db: Database, settings: Settings, limit: int = 10_000) -> int:
             if broken:
                 cases.postpone_broken_timer(s, *broken)
         handled.add(case_id)
+    # Then the mail (and any other outbox channel) of what was just raised and of earlier retries; this is
+    # after the case transactions committed, so a slow mail server never holds a case lock.
+    sent, failed = outbox.deliver_due(db, settings)
+    if sent or failed:
+        log.info("notice deliveries: %d sent, %d failed (will retry)", sent, failed)
     return fired
 
 

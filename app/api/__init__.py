@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .calendar import calendar_api
+from .definitions_diff import definitions_diff
 from .errors import register_error_handlers
 from .limits import limiter
+from .migrations import migrations
 from .public import public
+from .rules import rules_api
 from .staff import staff
 from .supervision import supervision
 
@@ -15,6 +19,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(staff)
     app.register_blueprint(public)
     app.register_blueprint(supervision)
+    app.register_blueprint(migrations)
+    app.register_blueprint(calendar_api)
+    app.register_blueprint(definitions_diff)
+    app.register_blueprint(rules_api)
     register_error_handlers(app)
 
     @app.get("/healthz")

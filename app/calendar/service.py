@@ -5,6 +5,7 @@ editable by admins later); a year without data is counted on weekends alone and 
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -13,6 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.audit import service as audit
+from app.errors import Invalid
+from app.orgs.service import REGISTRY
 
 from .models import CalendarDay, CalendarYear
 
@@ -68,6 +72,12 @@ class WorkingCalendar:
                 count += step
         return count if now <= due else min(count, -1)
 
+    def missing_years(self, start: datetime, end: datetime) -> list[int]:
+        """Years counted into after `start`'s day up to `end`'s day that have no calendar data (B2)."""
+        first = (start.astimezone(self.tz).date() + timedelta(days=1)).year
+        last = end.astimezone(self.tz).year
+        return [year for year in range(first, last + 1) if year not in self.known_years]
+
 
 _loaded: dict[tuple, WorkingCalendar] = {}
 
@@ -116,3 +126,135 @@ def workdays_helper(session: Session, tz: ZoneInfo):
         return due.isoformat()
 
     return workdays
+
+
+# --- the admins' edit (B2: the State Council publishes each year's calendar late in the year before) ---------
+YEAR_RANGE = (2000, 2100)
+MAX_ENTRIES = 366  # per list: a year has no more days than that
+RECOMPUTE_BATCH = 200  # cases locked and recomputed per round, so a big district never loads everything at once
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # date.fromisoformat alone would also take "20261001" or "2026-W40-1"
+
+
+def check_year(year) -> int:
+    if isinstance(year, bool) or not isinstance(year, int) or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        raise Invalid(f"year must be a whole number from {YEAR_RANGE[0]} to {YEAR_RANGE[1]}",
+                      details=[{"field": "year"}])
+    return year
+
+
+def get_year(session: Session, year: int) -> dict:
+    """The year as stored; `known` is False (and the lists empty) when nobody has entered it yet."""
+    check_year(year)
+    row = session.get(CalendarYear, year)
+    days = list(session.scalars(select(CalendarDay).where(CalendarDay.year == year).order_by(CalendarDay.day)))
+    return {"year": year, "holidays": [d.day.isoformat() for d in days if d.kind == "holiday"],
+            "workdays": [d.day.isoformat() for d in days if d.kind == "workday"],
+            "source": row.source if row else None, "known": row is not None,
+            "updated_at": row.updated_at if row else None}
+
+
+def set_year(session: Session, settings, actor_name: str, year: int, holidays, workdays,
+             source: str = "admin") -> dict:
+    """Replace the year's holidays and make-up working days, audited, and move the deadlines it touches.
+
+    Only exceptions to Monday–Friday are stored (weekday holidays, weekend working days), as the seed does:
+    the official notice lists whole holiday spans, weekends included, so such entries are accepted but
+    change nothing; the answer lists them under `ignored` instead of dropping them silently.
+    """
+    check_year(year)
+    if not isinstance(source, str) or not 0 < len(source.strip()) <= 100:
+        raise Invalid("source must be text of at most 100 characters", details=[{"field": "source"}])
+    off, on = _days_of(year, "holidays", holidays), _days_of(year, "workdays", workdays)
+    both = sorted(off & on)
+    if both:
+        raise Invalid(f"{both[0].isoformat()} is both a holiday and a working day",
+                      details=[{"field": "holidays", "value": both[0].isoformat()}])
+    keep_off, keep_on = {d for d in off if d.weekday() < 5}, {d for d in on if d.weekday() >= 5}
+    _replace_days(session, year, keep_off, keep_on)
+    stamp, row = _next_stamp(session), session.get(CalendarYear, year)
+    previous = row.source if row else None
+    if row is None:
+        row = CalendarYear(year=year, source=source.strip(), updated_at=stamp)
+        session.add(row)
+    row.source, row.updated_at = source.strip(), stamp
+    audit.record(session, REGISTRY, "calendar_updated", actor_name,
+                 detail={"year": year, "holidays": len(keep_off), "workdays": len(keep_on),
+                         "ignored": len(off - keep_off) + len(on - keep_on), "source": row.source,
+                         "previous_source": previous})
+    session.flush()
+    out = get_year(session, year)
+    out["ignored"] = sorted(d.isoformat() for d in (off - keep_off) | (on - keep_on))
+    out["recomputed_cases"] = recompute_cases_in(session, settings, year, actor_name)
+    return out
+
+
+def seed_years(session: Session, settings, actor_name: str) -> tuple[list[int], int]:
+    """seed_from_package as an admin operation: audited, and the open cases counted into those years move."""
+    years = seed_from_package(session)
+    session.flush()
+    moved = 0
+    for year in years:
+        audit.record(session, REGISTRY, "calendar_updated", actor_name,
+                     detail={"year": year, "source": SEED_SOURCE, "seeded": True})
+        moved += recompute_cases_in(session, settings, year, actor_name)
+    return years, moved
+
+
+def _days_of(year: int, field_name: str, raw) -> set[date]:
+    if not isinstance(raw, list) or len(raw) > MAX_ENTRIES:
+        raise Invalid(f"{field_name} must be a list of at most {MAX_ENTRIES} dates (YYYY-MM-DD)",
+                      details=[{"field": field_name}])
+    days = set()
+    for i, value in enumerate(raw):
+        day = None
+        if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                pass
+        if day is None or day.year != year:
+            why = "is not a date (YYYY-MM-DD)" if day is None else f"lies outside {year}"
+            raise Invalid(f"{field_name}[{i}] {value!r} {why}", details=[{"field": field_name, "index": i}])
+        days.add(day)
+    return days
+
+
+def _replace_days(session: Session, year: int, holidays: set[date], workdays: set[date]) -> None:
+    """Rows that stay as they were keep their names (e.g. 国庆节 from the seed); the rest are replaced."""
+    wanted = {**{d: "holiday" for d in holidays}, **{d: "workday" for d in workdays}}
+    for row in session.scalars(select(CalendarDay).where(CalendarDay.year == year)):
+        kind = wanted.pop(row.day, None)
+        if kind is None:
+            session.delete(row)
+        elif kind != row.kind:
+            row.kind, row.name = kind, None
+    for day, kind in wanted.items():
+        session.add(CalendarDay(day=day, kind=kind, year=year, name=None))
+
+
+def _next_stamp(session: Session) -> datetime:
+    """Now, but strictly after every year's stamp: load()'s cache key must change even if the clock stood still."""
+    latest, now = session.scalar(select(func.max(CalendarYear.updated_at))), clock.now()
+    return now if latest is None or now > latest else latest + timedelta(microseconds=1)
+
+
+def recompute_cases_in(session: Session, settings, year: int, actor_name: str) -> int:
+    """Recompute the open cases whose acceptance-to-statutory-deadline span touches `year`; how many moved."""
+    # Imported here: cases and deadlines build on the calendar, so the calendar cannot import them at load time.
+    from app.cases.models import Case
+    from app.supervision import deadlines
+
+    start, end = datetime(year, 1, 1, tzinfo=settings.tz), datetime(year + 1, 1, 1, tzinfo=settings.tz)
+    ids = list(session.scalars(select(Case.id).where(
+        Case.status.in_(("running", "suspended")), Case.accepted_at < end, Case.statutory_due_at >= start)
+        .order_by(Case.id)))
+    moved = 0
+    for i in range(0, len(ids), RECOMPUTE_BATCH):
+        # Locked and read fresh, like every other writer of a case, so no one's concurrent change is lost.
+        batch = session.scalars(select(Case).where(Case.id.in_(ids[i:i + RECOMPUTE_BATCH])).order_by(Case.id)
+                                .with_for_update(of=Case).execution_options(populate_existing=True))
+        for case in batch:
+            moved += deadlines.recompute(session, settings, case, reason="calendar_edit", actor=actor_name)
+            deadlines.schedule(case)
+        session.flush()
+    return moved

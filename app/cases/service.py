@@ -28,7 +28,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs import service as orgs
 from app.orgs.models import OrgUnit, User
 from app.settings import Settings
-from app.supervision import deadlines, orders
+from app.supervision import deadlines, orders, rules
 from app.supervision import service as supervision
 
 from .models import Case, CaseTask
@@ -51,7 +51,7 @@ def _new_case_no(session: Session, settings: Settings) -> str:
             return case_no
 
 
-def _helpers(session: Session, settings: Settings) -> dict:
+def helpers(session: Session, settings: Settings) -> dict:
     return {"workdays": calendar.workdays_helper(session, settings.tz)}
 
 
@@ -110,9 +110,12 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
                 task_bpmn_id=ch.detail.get("activity_bpmn_id"), level="yellow",
                 reason=f"环节“{step}”已超过时限（{ch.name or ch.bpmn_id}）",
                 source_key=f"timer:{ch.task_id}:{ch.detail['firing']}",
-                detail={"kind": "step_timer", "timer_bpmn_id": ch.bpmn_id, "step": step})
+                detail={"kind": "step_timer", "timer_bpmn_id": ch.bpmn_id, "step": step},
+                channels=act.settings.notice_channels)
+            deadlines.raise_card(case, "yellow")  # a step over its limit is a yellow card (黄牌)
     _project(act, run)
-    deadlines.raise_due(s, case)  # an action after a deadline passed raises its signal even before the worker
+    # An action after a deadline passed raises its signal even before the worker.
+    deadlines.raise_due(s, case, channels=act.settings.notice_channels)
     deadlines.schedule(case)
 
 
@@ -141,10 +144,14 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
         audit.record(act.session, audit.case_stream(case.id), "case_completed", act.actor, case_id=case.id)
 
 
+def load_run(session: Session, settings: Settings, case: Case) -> engine.CaseRun:
+    """The case's workflow, on the version it is pinned to, with the safe helpers attached."""
+    bundle = definitions.bundle(definitions.get(session, case.definition_id), settings.tz)
+    return engine.CaseRun.load(case.state, bundle, helpers(session, settings))
+
+
 def _load(act: _Action) -> engine.CaseRun:
-    definition = definitions.get(act.session, act.case.definition_id)
-    bundle = definitions.bundle(definition, act.settings.tz)
-    return engine.CaseRun.load(act.case.state, bundle, _helpers(act.session, act.settings))
+    return load_run(act.session, act.settings, act.case)
 
 
 def refresh_due_timers(session: Session, settings: Settings, case: Case) -> None:
@@ -197,7 +204,7 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
         raise Invalid(str(exc), details=[{"field": "data"}]) from None
     bundle = definitions.bundle(definition, settings.tz)
     try:
-        run, changes = engine.CaseRun.start(bundle, data, _helpers(session, settings))
+        run, changes = engine.CaseRun.start(bundle, data, helpers(session, settings))
     except engine.EngineError as exc:
         raise _engine_error(exc) from None
     now = clock.now()
@@ -248,6 +255,11 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
     _apply(act, run, changes)
     row = next(t for t in case.tasks if t.id == view.id)
     row.completed_by_id, row.opinion = actor.id, opinion
+    # Rules beyond time (R01 fast step, R04 unreasoned refusal; R02 burst case) judge the finished action.
+    now = clock.now()
+    rules.on_task_completed(session, settings, case, row, data, opinion, now)
+    if case.status == "completed":  # it was running above, so this action finished it
+        rules.on_case_completed(session, settings, case, now)
     save(session)
     return case
 
@@ -272,8 +284,8 @@ def wake(session: Session, settings: Settings, case_id: int) -> int:
         _apply(act, run, changes)
         raised += sum(1 for c in changes if c.action == "timer_fired")
     else:
-        raised += deadlines.raise_due(session, case, now)
-    raised += orders.escalate_overdue(session, case, now)
+        raised += deadlines.raise_due(session, case, now, channels=settings.notice_channels)
+    raised += orders.escalate_overdue(session, case, now, channels=settings.notice_channels)
     deadlines.schedule(case)
     save(session)
     return raised

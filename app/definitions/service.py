@@ -16,6 +16,7 @@ from app.catalog import service as catalog
 from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.orgs.models import User
 
+from .diff import diff as semantic_diff
 from .models import ProcessDefinition
 
 
@@ -101,3 +102,9 @@ def published_for(session: Session, item_id: int) -> ProcessDefinition | None:
 
 def bundle(definition: ProcessDefinition, tz: ZoneInfo) -> engine.SpecBundle:
     return engine.bundle_for(definition.sha256, lambda: definition.xml, definition.process_id, tz)
+
+
+def diff_against(session: Session, definition_id: int, other_id: int) -> list[dict]:
+    """What changed from version `other_id` (old) to `definition_id` (new), for the legal office's review."""
+    this, other = get(session, definition_id), get(session, other_id)
+    return semantic_diff(other.xml.encode("utf-8"), this.xml.encode("utf-8"))

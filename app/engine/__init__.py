@@ -1,12 +1,14 @@
 """The only door to SpiffWorkflow. Everything else in Sunlight talks to these names."""
-from .errors import (BpmnTooLarge, EngineError, InvalidBpmn, InvalidCaseData, Problem, TaskNotFound,
+from .errors import (BpmnTooLarge, CannotMigrate, EngineError, InvalidBpmn, InvalidCaseData, Problem, TaskNotFound,
                      TaskNotReady)
 from .expressions import ExpressionError, check_expression, check_script, evaluate
+from .migration import blockers as migration_blockers
+from .migration import migrate
 from .runtime import SERIALIZER_VERSION, CaseRun, Change, TaskView, check_data
 from .specs import Deployable, SpecBundle, bundle_for, next_user_steps, sha256, validate
 
 __all__ = [
-    "BpmnTooLarge", "CaseRun", "Change", "Deployable", "EngineError", "ExpressionError", "InvalidBpmn",
+    "BpmnTooLarge", "CannotMigrate", "CaseRun", "Change", "Deployable", "EngineError", "ExpressionError", "InvalidBpmn",
     "InvalidCaseData", "Problem", "SERIALIZER_VERSION", "SpecBundle", "TaskNotFound", "TaskNotReady", "TaskView",
-    "bundle_for", "next_user_steps", "check_data", "check_expression", "check_script", "evaluate", "sha256", "validate",
+    "bundle_for", "migrate", "migration_blockers", "next_user_steps", "check_data", "check_expression", "check_script", "evaluate", "sha256", "validate",
 ]

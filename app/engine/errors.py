@@ -52,3 +52,7 @@ class EngineError(Exception):
 
 class InvalidCaseData(ValueError):
     pass
+
+
+class CannotMigrate(Exception):
+    """A case cannot move to another version of its flow; the message says why, for the report."""

@@ -18,6 +18,8 @@ from .models import ORG_KINDS, ROLES, ApiToken, OrgUnit, User, UserPost
 
 REGISTRY = "registry"  # the audit stream of people, org units and items
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+# A light shape check: one @, a dotted domain, and nothing that could split or forge a mail header.
+_EMAIL = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[^@\s<>,;:\"()\[\]\\]+\.[^@\s<>,;:\"()\[\]\\.]+$")
 _hasher = PasswordHasher()
 
 
@@ -50,15 +52,19 @@ def org_by_code(session: Session, code: str) -> OrgUnit:
 
 
 def create_user(session: Session, username: str, role: str, org_code: str, posts: list[str],
-                password: str | None, actor: str) -> User:
+                password: str | None, actor: str, email: str | None = None) -> User:
     if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", username or ""):
         raise Invalid("a username is 1–64 letters, digits, '.', '-' or '_'")
+    email = (email or "").strip() or None
+    # ASCII only: an internationalised address needs SMTPUTF8, which many government relays lack.
+    if email is not None and (len(email) > 200 or not email.isascii() or not _EMAIL.match(email)):
+        raise Invalid("an email address looks like name@example.gov.cn (at most 200 characters)")
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"user {username} exists already", code="duplicate")
     org = org_by_code(session, org_code)
-    user = User(username=username, role=role, org_unit_id=org.id, created_at=clock.now(),
+    user = User(username=username, role=role, org_unit_id=org.id, created_at=clock.now(), email=email,
                 password_hash=_hasher.hash(password) if password else None,
                 posts=[UserPost(post=p.strip()) for p in dict.fromkeys(posts) if p.strip()])
     session.add(user)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit import service as audit
 from app.calendar import service as calendar
 from app.orgs import service as orgs
-from app.orgs.models import OrgUnit
+from app.orgs.models import OrgUnit, User
 from app.settings import Settings
 
 from . import service as notices
@@ -54,7 +55,20 @@ def recompute(session: Session, settings: Settings, case, *, reason: str | None 
                      detail={"reason": reason, "promised_due_at": promised.isoformat(),
                              "statutory_due_at": statutory.isoformat(), "warn_at": warn.isoformat() if warn else None,
                              "calendar_complete": case.calendar_complete})
+    if not case.calendar_complete:
+        tell_admins_of_missing_years(session, settings, cal.missing_years(case.accepted_at, max(promised, statutory)))
     return changed
+
+
+def tell_admins_of_missing_years(session: Session, settings: Settings, years: list[int]) -> None:
+    """A deadline counted into a year without a calendar is flagged on the case; the admins, who can enter
+    that year, get one district-wide notice per year (B2: fail loudly but gracefully)."""
+    for year in years:
+        notices.raise_system_notice(
+            session, level="warning", source_key=f"calendar_missing:{year}",
+            reason=f"{year}年工作日历尚未录入：有办件的期限延伸到该年，暂只按周末推算；请录入该年的节假日和调休安排",
+            recipients=list(session.scalars(select(User).where(User.role == "admin").order_by(User.id))),
+            detail={"kind": "calendar_missing", "year": year}, channels=settings.notice_channels)
 
 
 def _moments(case) -> dict[str, datetime | None]:
@@ -77,7 +91,7 @@ def schedule(case) -> None:
     case.wake_at = min(moments) if moments else None
 
 
-def raise_due(session: Session, case, now: datetime | None = None) -> int:
+def raise_due(session: Session, case, now: datetime | None = None, *, channels: tuple[str, ...]) -> int:
     """Raise every deadline signal that has fallen due; each at most once per case. Returns how many."""
     if case.status != "running":
         return 0
@@ -90,7 +104,7 @@ def raise_due(session: Session, case, now: datetime | None = None) -> int:
             continue
         notices.raise_notice(session, case=case, org=org, clerks=clerks_of_open_steps(session, case), task_bpmn_id=None,
                              level=level, reason=reason, source_key=f"deadline:{kind}:{case.id}",
-                             detail={"kind": f"deadline_{kind}", "due_at": at.isoformat()})
+                             detail={"kind": f"deadline_{kind}", "due_at": at.isoformat()}, channels=channels)
         case.signalled = [*case.signalled, kind]
         raise_card(case, level)
         raised += 1

@@ -149,7 +149,7 @@ def listing(session: Session, viewer: User, status: str | None, case_id: int | N
     return list(session.scalars(query))
 
 
-def escalate_overdue(session: Session, case, now: datetime) -> int:
+def escalate_overdue(session: Session, case, now: datetime, *, channels: tuple[str, ...]) -> int:
     """Escalate (once) every open order of the case whose deadline has passed. Called by the timer worker."""
     if case.order_due_at is None or case.order_due_at > now:
         return 0
@@ -163,7 +163,7 @@ def escalate_overdue(session: Session, case, now: datetime) -> int:
         notices.raise_notice(session, case=case, org=org, clerks=clerks_of_open_steps(session, case),
                              task_bpmn_id=None, level="red", reason=f"督办 {order.order_no} 逾期未办结",
                              source_key=f"order:{order.id}:{order.due_at.isoformat()}",
-                             detail={"kind": "order_overdue", "order_id": order.id})
+                             detail={"kind": "order_overdue", "order_id": order.id}, channels=channels)
         _record(session, order, "order_escalated", "system", {"due_at": order.due_at.isoformat()})
         raise_card(case, "red")
     refresh_due(session, case)

@@ -1,7 +1,8 @@
 """Supervision notices (电子监察): the clerk is warned and the supervisors are told at the same moment."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -15,10 +16,13 @@ from .models import NoticeRecipient, SupervisionNotice
 
 
 def raise_notice(session: Session, *, case, org: OrgUnit, clerks: list[User], task_bpmn_id: str | None,
-                 level: str, reason: str, source_key: str, detail: dict) -> SupervisionNotice | None:
+                 level: str, reason: str, source_key: str, detail: dict,
+                 channels: tuple[str, ...]) -> SupervisionNotice | None:
     """One notice to the clerks and the supervisors in scope at the same moment; None if already raised.
 
     The unique source_key makes every signal notify once, even if two workers raced to raise it.
+    `channels` are the outbox channels beyond the inbox (Settings.notice_channels); required, so that no
+    caller can silently skip the mail.
     """
     if session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.source_key == source_key)):
         return None
@@ -29,11 +33,36 @@ def raise_notice(session: Session, *, case, org: OrgUnit, clerks: list[User], ta
                          + [NoticeRecipient(user_id=u.id, as_role="supervisor") for u in supervisors])
     session.add(notice)
     session.flush()
-    outbox.enqueue(session, notice, clerks + supervisors)
+    outbox.enqueue(session, notice, clerks + supervisors, channels)
     audit.record(session, audit.case_stream(case.id), "notice_created", "system", case_id=case.id,
                  task_bpmn_id=task_bpmn_id,
                  detail={**detail, "notice_id": notice.id, "level": level, "reason": reason,
                          "recipients": [u.username for u in clerks + supervisors]})
+    return notice
+
+
+def raise_system_notice(session: Session, *, level: str, reason: str, source_key: str, recipients: list[User],
+                        detail: dict, channels: tuple[str, ...]) -> SupervisionNotice | None:
+    """A district-wide notice (no case), e.g. to the admins; None if already raised.
+
+    Raised from inside ordinary case actions (accepting a case, resuming it), so a second transaction that
+    raced to raise the same one must not fail the clerk's action: the insert runs in a savepoint.
+    """
+    if session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.source_key == source_key)):
+        return None
+    notice = SupervisionNotice(case_id=None, task_bpmn_id=None, level=level, reason=reason, source_key=source_key,
+                               created_at=clock.now())
+    notice.recipients = [NoticeRecipient(user_id=u.id, as_role=u.role) for u in recipients]
+    try:
+        with session.begin_nested():
+            session.add(notice)
+            session.flush()
+    except IntegrityError:
+        return None
+    outbox.enqueue(session, notice, recipients, channels)
+    audit.record(session, orgs.REGISTRY, "notice_created", "system",
+                 detail={**detail, "notice_id": notice.id, "level": level, "reason": reason,
+                         "recipients": [u.username for u in recipients]})
     return notice
 
 
@@ -44,9 +73,11 @@ def notices_for(session: Session, viewer: User, case_id: int | None = None) -> l
     query = select(SupervisionNotice).order_by(SupervisionNotice.id)
     if case_id is not None:
         query = query.where(SupervisionNotice.case_id == case_id)
-    if viewer.role in ("supervisor", "admin"):
-        query = query.join(Case, Case.id == SupervisionNotice.case_id).join(OrgUnit, OrgUnit.id == Case.org_unit_id) \
-            .where(OrgUnit.path.startswith(viewer.org_unit.path))
+    if viewer.role in ("supervisor", "admin"):  # plus district-wide notices (no case) addressed to them
+        mine = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == viewer.id)
+        query = query.outerjoin(Case, Case.id == SupervisionNotice.case_id) \
+            .outerjoin(OrgUnit, OrgUnit.id == Case.org_unit_id) \
+            .where(or_(OrgUnit.path.startswith(viewer.org_unit.path), SupervisionNotice.id.in_(mine)))
     else:
         query = query.join(NoticeRecipient, NoticeRecipient.notice_id == SupervisionNotice.id) \
             .where(NoticeRecipient.user_id == viewer.id)
@@ -62,6 +93,7 @@ def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNo
         raise Forbidden("only a recipient can acknowledge a notice")
     if mine.acknowledged_at is None:
         mine.acknowledged_at = clock.now()
-        audit.record(session, audit.case_stream(notice.case_id), "notice_acknowledged", viewer.username,
+        stream = audit.case_stream(notice.case_id) if notice.case_id else orgs.REGISTRY  # district-wide: no case
+        audit.record(session, stream, "notice_acknowledged", viewer.username,
                      case_id=notice.case_id, task_bpmn_id=notice.task_bpmn_id, detail={"notice_id": notice.id})
     return notice

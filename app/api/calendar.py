@@ -1,0 +1,58 @@
+"""Working-day calendar endpoints (工作日历): any staff may read a year, admins replace it. Thin: parse, call, render."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+from app.calendar import service as calendar
+
+from . import openapi as doc
+from . import render
+from .common import caller, db, json_body, settings
+
+calendar_api = Blueprint("calendar", __name__, url_prefix="/api/v1")
+STAFF = ("admin", "designer", "legal", "clerk", "supervisor")
+
+
+def _year_json(year: dict) -> dict:
+    return {**year, "updated_at": render.iso(year["updated_at"])}
+
+
+@calendar_api.get("/calendar/<int:year>")
+def get_year(year: int):
+    with db().unit_of_work() as s:
+        caller(s, *STAFF)
+        return _year_json(calendar.get_year(s, year))
+
+
+@calendar_api.put("/calendar/<int:year>")
+def put_year(year: int):
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "admin")
+        return _year_json(calendar.set_year(s, settings(), user.username, year, body.get("holidays"),
+                                            body.get("workdays"), body.get("source", "admin")))
+
+
+_YEAR = doc.path_param("year", {"type": "integer", "minimum": calendar.YEAR_RANGE[0],
+                                "maximum": calendar.YEAR_RANGE[1]})
+_DAYS = {"type": "array", "maxItems": calendar.MAX_ENTRIES, "items": {"type": "string", "format": "date"}}
+doc.document({
+    "/api/v1/calendar/{year}": {
+        "get": doc.op("A year of the working-day calendar; known: false when it has not been entered yet",
+                      out="CalendarYear", errors=(422,), params=[_YEAR]),
+        "put": doc.op("Replace a year's holidays and make-up working days (admin); open cases' deadlines move",
+                      out="CalendarEdit", body="CalendarYearIn", errors=(400, 415, 422), params=[_YEAR])},
+}, {
+    "CalendarYearIn": {"type": "object", "required": ["holidays", "workdays"], "properties": {
+        "holidays": {**_DAYS, "description": "public holidays; only weekdays change anything"},
+        "workdays": {**_DAYS, "description": "make-up working days (调休); only weekend days change anything"},
+        "source": {"type": "string", "maxLength": 100, "description": "where the dates come from (default: admin)"}}},
+    "CalendarYear": {"type": "object", "properties": {
+        "year": {"type": "integer"}, "holidays": _DAYS, "workdays": _DAYS,
+        "source": {"type": "string", "nullable": True}, "known": {"type": "boolean"},
+        "updated_at": {"type": "string", "format": "date-time", "nullable": True}}},
+    "CalendarEdit": {"allOf": [doc.ref("CalendarYear"), {"type": "object", "properties": {
+        "ignored": {"type": "array", "items": {"type": "string", "format": "date"},
+                    "description": "listed dates that change nothing (holidays on weekends, workdays on weekdays)"},
+        "recomputed_cases": {"type": "integer", "description": "open cases whose deadlines moved"}}}]},
+})
