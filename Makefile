@@ -3,9 +3,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+VENDOR := app/web/static/vendor
+ASSETS := $(VENDOR)/.installed-$(shell cat package.json package-lock.json | sha256sum | cut -c1-12)
 export FLASK_APP := wsgi
 
-.PHONY: run test setup bench clean
+.PHONY: run test setup assets browser bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -15,15 +17,39 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 setup: $(STAMP)
 
+## Front-end assets from npm (package.json pins them): the dist/ bundles and CSS copied under $(VENDOR)
+## and served from there — no CDN. Skipped when the lock file has not changed since the last copy.
+$(ASSETS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/bpmn-js-properties-panel $(VENDOR)/properties-panel
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js \
+	   node_modules/bpmn-js/dist/bpmn-modeler.production.min.js node_modules/bpmn-js/LICENSE $(VENDOR)/bpmn-js/
+	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/assets
+	cp node_modules/bpmn-js-properties-panel/dist/bpmn-js-properties-panel.umd.js $(VENDOR)/bpmn-js-properties-panel/
+	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css $(VENDOR)/properties-panel/
+	touch $@
+
+assets: $(ASSETS)
+
+## Debian's chromium and CJK fonts for the browser tests, when missing and installable (root + apt-get);
+## otherwise those tests skip with a message saying why.
+browser:
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing chromium and fonts-noto-cjk for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null) \
+	  || echo "chromium could not be installed: the browser tests will be skipped"; \
+	else echo "no chromium here and no way to install it: the browser tests will be skipped"; fi
+
 ## Serve UI + API on 127.0.0.1:$${PORT:-5000} with a timer worker, on SQLite under instance/.
-run: setup
+run: setup assets
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
 	$(BIN)/flask serve --port $${PORT:-5000}
 
 ## The whole suite (SQLite always; PostgreSQL too when TEST_DATABASE_URL is set). Every test session
 ## migrates fresh databases and runs `alembic check` on them, so model/migration drift fails the run.
-test: setup
+test: setup assets browser
 	$(BIN)/python -m pytest -q -n 2
 
 bench: setup

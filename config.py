@@ -27,6 +27,9 @@ class Config:
     MAX_BPMN_BYTES = int(os.environ.get("MAX_BPMN_BYTES", str(2 * 1024 * 1024)))
     # Any request body beyond this is refused with 413 by Werkzeug itself.
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(8 * 1024 * 1024)))
+    # Uploaded materials: stored by SHA-256 under FILE_STORAGE_DIR; one file at most MAX_FILE_BYTES (413 beyond).
+    FILE_STORAGE_DIR = os.environ.get("FILE_STORAGE_DIR", str(INSTANCE / "files"))
+    MAX_FILE_BYTES = int(os.environ.get("MAX_FILE_BYTES", str(20 * 1024 * 1024)))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     PUBLIC_QUERY_RATE = os.environ.get("PUBLIC_QUERY_RATE", "30/minute")
     ITEM_CODE_SCHEME = os.environ.get("ITEM_CODE_SCHEME", "{dept}-{type}-{serial:04d}")

@@ -24,7 +24,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .api import register as register_api
     from .cli import register as register_cli
+    from .web import register as register_web
 
     register_api(app)
+    register_web(app)
     register_cli(app)
     return app

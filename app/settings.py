@@ -24,6 +24,8 @@ class Settings:
     leader_posts: tuple[str, ...] = ("分管领导", "主要领导", "负责人")  # posts that may approve an extension (延期)
     item_code_scheme: str = "{dept}-{type}-{serial:04d}"  # 事项编码 when an item is registered without a code
     smtp: SmtpSettings | None = None  # None: no mail channel (SMTP_HOST empty)
+    file_storage_dir: str = "instance/files"  # uploaded materials, content-addressed (app/cases/files.py)
+    max_file_bytes: int = 20 * 1024 * 1024
 
     @property
     def notice_channels(self) -> tuple[str, ...]:
@@ -35,7 +37,9 @@ class Settings:
         return cls(tz=ZoneInfo(config["TIMEZONE"]), secret_key=config["SECRET_KEY"],
                    max_bpmn_bytes=int(config["MAX_BPMN_BYTES"]),
                    leader_posts=tuple(p.strip() for p in config["LEADER_POSTS"].split(",") if p.strip()),
-                   item_code_scheme=config["ITEM_CODE_SCHEME"], smtp=_smtp(config))
+                   item_code_scheme=config["ITEM_CODE_SCHEME"], smtp=_smtp(config),
+                   file_storage_dir=str(config.get("FILE_STORAGE_DIR") or "instance/files"),
+                   max_file_bytes=int(config.get("MAX_FILE_BYTES") or 20 * 1024 * 1024))
 
 
 def _smtp(config) -> SmtpSettings | None:

@@ -82,13 +82,26 @@ def db_url(request, tmp_path) -> str:
 
 
 @pytest.fixture
-def app(db_url):
+def app(db_url, tmp_path):
     from app import create_app
 
     application = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "test-secret", "TESTING": True,
-                              "PUBLIC_QUERY_RATE": "1000/minute"})
+                              "PUBLIC_QUERY_RATE": "1000/minute", "FILE_STORAGE_DIR": str(tmp_path / "files")})
     yield application
     application.extensions["sunlight.db"].engine.dispose()
+
+
+@pytest.fixture
+def cli(app):
+    """Run a `flask` CLI command in-process; assert its exit code; return what it printed."""
+    runner = app.test_cli_runner()
+
+    def run(*args, code=0):
+        result = runner.invoke(args=list(args))
+        assert result.exit_code == code, (args, result.output, result.exception)
+        return result.output
+
+    return run
 
 
 @pytest.fixture

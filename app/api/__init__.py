@@ -6,6 +6,7 @@ from flask import Flask
 from .calendar import calendar_api
 from .definitions_diff import definitions_diff
 from .errors import register_error_handlers
+from .files import files_api
 from .limits import limiter
 from .migrations import migrations
 from .public import public
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(calendar_api)
     app.register_blueprint(definitions_diff)
     app.register_blueprint(rules_api)
+    app.register_blueprint(files_api)
     register_error_handlers(app)
 
     @app.get("/healthz")

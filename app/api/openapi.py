@@ -67,7 +67,10 @@ SCHEMAS = {
     "Applicant": {"type": "object", "required": ["name"], "properties": {"name": S, "id_number": S, "phone": S}},
     "CaseIn": {"type": "object", "required": ["item_code", "applicant"], "properties": {
         "item_code": S, "applicant": {"$ref": "#/components/schemas/Applicant"},
-        "data": {"type": "object", "additionalProperties": True}}},
+        "data": {"type": "object", "additionalProperties": True},
+        "materials": {"type": "array", "items": {"$ref": "#/components/schemas/MaterialRef"}, "description": (
+            "optional; when sent, every required material of the item must be listed, else 422 "
+            "materials_incomplete naming all the missing ones (一次性告知)")}}},
     "Case": {"type": "object", "properties": {
         "case_no": S, "query_code": {"type": "string", "description": "only in the answer to POST /cases"},
         "item_code": S, "item_name": S, "definition_id": I,
@@ -75,7 +78,8 @@ SCHEMAS = {
         "applicant": {"$ref": "#/components/schemas/Applicant"}, "created_at": DT, "completed_at": DT,
         "next_timer_due_at": DT, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
         "deadlines": {"$ref": "#/components/schemas/Deadlines"},
-        "notices": {"type": "array", "items": {"$ref": "#/components/schemas/Notice"}}}},
+        "notices": {"type": "array", "items": {"$ref": "#/components/schemas/Notice"}},
+        "materials": {"type": "array", "items": {"$ref": "#/components/schemas/CaseMaterial"}}}},
     "Completion": {"type": "object", "properties": {"data": {"type": "object", "additionalProperties": True},
                                                     "opinion": S}},
     "Event": {"type": "object", "properties": {

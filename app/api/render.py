@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app import clock, engine
 from app.calendar import service as calendar
 from app.cases import clock_stops
+from app.cases import files as case_files
 from app.cases.models import Case
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
@@ -104,7 +105,8 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
             "created_at": iso(c.created_at), "completed_at": iso(c.completed_at),
             "next_timer_due_at": iso(c.next_timer_due_at),
             "tasks": [task(t) for t in c.tasks], "deadlines": deadlines(session, settings, c),
-            "notices": [notice(n, c.case_no, viewer.id) for n in notices]}
+            "notices": [notice(n, c.case_no, viewer.id) for n in notices],
+            "materials": case_files.case_materials(session, c)}
 
 
 def public_case(session: Session, settings: Settings, c: Case) -> dict:

@@ -1,4 +1,4 @@
-"""Supervision rule endpoints (监察规则): any staff may read the catalogue, admins configure it. Thin: parse, call, render."""
+"""Supervision rule endpoints (监察规则): staff read the catalogue, admins configure it. Thin: parse, call, render."""
 from __future__ import annotations
 
 from dataclasses import asdict

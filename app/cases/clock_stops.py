@@ -17,7 +17,7 @@ from app.calendar import service as calendar
 from app.errors import Conflict, Forbidden, Invalid
 from app.orgs.models import User
 from app.settings import Settings
-from app.supervision import deadlines
+from app.supervision import deadlines, rules
 
 from . import service as cases
 from .models import SUSPENSION_KINDS, Case, CaseExtension, CaseSuspension
@@ -74,6 +74,8 @@ def suspend(session: Session, settings: Settings, actor: User, case_no: str, bod
                           expected_days=_days(body, "expected_days", 1, 365, required=False),
                           missing_materials=[m.strip() for m in missing], started_at=now, started_by_id=actor.id)
     session.add(stop)
+    if kind == "supplement":  # R03: the one-time 补正 notice must come within 5 working days of receipt
+        rules.on_supplement_requested(session, settings, case, now)
     case.status = "suspended"
     deadlines.schedule(case)
     audit.record(session, audit.case_stream(case.id), "case_suspended", actor.username, case_id=case.id,

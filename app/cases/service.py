@@ -31,6 +31,7 @@ from app.settings import Settings
 from app.supervision import deadlines, orders, rules
 from app.supervision import service as supervision
 
+from . import files
 from .models import Case, CaseTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -198,6 +199,10 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
     if definition is None:
         raise Conflict(f"item {item.code} has no published definition", code="no_published_definition")
     applicant = _check_applicant(body.get("applicant"))
+    # Materials are checked only when the request lists them (clients that never upload keep working);
+    # then every required one must be there, and all the missing ones are named at once (一次性告知).
+    materials = (files.check_materials(session, actor, item, item.org_unit_id, body["materials"])
+                 if body.get("materials") is not None else None)
     try:
         data = engine.check_data(body.get("data") or {})
     except engine.InvalidCaseData as exc:
@@ -224,6 +229,8 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
     audit.record(session, audit.case_stream(case.id), "case_created", actor.username, case_id=case.id,
                  detail={"case_no": case_no, "item": item.code, "definition_id": definition.id,
                          "version": definition.version})
+    if materials:
+        files.attach(session, case, materials, actor)
     _apply(_Action(session, settings, case, actor.username), run, changes)
     save(session)
     return case, code
@@ -255,6 +262,7 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
     _apply(act, run, changes)
     row = next(t for t in case.tasks if t.id == view.id)
     row.completed_by_id, row.opinion = actor.id, opinion
+    save(session)  # the version check first: a concurrent change is a 409, never an error inside the rules
     # Rules beyond time (R01 fast step, R04 unreasoned refusal; R02 burst case) judge the finished action.
     now = clock.now()
     rules.on_task_completed(session, settings, case, row, data, opinion, now)
@@ -338,3 +346,25 @@ def numbers_of(session: Session, case_ids: set[int]) -> dict[int, str]:
         return {}
     rows = session.execute(select(Case.id, Case.case_no).where(Case.id.in_(case_ids)))
     return {case_id: case_no for case_id, case_no in rows}
+
+
+# --- lists for the pages (app/web) ---------------------------------------------------------------------------
+def open_cases(session: Session, actor: User, limit: int = 200) -> list[Case]:
+    """Running and suspended cases of the actor's own org unit, the soonest promised deadline first."""
+    query = (select(Case).where(Case.org_unit_id == actor.org_unit_id, Case.status.in_(("running", "suspended")))
+             .order_by(Case.promised_due_at.is_(None), Case.promised_due_at, Case.id).limit(limit))
+    return list(session.scalars(query))
+
+
+def carded_cases(session: Session, viewer: User, department: str | None = None, item_code: str | None = None,
+                 limit: int = 200) -> list[Case]:
+    """Open cases in the viewer's scope carrying a card (预警/黄牌/红牌), or whose pre-warning time has come."""
+    now = clock.now()
+    query = (select(Case).join(OrgUnit, OrgUnit.id == Case.org_unit_id).join(PowerItem, PowerItem.id == Case.item_id)
+             .where(OrgUnit.path.startswith(viewer.org_unit.path), Case.status.in_(("running", "suspended")),
+                    or_(Case.card != "none", Case.warn_at <= now, Case.promised_due_at <= now)))
+    if department:
+        query = query.where(OrgUnit.code == department)
+    if item_code:
+        query = query.where(PowerItem.code == item_code)
+    return list(session.scalars(query.order_by(Case.promised_due_at, Case.id).limit(limit)))

@@ -168,3 +168,15 @@ def public_items(session: Session, q: str | None, category: str | None, departme
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(PowerItem.code).offset((page - 1) * per_page).limit(per_page))
     return list(rows), total or 0
+
+
+def items_in_scope(session: Session, viewer: User, q: str | None, page: int, per_page: int) -> tuple[list[PowerItem], int]:
+    """Every item (any status) of the viewer's org unit and below, for the designers' page."""
+    query = (select(PowerItem).join(OrgUnit, PowerItem.org_unit_id == OrgUnit.id)
+             .where(OrgUnit.path.startswith(viewer.org_unit.path)))
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(PowerItem.name.ilike(like), PowerItem.code.ilike(like)))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(PowerItem.code).offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total or 0

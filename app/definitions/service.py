@@ -108,3 +108,15 @@ def diff_against(session: Session, definition_id: int, other_id: int) -> list[di
     """What changed from version `other_id` (old) to `definition_id` (new), for the legal office's review."""
     this, other = get(session, definition_id), get(session, other_id)
     return semantic_diff(other.xml.encode("utf-8"), this.xml.encode("utf-8"))
+
+
+def versions_of(session: Session, item_id: int) -> list[ProcessDefinition]:
+    """All versions of an item's flow, the newest first."""
+    return list(session.scalars(select(ProcessDefinition).where(ProcessDefinition.item_id == item_id)
+                                .order_by(ProcessDefinition.version.desc())))
+
+
+def in_review(session: Session) -> list[ProcessDefinition]:
+    """Definitions waiting for the legal office, the longest waiting first."""
+    return list(session.scalars(select(ProcessDefinition).where(ProcessDefinition.status == "in_review")
+                                .order_by(ProcessDefinition.submitted_at, ProcessDefinition.id)))

@@ -97,3 +97,41 @@ def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNo
         audit.record(session, stream, "notice_acknowledged", viewer.username,
                      case_id=notice.case_id, task_bpmn_id=notice.task_bpmn_id, detail={"notice_id": notice.id})
     return notice
+
+
+def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
+    """Per department in the viewer's scope: cases, completed, completed on time (by the promised limit), open
+    cards; and notices raised per month (by level) over the last `months` months, in `tz`."""
+    from app.cases.models import Case
+
+    in_scope = OrgUnit.path.startswith(viewer.org_unit.path)
+    depts: dict[int, dict] = {}
+    rows = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, Case.status, Case.card, Case.completed_at,
+                                  Case.promised_due_at).join(OrgUnit, OrgUnit.id == Case.org_unit_id).where(in_scope))
+    for org_id, code, name, status, card, completed_at, promised in rows:
+        d = depts.setdefault(org_id, {"code": code, "name": name, "cases": 0, "completed": 0, "on_time": 0,
+                                      "cards": 0})
+        d["cases"] += 1
+        if status == "completed":
+            d["completed"] += 1
+            d["on_time"] += int(promised is None or (completed_at is not None and completed_at <= promised))
+        elif card != "none":
+            d["cards"] += 1
+    for d in depts.values():
+        d["on_time_rate"] = round(100 * d["on_time"] / d["completed"]) if d["completed"] else None
+    now = clock.now().astimezone(tz)
+    keys, y, m = [], now.year, now.month
+    for _ in range(months):
+        keys.append(f"{y:04d}-{m:02d}")
+        y, m = (y - 1, 12) if m == 1 else (y, m - 1)
+    keys.reverse()
+    per_month = {k: {"warning": 0, "yellow": 0, "red": 0} for k in keys}
+    notices = session.execute(select(SupervisionNotice.created_at, SupervisionNotice.level)
+                              .join(Case, Case.id == SupervisionNotice.case_id)
+                              .join(OrgUnit, OrgUnit.id == Case.org_unit_id).where(in_scope))
+    for created_at, level in notices:
+        key = created_at.astimezone(tz).strftime("%Y-%m")
+        if key in per_month and level in per_month[key]:
+            per_month[key][level] += 1
+    return {"departments": sorted(depts.values(), key=lambda d: d["code"]),
+            "months": [{"month": k, **per_month[k]} for k in keys]}

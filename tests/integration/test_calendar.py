@@ -164,17 +164,6 @@ def test_missing_years_names_only_the_years_counted_into(app):
     assert cal.missing_years(at(2025, 12, 31, 9), at(2028, 1, 3, 9)) == [2027, 2028]
 
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def run(*args, code=0):
-        result = runner.invoke(args=list(args))
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result.output
-
-    return run
-
 
 def test_the_cli_shows_sets_and_seeds_years(cli, app):
     out = cli("calendar", "show", "2026")

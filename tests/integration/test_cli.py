@@ -7,17 +7,6 @@ from sqlalchemy import update
 from app.audit.models import AuditEvent
 
 
-@pytest.fixture
-def cli(app):
-    runner = app.test_cli_runner()
-
-    def run(*args, code=0):
-        result = runner.invoke(args=list(args))
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result.output
-
-    return run
-
 
 def test_orgs_and_users_are_created_and_the_token_is_the_last_line(cli, app):
     cli("orgs", "create", "CA", "崇安区", "--kind", "district")

@@ -136,7 +136,7 @@ def test_a_fired_timer_mails_each_recipient_with_an_address_exactly_once(world, 
     assert f"/cases/{case['case_no']}" in body and "审查" in body
     assert body.index("Supervision notice") > body.index("电子监察通知")  # the English underneath
     assert "Level: yellow card" in body and f"Case number: {case['case_no']}" in body
-    assert "发出时间：2026-03-05 10:00" in body  # created at the sweep, in Beijing time
+    assert "发出时间：2026-03-05 10:05" in body  # created at the sweep (accepted after STEP_TIME), Beijing time
 
 
 def test_with_the_server_down_mail_waits_in_the_outbox_and_goes_out_when_it_is_back(world, mail_app, smtp):

@@ -77,16 +77,16 @@ def test_a_supplement_stop_over_a_weekend_moves_the_deadlines_by_the_working_day
 
 
 def test_a_stopped_clock_holds_the_step_timer_too(world, app):
-    case = world.complete(world.new_case(), "Task_accept", "acc")  # review starts Fri 09:00; PT72H → Mon 09:00
+    case = world.complete(world.new_case(), "Task_accept", "acc")  # review Fri 09:05 (STEP_TIME) + PT72H → Mon 09:05
     no = case["case_no"]
     clock.travel_to(at(2026, 3, 7, 9, 0))
     assert world.api.post(f"/api/v1/cases/{no}/suspend", "rev", {"kind": "expert_review", "reason": "专家评审",
                                                                  "expected_days": 3})[0] == 200
     clock.travel_to(at(2026, 3, 9, 9, 0))  # 48 h stopped
     assert world.api.post(f"/api/v1/cases/{no}/resume", "rev", {})[0] == 200
-    clock.travel_to(at(2026, 3, 11, 8, 59))
+    clock.travel_to(at(2026, 3, 11, 9, 4))
     assert sweep(app) == 0
-    clock.travel_to(at(2026, 3, 11, 9, 1))  # Mon 09:00 + 48 h
+    clock.travel_to(at(2026, 3, 11, 9, 6))  # Mon 09:05 + 48 h
     assert sweep(app) == 1
     assert [n["task_bpmn_id"] for n in case_of(world, no)["notices"]] == ["Task_review"]
 
@@ -196,3 +196,13 @@ def test_two_workers_racing_raise_each_deadline_signal_once(world, app):
     assert sum(results) == 10  # warning + yellow for each of 5 cases
     for no in nos:
         assert sorted(n["level"] for n in case_of(world, no)["notices"]) == ["warning", "yellow"]
+
+
+def test_a_late_supplement_notice_is_a_rule_violation_raised_by_the_stop_itself(world):
+    no = world.new_case()["case_no"]
+    clock.travel_to(at(2026, 3, 17, 10, 0))  # Tuesday: 7 working days after Friday's receipt
+    status, body = world.api.post(f"/api/v1/cases/{no}/suspend", "acc", {
+        "kind": "supplement", "reason": "材料不全", "missing_materials": ["营业执照复印件"]})
+    assert status == 200
+    assert any("R03" in n["reason"] for n in body["notices"])
+    assert "rule_violated" in events(world, no)

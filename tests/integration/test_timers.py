@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app import clock, worker
-from tests.world import LICENSING, build_world
+from tests.world import LICENSING, STEP_TIME, build_world
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -80,5 +80,5 @@ def test_a_naive_timer_date_is_read_in_the_district_timezone(app):
 @pytest.mark.parametrize("value", [b'"PT72H"', b"'P3D'", b"PT72H"])
 def test_quoted_and_bare_durations_behave_the_same(app, value):
     world = _world(app, _variant(value), datetime(2026, 3, 2, 9, 0, tzinfo=BEIJING))
-    case = world.complete(world.new_case(), "Task_accept", "acc")
-    assert _review_due(world, case["case_no"]) == datetime(2026, 3, 5, 9, 0, tzinfo=BEIJING)
+    case = world.complete(world.new_case(), "Task_accept", "acc")  # the review starts STEP_TIME after 09:00
+    assert _review_due(world, case["case_no"]) == datetime(2026, 3, 5, 9, 0, tzinfo=BEIJING) + STEP_TIME

@@ -1,0 +1,356 @@
+"""Uploaded materials (申请材料): safe storage, attachment to a case, and completeness at acceptance.
+
+Storage. The bytes are written under FILE_STORAGE_DIR by their SHA-256 (`ab/cd/abcd…`), atomically (a temp
+file in the same folder, fsync, rename), *before* the row is inserted: a crash in between leaves an orphan file,
+which is harmless (the same content uploaded again reuses it), never a row without its bytes. The type is sniffed
+from the first bytes (PDF, JPEG, PNG, OFD); what the client declares is not believed. A file is fetched only by
+its `public_id` (a 256-bit random token), only by staff who can see the uploader's org unit or the case's, and
+its hash is checked again on every read.
+
+Completeness (一次性告知). When a case is opened with a `materials` list, every required material of the item
+must be among them; otherwise the acceptance is refused with *all* the missing materials listed at once.
+A request without a `materials` key is not checked (paper materials checked at the window; the public contract's
+clients that never upload keep working).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import re
+import secrets
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit import service as audit
+from app.catalog.models import PowerItem
+from app.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, TooLarge
+from app.orgs import service as orgs
+from app.orgs.models import OrgUnit, User
+from app.settings import Settings
+
+from .files_models import CaseFile
+from .models import Case
+
+log = logging.getLogger("sunlight.files")
+
+MAX_MATERIALS = 200  # entries in one case's materials list
+_CHUNK = 1024 * 1024
+
+
+class UnsupportedFileType(DomainError):
+    status, code = 415, "unsupported_file_type"
+
+
+class FileUnavailable(DomainError):
+    """The row exists but its bytes are gone or altered on disk: an operator's problem, never the caller's."""
+    status, code = 500, "file_unavailable"
+
+
+@dataclass(frozen=True)
+class FileType:
+    content_type: str
+    label: str
+    extensions: tuple[str, ...]  # the first is the one appended when the name does not fit
+
+
+PDF = FileType("application/pdf", "PDF", ("pdf",))
+JPEG = FileType("image/jpeg", "JPEG image", ("jpg", "jpeg"))
+PNG = FileType("image/png", "PNG image", ("png",))
+OFD = FileType("application/ofd", "OFD document (GB/T 33190)", ("ofd",))
+ALLOWED = (PDF, JPEG, PNG, OFD)
+
+
+# --- sniffing --------------------------------------------------------------------------------------------------
+def _zip_names(data: bytes) -> list[str]:
+    try:  # reads the central directory only; nothing is decompressed
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return zf.namelist()
+    except Exception:  # noqa: BLE001 — any malformed archive is simply "not OFD"
+        return []
+
+
+def sniff(data: bytes) -> FileType | None:
+    """The allowed type the bytes are, by their magic numbers; None for anything else."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"PK\x03\x04") and "OFD.xml" in _zip_names(data):
+        return OFD
+    return None
+
+
+def describe(data: bytes) -> str:
+    """A name for a refused file's real type, for the error message."""
+    head = data[:512].lstrip().lower()
+    if data.startswith(b"MZ"):
+        return "a Windows executable"
+    if data.startswith(b"\x7fELF"):
+        return "an ELF executable"
+    if data.startswith((b"\xca\xfe\xba\xbe", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe")):
+        return "a Mach-O executable"
+    if data.startswith(b"#!"):
+        return "a script"
+    if head.startswith((b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe")) or b"<script" in head:
+        return "an HTML document"
+    if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in head):
+        return "an SVG image"
+    if head.startswith(b"<?xml") or head.startswith(b"<"):
+        return "an XML/markup document"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "a GIF image"
+    if data.startswith(b"PK\x03\x04"):
+        names = _zip_names(data)
+        if "[Content_Types].xml" in names:
+            return "an Office (OOXML) document"
+        return "a ZIP archive"
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return "an old Office (OLE) document"
+    if data.startswith((b"II*\x00", b"MM\x00*")):
+        return "a TIFF image"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "a WebP image"
+    return "an unrecognised type"
+
+
+# --- names -----------------------------------------------------------------------------------------------------
+_UNSAFE = re.compile(r'[<>:"/\\|?*;\x00]')
+
+
+def clean_filename(raw: str | None, kind: FileType) -> str:
+    """The last path segment, without control/format characters or shell/Windows-unsafe ones, at most 200
+    characters, ending in an extension of the sniffed type (appended when it does not)."""
+    name = unicodedata.normalize("NFC", raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")  # controls, RTL overrides, …
+    name = re.sub(r"\s+", " ", _UNSAFE.sub("_", name)).strip(" .")
+    stem, dot, ext = name.rpartition(".")
+    if not dot or ext.lower() not in kind.extensions:
+        stem, ext = name, kind.extensions[0]
+    stem = stem.strip(" .")[:200] or "file"
+    return f"{stem}.{ext.lower()}"
+
+
+# --- storage ---------------------------------------------------------------------------------------------------
+def _root(settings: Settings) -> Path:
+    return Path(settings.file_storage_dir).resolve()
+
+
+def _key(sha256: str) -> str:
+    return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
+
+
+def _path(settings: Settings, key: str) -> Path:
+    root = _root(settings)
+    path = (root / key).resolve()
+    if root not in path.parents:  # keys come from hashes; this only guards against a tampered row
+        raise FileUnavailable("the stored file's location is not valid")
+    return path
+
+
+def _digest_of(path: Path) -> str | None:
+    try:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(_CHUNK), b""):
+                h.update(chunk)
+        return h.hexdigest()
+    except OSError:
+        return None
+
+
+def _write(settings: Settings, key: str, sha256: str, data: bytes) -> None:
+    """Write the bytes at `key` atomically; content-addressed, so an intact copy already there is kept."""
+    target = _path(settings, key)
+    if target.exists() and _digest_of(target) == sha256:
+        return
+    _root(settings).mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")  # 0600, same filesystem as the target
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+def store(session: Session, settings: Settings, actor: User, filename: str | None, data: bytes,
+          declared_type: str | None) -> CaseFile:
+    """Keep an upload: limits, sniffed type, hash, bytes on disk first, then the row (flushed)."""
+    if actor.role != "clerk":
+        raise Forbidden("only clerks upload materials")
+    if len(data) > settings.max_file_bytes:
+        raise TooLarge(f"the file is larger than {settings.max_file_bytes} bytes", code="file_too_large",
+                       details=[{"field": "file", "limit": settings.max_file_bytes}])
+    if not data:
+        raise Invalid("the file is empty", details=[{"field": "file", "message": "empty"}])
+    kind = sniff(data)
+    if kind is None:
+        found = describe(data)
+        allowed = ", ".join(t.label for t in ALLOWED)
+        declared = f" (declared as {declared_type})" if declared_type else ""
+        raise UnsupportedFileType(f"the file is {found}{declared}; only {allowed} files are accepted",
+                                  details=[{"field": "file", "detected": found, "declared": declared_type,
+                                            "allowed": [t.content_type for t in ALLOWED]}])
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = _key(sha256)
+    _write(settings, key, sha256, data)  # before the row: a crash leaves an orphan file, never a row without bytes
+    row = CaseFile(public_id="f_" + secrets.token_urlsafe(32), org_unit_id=actor.org_unit_id,
+                   uploaded_by_id=actor.id, uploaded_at=clock.now(), filename=clean_filename(filename, kind),
+                   content_type=kind.content_type, size=len(data), sha256=sha256, storage_key=key)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def visible(session: Session, viewer: User, public_id: str) -> CaseFile:
+    """The file if the viewer can see its uploader's org unit or its case's; 404 otherwise, as if unknown."""
+    row = None
+    if isinstance(public_id, str) and 0 < len(public_id) <= 64:
+        row = session.scalar(select(CaseFile).where(CaseFile.public_id == public_id))
+    if row is not None:
+        units = [row.org_unit_id]
+        if row.case_id is not None:
+            units.append(session.scalar(select(Case.org_unit_id).where(Case.id == row.case_id)))
+        if any(orgs.can_see(viewer, session.get(OrgUnit, u)) for u in units):
+            return row
+    raise NotFound("no such file")
+
+
+def verified_path(settings: Settings, row: CaseFile) -> Path:
+    """Where the file's bytes are, after checking they still hash to what was uploaded."""
+    path = _path(settings, row.storage_key)
+    if _digest_of(path) != row.sha256:
+        log.error("stored file %s (%s) is missing or altered on disk", row.storage_key, row.public_id[:6])
+        raise FileUnavailable("the stored file is missing or damaged; an operator has been told")
+    return path
+
+
+def info(row: CaseFile) -> dict:
+    return {"file_id": row.public_id, "filename": row.filename, "content_type": row.content_type,
+            "size": row.size, "sha256": row.sha256}
+
+
+# --- materials of a case ---------------------------------------------------------------------------------------
+def _problem(field: str, message: str, material: str | None = None) -> dict:
+    out = {"field": field, "message": message}
+    if material is not None:
+        out["material"] = material
+    return out
+
+
+def check_materials(session: Session, actor: User, item: PowerItem, org_unit_id: int, raw, *,
+                    require_complete: bool = True) -> list[dict]:
+    """The `materials` of a case request, checked: [{name, file_id}]. Refuses (422) with every problem at
+    once — bad entries, and (with require_complete) each required material of the item that is missing."""
+    if not isinstance(raw, list) or len(raw) > MAX_MATERIALS:
+        raise Invalid(f"materials must be a list of at most {MAX_MATERIALS} {{name, file_id}}",
+                      details=[_problem("materials", "must be a list of {name, file_id}")])
+    names = {m["name"] for m in item.materials}
+    problems, checked, seen = [], [], set()
+    for i, entry in enumerate(raw):
+        field = f"materials[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
+                or not isinstance(entry.get("file_id"), str):
+            problems.append(_problem(field, "each material is {name, file_id}"))
+            continue
+        name, file_id = entry["name"].strip(), entry["file_id"].strip()
+        ok = True
+        if name not in names:
+            problems.append(_problem(f"{field}.name", f"“{name}”不是事项 {item.code} 的申请材料 "
+                                                      f"(not a material of this item)", name))
+            ok = False
+        if file_id in seen:
+            problems.append(_problem(f"{field}.file_id", "the same file is listed twice", name))
+            continue
+        seen.add(file_id)
+        row = session.scalar(select(CaseFile).where(CaseFile.public_id == file_id)) if len(file_id) <= 64 else None
+        if row is None or (row.org_unit_id != org_unit_id and row.uploaded_by_id != actor.id):
+            # Another department's upload is answered exactly like an unknown one.
+            problems.append(_problem(f"{field}.file_id", "no such file among your department's uploads", name))
+        elif row.case_id is not None:
+            problems.append(_problem(f"{field}.file_id", "this file is already attached to a case", name))
+        elif ok:
+            checked.append({"name": name, "file_id": file_id})
+    missing = []
+    if require_complete:
+        provided = {m["name"] for m in checked}
+        missing = [m["name"] for m in item.materials if m.get("required") and m["name"] not in provided]
+    if problems:
+        raise Invalid(f"{len(problems)} material(s) cannot be accepted"
+                      + (f"; and {len(missing)} required material(s) are missing" if missing else ""),
+                      code="invalid_materials",
+                      details=problems + [_problem("materials", f"缺少必要材料“{n}”", n) for n in missing])
+    if missing:
+        raise Invalid(f"材料不齐全，不予受理；一次性告知缺少的全部材料：{'、'.join(missing)}",
+                      code="materials_incomplete",
+                      details=[_problem("materials", f"缺少必要材料“{n}”", n) for n in missing])
+    return checked
+
+
+def attach(session: Session, case: Case, materials, actor: User) -> list[CaseFile]:
+    """Attach uploaded files to the case as the named materials (each file once, ever)."""
+    checked = check_materials(session, actor, case.item, case.org_unit_id, materials, require_complete=False)
+    rows = []
+    for m in checked:
+        # Conditional: of two cases racing for one file, exactly one gets it.
+        done = session.execute(update(CaseFile)
+                               .where(CaseFile.public_id == m["file_id"], CaseFile.case_id.is_(None))
+                               .values(case_id=case.id, material_name=m["name"])
+                               .execution_options(synchronize_session="fetch"))
+        if done.rowcount != 1:
+            raise Conflict("a file was attached to another case at the same moment; upload it again",
+                           code="file_already_attached", details=[_problem("materials", m["file_id"], m["name"])])
+        rows.append(session.scalar(select(CaseFile).where(CaseFile.public_id == m["file_id"])))
+    if rows:
+        audit.record(session, audit.case_stream(case.id), "materials_attached", actor.username, case_id=case.id,
+                     detail={"materials": [{"name": r.material_name, "filename": r.filename, "size": r.size,
+                                            "content_type": r.content_type, "sha256": r.sha256} for r in rows]})
+    return rows
+
+
+def case_materials(session: Session, case: Case) -> list[dict]:
+    """The item's materials with what the case provided: [{name, required, copies, provided, file_id?, files}]."""
+    rows = session.scalars(select(CaseFile).where(CaseFile.case_id == case.id).order_by(CaseFile.id)).all()
+    by_name: dict[str, list[CaseFile]] = {}
+    for r in rows:
+        by_name.setdefault(r.material_name or "", []).append(r)
+    out = []
+    for m in case.item.materials:
+        out.append(_material(m["name"], bool(m.get("required")), m.get("copies", 1), by_name.pop(m["name"], [])))
+    for name, files in by_name.items():  # a material the item no longer lists
+        out.append(_material(name, False, 1, files))
+    return out
+
+
+def _material(name: str, required: bool, copies: int, files: list[CaseFile]) -> dict:
+    out = {"name": name, "required": required, "copies": copies, "provided": bool(files)}
+    if files:
+        out["file_id"] = files[0].public_id
+        out["files"] = [info(f) for f in files]
+    return out

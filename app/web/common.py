@@ -1,0 +1,155 @@
+"""What every page needs: the signed-in user, the language, CSRF, error pages and formatting."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit
+
+from flask import (Flask, current_app, flash, g, redirect, render_template, request, session, url_for)
+from flask_limiter.errors import RateLimitExceeded
+from flask_wtf.csrf import CSRFError, generate_csrf
+from werkzeug.exceptions import HTTPException
+
+from app.db import Database
+from app.errors import DomainError, Forbidden, NotFound
+from app.orgs.models import User
+from app.settings import Settings
+
+from . import csrf, web
+from .i18n import LANGS, _, translate_error
+
+log = logging.getLogger("sunlight.web")
+HOME = {"clerk": "web.worklist", "designer": "web.design_home", "legal": "web.review_queue",
+        "supervisor": "web.supervision_board", "admin": "web.supervision_board"}
+
+
+class LoginRequired(Exception):
+    """No signed-in user: the page sends the visitor to /login and back."""
+
+
+def db() -> Database:
+    return current_app.extensions["sunlight.db"]
+
+
+def settings() -> Settings:
+    return current_app.extensions["sunlight.settings"]
+
+
+def signed_in(s, *roles: str) -> User:
+    """The session's user, freshly loaded in this unit of work (role and org unit as stored now).
+
+    No session → LoginRequired (redirect to /login); a role not among `roles` → 403, like the API.
+    """
+    uid = session.get("uid")
+    user = s.get(User, uid) if isinstance(uid, int) else None
+    if user is None:
+        session.pop("uid", None)
+        raise LoginRequired()
+    if roles and user.role not in roles:
+        raise Forbidden(f"this page needs the role {' or '.join(roles)}")
+    return user
+
+
+def sign_in(user: User) -> None:
+    lang = session.get("lang")
+    session.clear()  # no fixation: a fresh session (and CSRF token) for the signed-in user
+    session.update(uid=user.id, uname=user.username, role=user.role, org=user.org_unit.name)
+    if lang:
+        session["lang"] = lang
+    session.permanent = False
+
+
+def home_for(role: str | None) -> str:
+    return url_for(HOME[role]) if role in HOME else url_for("web.hall")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a local path: never an open redirect to another site."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.astimezone(settings().tz).strftime(fmt)
+
+
+def lang_url(lang: str) -> str:
+    args = request.args.to_dict()
+    args["lang"] = lang
+    return f"{request.path}?{urlencode(args)}"
+
+
+def flash_error(exc: DomainError) -> None:
+    flash(translate_error(exc), "error")
+
+
+def install(app: Flask) -> None:
+    @web.before_request
+    def _before():
+        lang = request.args.get("lang")
+        if lang in LANGS:
+            session["lang"] = lang
+        g.lang = session.get("lang") if session.get("lang") in LANGS else "zh"
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()  # 400 without a valid token, on every form and fetch of these pages
+
+    @web.app_template_global()
+    def csrf_field():
+        from markupsafe import Markup, escape
+        return Markup(f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">')
+
+    app.jinja_env.globals.update(_=_, lang_url=lang_url)
+    app.jinja_env.filters["local"] = local_time
+
+    @web.context_processor
+    def _context():
+        return {"lang": g.get("lang", "zh"), "viewer": {k: session.get(k) for k in ("uid", "uname", "role", "org")},
+                "html_lang": "en" if g.get("lang") == "en" else "zh-CN"}
+
+    @web.errorhandler(LoginRequired)
+    def _login(_exc):
+        if request.method == "GET":
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        return redirect(url_for("web.login"))
+
+    @web.errorhandler(CSRFError)
+    def _csrf(exc):
+        return _error_page(400, _("表单已过期或缺少安全令牌，请返回刷新后重试。"))
+
+    @web.errorhandler(RateLimitExceeded)
+    def _limited(exc):
+        return _error_page(429, _("尝试次数过多，请稍后再试。"))
+
+    @web.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        if isinstance(exc, NotFound):
+            return _error_page(404, _("找不到该页面或内容。"))
+        return _error_page(exc.status, translate_error(exc))
+
+    @web.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        if status == 404:
+            return _error_page(404, _("找不到该页面或内容。"))
+        if status == 405:
+            return _error_page(405, _("不支持该请求方式。"))
+        if status == 413:
+            return _error_page(413, _("提交的内容太大。"))
+        return _error_page(status, _("请求无法处理。"))
+
+    @web.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unexpected error on a page")
+        return _error_page(500, _("发生了意外错误，已记录。"))
+
+
+def _error_page(status: int, message: str):
+    return render_template("web/error.html", status=status, message=message), status

@@ -1,0 +1,62 @@
+"""A small dict-based translation: the pages are written in Simplified Chinese, EN holds their English.
+
+`_("中文 %(n)s", n=3)` returns the Chinese text, or its English when the page is shown in English. A test
+checks that every `_()` string of the pages has an English entry, so no page is ever half translated.
+Data (item names, step names, what people typed) is shown as entered.
+"""
+from __future__ import annotations
+
+from flask import g, has_request_context
+
+from app.errors import DomainError
+
+from .messages_en import EN
+
+LANGS = ("zh", "en")
+
+
+def current_lang() -> str:
+    return g.get("lang", "zh") if has_request_context() else "zh"
+
+
+def _(text: str, **kwargs) -> str:
+    if current_lang() == "en":
+        text = EN.get(text, text)
+    return text % kwargs if kwargs else text
+
+
+# Service errors carry a code; the page shows its translation (the service's own words are English).
+ERRORS = {
+    "task_not_ready": "该环节已办理或尚未到达，请刷新页面。",
+    "case_not_running": "该办件当前不在办理中。",
+    "case_not_suspended": "该办件未处于暂停计时状态。",
+    "stale_case": "该办件刚被他人修改，请刷新后重试。",
+    "item_not_active": "该事项当前不受理新的办件。",
+    "no_published_definition": "该事项尚无已发布的流程。",
+    "materials_incomplete": "材料不齐全，不予受理；一次性告知缺少的全部材料：",
+    "invalid_materials": "上传的材料有问题：",
+    "wrong_status": "当前状态下不能进行该操作。",
+    "engine_error": "流程无法继续：请检查填写的决定项。",
+    "invalid_bpmn": "流程图无法部署，请按提示修改。",
+    "bpmn_too_large": "流程图文件太大。",
+    "order_closed": "该督办已办结。",
+    "order_open": "该督办仍在办理中。",
+    "duplicate": "已存在，请勿重复提交。",
+    "file_too_large": "上传的文件太大。",
+    "unsupported_file_type": "只接受 PDF、JPEG、PNG 或 OFD 文件。",
+}
+BY_STATUS = {400: "提交的内容有误。", 401: "请先登录。", 403: "您无权进行该操作。", 404: "找不到该页面或内容。",
+             409: "操作与当前状态冲突，请刷新后重试。", 413: "提交的内容太大。", 415: "提交的内容格式不对。",
+             422: "提交的内容不符合要求，请检查后重试。"}
+
+
+def translate_error(exc: DomainError) -> str:
+    text = _(ERRORS[exc.code]) if exc.code in ERRORS else _(BY_STATUS.get(exc.status, "请求无法处理。"))
+    named = [d.get("material") for d in exc.details if isinstance(d, dict) and d.get("material")]
+    if exc.code in ("materials_incomplete", "invalid_materials") and named:
+        text += ("、" if current_lang() == "zh" else ", ").join(dict.fromkeys(named))
+    else:
+        fields = [d.get("field") for d in exc.details if isinstance(d, dict) and d.get("field")]
+        if fields:
+            text += " " + _("（涉及：%(f)s）", f=", ".join(fields))
+    return text

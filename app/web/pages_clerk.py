@@ -1,0 +1,249 @@
+"""Clerks (经办): the worklist, a case, accepting a case, completing a step, stopping and restarting the clock."""
+from __future__ import annotations
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.api import render
+from app.audit import service as audit
+from app.cases import clock_stops
+from app.cases import files as case_files
+from app.cases import service as cases
+from app.cases.models import SUSPENSION_KINDS, Case
+from app.catalog import service as catalog
+from app.definitions import service as definitions
+from app.errors import DomainError, Invalid, NotFound
+from app.orgs.models import User
+from app.orgs.service import can_see
+from app.supervision import orders
+from app.supervision import service as supervision
+
+from . import web
+from .common import db, flash_error, settings, signed_in
+from .decisions import fields_for, parse_values
+from .i18n import _
+
+STAFF = ("admin", "designer", "legal", "clerk", "supervisor")
+CARD_RANK = {"red": 0, "yellow": 1, "warning": 2, "none": 3}
+
+
+@web.get("/work")
+def worklist():
+    with db().unit_of_work() as s:
+        user = signed_in(s, "clerk")
+        rows = cases.worklist(s, user)
+        by_no = {c.case_no: c for c in s.scalars(select(Case).where(Case.case_no.in_({r[1] for r in rows})))}
+        tasks = []
+        for t, case_no, code, name in rows:
+            dl = render.deadlines(s, settings(), by_no[case_no])
+            tasks.append({"case_no": case_no, "item_code": code, "item_name": name, "name": t.name or t.bpmn_id,
+                          "lane": t.lane, "created_at": t.created_at, "due_at": t.due_at,
+                          "left": dl["remaining_working_days"], "card": dl["card"],
+                          "status": by_no[case_no].status})
+        tasks.sort(key=lambda r: (r["left"] is None, r["left"] if r["left"] is not None else 0, CARD_RANK[r["card"]]))
+        open_cases = []
+        for c in cases.open_cases(s, user):
+            dl = render.deadlines(s, settings(), c)
+            open_cases.append({"case_no": c.case_no, "item_name": c.item.name, "status": c.status,
+                               "left": dl["remaining_working_days"], "card": dl["card"],
+                               "promised_due_at": c.promised_due_at})
+        open_cases.sort(key=lambda r: (CARD_RANK[r["card"]], r["left"] is None, r["left"] or 0))
+        items, _total = catalog.public_items(s, None, None, user.org_unit.code, 1, 1000)
+        items = [{"code": i.code, "name": i.name} for i in items]
+    return render_template("web/worklist.html", tasks=tasks, open_cases=open_cases, items=items)
+
+
+def _history(s, case: Case) -> list[dict]:
+    users = {t.completed_by_id for t in case.tasks if t.completed_by_id}
+    names = dict(s.execute(select(User.id, User.username).where(User.id.in_(users)))) if users else {}
+    return [{"name": t.name or t.bpmn_id, "lane": t.lane, "state": t.state, "created_at": t.created_at,
+             "completed_at": t.completed_at, "by": names.get(t.completed_by_id), "opinion": t.opinion, "kind": t.kind}
+            for t in case.tasks]
+
+
+@web.get("/cases/<case_no>")
+def case_page(case_no: str):
+    with db().unit_of_work() as s:
+        user = signed_in(s, *STAFF)
+        case = cases.get_visible(s, user, case_no)
+        view = render.case(s, settings(), case, user)
+        d = definitions.get(s, case.definition_id)
+        workable = []
+        if user.role == "clerk" and user.org_unit_id == case.org_unit_id and case.status == "running":
+            for t in case.tasks:
+                if t.state == "ready" and t.kind == "user" and (not t.lane or t.lane in user.post_names):
+                    workable.append({"id": t.id, "name": t.name or t.bpmn_id, "lane": t.lane,
+                                     "fields": fields_for(d.xml, t.bpmn_id, settings().max_bpmn_bytes)})
+        found = orders.listing(s, user, None, case.id) if user.role in ("clerk", "supervisor", "admin") else []
+        order_list = [render.order(o, case.case_no) for o in found]
+        stop = clock_stops.open_stop(s, case)
+        stop_view = ({"kind": stop.kind, "reason": stop.reason, "started_at": stop.started_at,
+                      "missing_materials": stop.missing_materials} if stop else None)
+        states = {}
+        for t in case.tasks:  # the diagram's marks: what is open now wins over what was done before
+            if t.state in ("ready", "waiting"):
+                states[t.bpmn_id] = "current"
+            elif t.state == "completed":
+                states.setdefault(t.bpmn_id, "done")
+        events = [{"at": e.at, "actor": e.actor, "action": e.action} for e in audit.events_of_case(s, case.id)]
+        is_clerk = user.role == "clerk" and user.org_unit_id == case.org_unit_id
+        history = _history(s, case)
+    return render_template("web/case.html", case=view, workable=workable, orders=order_list, stop=stop_view,
+                           states=states, history=history, events=events, is_clerk=is_clerk,
+                           kinds=SUSPENSION_KINDS, definition_id=case.definition_id)
+
+
+@web.get("/definitions/<int:definition_id>/xml")
+def definition_xml(definition_id: int):
+    """A definition's diagram for the page's viewer, for staff who can see its item's department."""
+    with db().unit_of_work() as s:
+        user = signed_in(s, *STAFF)
+        d = definitions.get(s, definition_id)
+        if not can_see(user, d.item.org_unit):
+            raise NotFound(f"no definition {definition_id}")
+        xml = d.xml
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, no-store"})
+
+
+@web.post("/cases/<case_no>/tasks/<task_id>/complete")
+def complete_task(case_no: str, task_id: str):
+    back = redirect(url_for("web.case_page", case_no=case_no))
+    try:
+        with db().unit_of_work() as s:
+            user = signed_in(s, "clerk")
+            case = cases.get_visible(s, user, case_no)
+            row = next((t for t in case.tasks if t.id == task_id), None)
+            if row is None:
+                raise NotFound(f"no task {task_id}")
+            fields = fields_for(definitions.get(s, case.definition_id).xml, row.bpmn_id, settings().max_bpmn_bytes)
+            try:
+                data = parse_values(fields, request.form)
+            except ValueError as exc:
+                raise Invalid("not a number", details=[{"field": str(exc)}]) from None
+            missing = [f.name for f in fields if f.kind == "bool" and f.name not in data]
+            if missing:
+                raise Invalid("answer every decision", details=[{"field": n} for n in missing])
+            cases.complete_task(s, settings(), user, case_no, task_id, data,
+                                (request.form.get("opinion") or "").strip())
+            done = case.status == "completed"
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+        return back
+    flash(_("已办结该办件。") if done else _("已提交，流程进入下一环节。"), "success")
+    return redirect(url_for("web.case_page", case_no=case_no)) if done else redirect(url_for("web.worklist"))
+
+
+@web.post("/cases/<case_no>/suspend")
+def suspend(case_no: str):
+    f = request.form
+    try:
+        expected = int(f["expected_days"]) if (f.get("expected_days") or "").strip() else None
+    except ValueError:
+        expected = -1  # the service refuses it with its own message
+    body = {"kind": f.get("kind"), "reason": f.get("reason", ""), "legal_basis": f.get("legal_basis", ""),
+            "expected_days": expected,
+            "missing_materials": [m.strip() for m in (f.get("missing_materials") or "").splitlines() if m.strip()]}
+    return _clock_action(case_no, lambda s, u: clock_stops.suspend(s, settings(), u, case_no, body),
+                         _("已暂停计时。"))
+
+
+@web.post("/cases/<case_no>/resume")
+def resume(case_no: str):
+    body = {"note": request.form.get("note", "")}
+    return _clock_action(case_no, lambda s, u: clock_stops.resume(s, settings(), u, case_no, body),
+                         _("已恢复计时，期限已顺延。"))
+
+
+def _clock_action(case_no: str, act, done: str):
+    try:
+        with db().unit_of_work() as s:
+            act(s, signed_in(s, "clerk"))
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(done, "success")
+    return redirect(url_for("web.case_page", case_no=case_no))
+
+
+@web.post("/cases/<case_no>/orders/<int:order_id>/reply")
+def reply_order(case_no: str, order_id: int):
+    try:
+        with db().unit_of_work() as s:
+            user = signed_in(s, "clerk")
+            case = cases.get_visible(s, user, case_no)
+            order = orders.get(s, user, order_id)
+            if order.case_id != case.id:
+                raise NotFound(f"no order {order_id}")
+            orders.reply(s, user, order, case, request.form.get("text"))
+            cases.save(s)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(_("已回复督办。"), "success")
+    return redirect(url_for("web.case_page", case_no=case_no))
+
+
+@web.post("/notices/<int:notice_id>/ack")
+def ack_notice(notice_id: int):
+    back = request.form.get("back") or ""
+    try:
+        with db().unit_of_work() as s:
+            supervision.acknowledge(s, signed_in(s, *STAFF), notice_id)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(_("已确认收到。"), "success")
+    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("web.hall"))
+
+
+@web.route("/cases/new", methods=["GET", "POST"])
+def new_case():
+    code = (request.values.get("item") or "").strip()[:64]
+    with db().unit_of_work() as s:
+        user = signed_in(s, "clerk")
+        item = catalog.item_by_code(s, code)
+        if not can_see(user, item.org_unit):
+            raise NotFound(f"no item {code}")
+        item_view = render.item(item)
+    form = request.form
+    if request.method == "GET":
+        return render_template("web/new_case.html", item=item_view, form={}, missing=[])
+    applicant = {k: (form.get(k) or "").strip() for k in ("name", "id_number", "phone")}
+    uploads = {m["name"]: request.files.get(f"file_{i}") for i, m in enumerate(item_view["materials"])}
+    uploads = {n: f for n, f in uploads.items() if f is not None and f.filename}
+    if not uploads:
+        # Paper materials checked at the window: every required one must be ticked; all missing named at once.
+        missing = [m["name"] for i, m in enumerate(item_view["materials"])
+                   if m.get("required") and not form.get(f"paper_{i}")]
+        if missing:
+            flash(_("材料不齐全，不予受理；一次性告知缺少的全部材料：") + "、".join(missing), "error")
+            return render_template("web/new_case.html", item=item_view, form=form, missing=missing), 422
+    try:
+        with db().unit_of_work() as s:
+            user = signed_in(s, "clerk")
+            body = {"item_code": code, "applicant": applicant, "data": {}}
+            if uploads:  # electronic materials: the service checks completeness (一次性告知)
+                body["materials"] = []
+                for name, part in uploads.items():
+                    row = case_files.store(s, settings(), user, part.filename,
+                                           part.stream.read(settings().max_file_bytes + 1), part.mimetype or None)
+                    body["materials"].append({"name": name, "file_id": row.public_id})
+            case, query_code = cases.create_case(s, settings(), user, body)
+            case_no = case.case_no
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+        missing = [d.get("material") for d in exc.details if isinstance(d, dict) and d.get("material")]
+        return render_template("web/new_case.html", item=item_view, form=form, missing=missing), exc.status
+    flash(_("受理成功。办件编号 %(no)s，查询码 %(code)s —— 请告知申请人，查询码只显示这一次。",
+            no=case_no, code=query_code), "success")
+    return redirect(url_for("web.case_page", case_no=case_no))

@@ -1,0 +1,109 @@
+"""The public online hall (no login): catalogue, item pages, the progress query; and sign-in / sign-out."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+
+from app.api import render
+from app.api.limits import limiter
+from app.cases import service as cases
+from app.catalog import service as catalog
+from app.catalog.models import CATEGORIES
+from app.errors import NotFound
+from app.orgs import service as orgs
+from app.orgs.models import OrgUnit, User
+
+from . import web
+from .common import db, home_for, safe_next, settings, sign_in
+from .i18n import _
+
+PER_PAGE = 20
+
+
+def _page_arg() -> int:
+    try:
+        return max(1, min(int(request.args.get("page", 1)), 100000))
+    except ValueError:
+        return 1
+
+
+@web.get("/")
+def hall():
+    q = (request.args.get("q") or "").strip()[:100]
+    category = request.args.get("category") if request.args.get("category") in CATEGORIES else ""
+    department = (request.args.get("department") or "").strip()[:32]
+    page = _page_arg()
+    with db().unit_of_work() as s:
+        rows, total = catalog.public_items(s, q or None, category or None, department or None, page, PER_PAGE)
+        items = [render.public_item(i) for i in rows]
+        departments = list(s.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.kind != "district")
+                                     .order_by(OrgUnit.code)))
+    pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+    return render_template("web/hall.html", items=items, total=total, q=q, category=category,
+                           department=department, departments=departments, categories=CATEGORIES,
+                           page=min(page, pages), pages=pages)
+
+
+@web.get("/items/<code>")
+def item_page(code: str):
+    with db().unit_of_work() as s:
+        it = catalog.item_by_code(s, code)
+        if it.status != "active":
+            raise NotFound(f"no item {code}")
+        item = render.public_item(it)
+    return render_template("web/item.html", item=item)
+
+
+def _query_rate() -> str:
+    return current_app.config["PUBLIC_QUERY_RATE"]
+
+
+@web.route("/progress", methods=["GET", "POST"])
+@limiter.limit(_query_rate, methods=["POST"])
+def progress():
+    result, not_found = None, False
+    case_no = code = ""
+    if request.method == "POST":
+        case_no = (request.form.get("case_no") or "").strip()[:32]
+        code = (request.form.get("code") or "").strip()[:32]
+        try:
+            with db().unit_of_work() as s:
+                case = cases.public_progress(s, settings(), case_no, code)
+                result = render.public_case(s, settings(), case)
+        except NotFound:  # an unknown number and a wrong code look exactly the same
+            not_found = True
+    return render_template("web/progress.html", result=result, not_found=not_found, case_no=case_no)
+
+
+def _login_rate() -> str:
+    return current_app.config["LOGIN_RATE"]
+
+
+@web.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate, methods=["POST"])
+def login():
+    nxt = safe_next(request.values.get("next"))
+    if request.method == "POST":
+        username = (request.form.get("username") or "").strip()[:64]
+        password = request.form.get("password") or ""
+        with db().unit_of_work() as s:
+            user = s.scalar(select(User).where(User.username == username)) if username else None
+            ok = user is not None and orgs.check_password(user, password[:1000])
+            if ok:
+                sign_in(user)
+                role = user.role
+        if ok:
+            return redirect(nxt or home_for(role))
+        flash(_("用户名或密码不正确。"), "error")
+        return render_template("web/login.html", next=nxt, username=username), 401
+    return render_template("web/login.html", next=nxt, username="")
+
+
+@web.post("/logout")
+def logout():
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    flash(_("您已退出登录。"), "info")
+    return redirect(url_for("web.hall"))

@@ -1,0 +1,800 @@
+"""Supervision benchmark: the timer worker's sweep over many open cases, and due → notice latency.
+
+Run from the repo root:
+    .venv/bin/python bench/supervision.py [--pg URL] [--sizes 10000,100000,1000000] [--no-pg] [--profile]
+
+(a) SWEEP SCALING  For each size N (SQLite up to --sqlite-max, PostgreSQL all sizes): a fresh database (a
+    temp SQLite file / a PostgreSQL schema of its own, dropped afterwards), the test district of
+    tests/world.py, 100 REAL cases created and accepted through the API on a frozen clock (their PT72H review
+    timer waiting), then N−100 NOT-due clones of one real case row bulk-inserted by SQL (wake_at and
+    next_timer_due_at a year or more ahead, no case_tasks rows). The clock then travels 73 h ahead, so exactly
+    the 100 real cases are due, and ONE app.worker.sweep is measured: wall time, SQL statements, timers fired,
+    notices raised, the claim query's plan, and proof that no clone row was touched.
+(b) LATENCY  `flask --app wsgi timers run` at default settings on a real-time SQLite database that also holds
+    100k not-due clones; 10 cases of a PT3S variant of the diagram; notice.created_at − the timer's due time.
+
+Targets (the issue): 100,000 open / 100 due → one sweep < 0.5 s, touching only the due cases, time not growing
+with the number of open cases; due → notice ≤ 2 s. This is a benchmark: it prints numbers and PASS/MISS.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import cProfile
+import gc
+import io
+import logging
+import os
+import platform
+import pstats
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lifecycle import APPLICANT, ROOT, line, med  # noqa: E402  (also puts the repo root on sys.path)
+
+os.environ.setdefault("SECRET_KEY", "bench-secret")  # config reads it at import; no instance/secret_key write
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+T0 = datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc)  # a plain Monday, 09:00 in Beijing
+ACCEPT_AFTER = timedelta(minutes=5)  # a clerk takes minutes over acceptance (an instant one is rule R01's signal)
+SWEEP_AT = T0 + timedelta(hours=73)  # every PT72H review timer (accepted at T0+5 min+i s) is due; no deadline yet
+CLONE_WAKE = T0 + timedelta(days=365)  # clones wake a year (+ i seconds) later: never due in this bench
+DUE = 100
+TARGET_SWEEP_S = 0.5
+TARGET_LATENCY_S = 2.0
+MAX_CLONE_INSERT_S = 120.0  # the 1M PostgreSQL insert is attempted only if extrapolated below this
+CLAIM_MARK = re.compile(r"wake_at\s*<=", re.I)
+
+perf = time.perf_counter
+
+
+def quiet_logging() -> None:
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in ("alembic", "sunlight", "sunlight.timers"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# datasets
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class Dataset:
+    backend: str  # "sqlite" | "postgresql"
+    size: int
+    url: str
+    app: object = None
+    schema: str | None = None
+    path: Path | None = None
+    world: object = None
+    due_ids: list[int] = field(default_factory=list)
+    setup_s: dict = field(default_factory=dict)
+    blob_bytes: int = 0
+
+    @property
+    def db(self):
+        return self.app.extensions["sunlight.db"]
+
+    @property
+    def settings(self):
+        return self.app.extensions["sunlight.settings"]
+
+    @property
+    def engine(self):
+        return self.db.engine
+
+
+def migrate(url: str) -> None:
+    from app import create_app
+    from app.cli import upgrade_database
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": os.environ["SECRET_KEY"]})
+    logging.disable(logging.INFO)  # alembic's "Running upgrade …" lines
+    try:
+        with app.app_context(), contextlib.redirect_stdout(io.StringIO()):
+            upgrade_database()
+    finally:
+        logging.disable(logging.NOTSET)
+    app.extensions["sunlight.db"].engine.dispose()
+    quiet_logging()
+
+
+def pg_admin(pg_url: str):
+    from sqlalchemy import create_engine
+
+    return create_engine(pg_url, isolation_level="AUTOCOMMIT")
+
+
+def pg_schema_url(pg_url: str, schema: str) -> str:
+    sep = "&" if "?" in pg_url else "?"
+    return f"{pg_url}{sep}options=-csearch_path%3D{schema}"
+
+
+def open_dataset(backend: str, size: int, tmp: Path, template: Path | None, pg_url: str | None) -> Dataset:
+    from sqlalchemy import text
+
+    from app import create_app
+
+    t = perf()
+    if backend == "sqlite":
+        path = tmp / f"sweep-{size}.db"
+        shutil.copy(template, path)
+        ds = Dataset(backend, size, f"sqlite:///{path}", path=path)
+    else:
+        schema = f"bench_sup_{uuid.uuid4().hex[:10]}"
+        with pg_admin(pg_url).connect() as c:
+            c.execute(text(f'CREATE SCHEMA "{schema}"'))
+        ds = Dataset(backend, size, pg_schema_url(pg_url, schema), schema=schema)
+        migrate(ds.url)
+    ds.app = create_app({"DATABASE_URL": ds.url, "SECRET_KEY": os.environ["SECRET_KEY"],
+                         "FILE_STORAGE_DIR": str(tmp / "files")})
+    quiet_logging()
+    ds.setup_s["migrate"] = perf() - t
+    return ds
+
+
+def close_dataset(ds: Dataset, pg_url: str | None) -> None:
+    from sqlalchemy import text
+
+    if ds.app is not None:
+        ds.engine.dispose()
+    if ds.schema:
+        with pg_admin(pg_url).connect() as c:
+            c.execute(text(f'DROP SCHEMA "{ds.schema}" CASCADE'))
+    if ds.path:
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(ds.path) + suffix).unlink(missing_ok=True)
+
+
+def real_cases(ds: Dataset, n: int, item_code: str, start: datetime | None) -> list[dict]:
+    """n cases opened and accepted through the API; with `start`, on a frozen clock (create at start+i s,
+    accept 5 min later), otherwise in real time. Returns the accept responses."""
+    from app import clock
+
+    api, out = ds.world.api, []
+    for i in range(n):
+        if start is not None:
+            clock.travel_to(start + timedelta(seconds=i))
+        status, case = api.post("/api/v1/cases", "acc", {"item_code": item_code, "applicant": APPLICANT, "data": {}})
+        assert status == 201, case
+        task = ds.world.ready(case, "Task_accept")
+        if start is not None:
+            clock.travel_to(start + timedelta(seconds=i) + ACCEPT_AFTER)
+        status, case = api.post(f"/api/v1/cases/{case['case_no']}/tasks/{task['id']}/complete", "acc",
+                                {"data": {}, "opinion": "受理"})
+        assert status == 200, case
+        assert case["next_timer_due_at"], case
+        out.append(case)
+    return out
+
+
+def clone_cases(ds: Dataset, source_id: int, n: int, wake_from: datetime, timeout_s: float | None = None) -> float:
+    """n NOT-due copies of case `source_id` (blob and all) in one INSERT … SELECT; returns seconds taken."""
+    from sqlalchemy import bindparam, text
+
+    from app.cases.models import Case
+
+    if n <= 0:
+        return 0.0
+    pg = ds.backend == "postgresql"
+    cols, exprs = [], []
+    for col in Case.__table__.columns:
+        if col.name == "id":
+            continue
+        cols.append(col.name)
+        if col.name == "case_no":
+            exprs.append("'CLONE' || lpad(g::text, 9, '0')" if pg else "printf('CLONE%09d', g)")
+        elif col.name == "version":
+            exprs.append("1")
+        elif col.name in ("next_timer_due_at", "wake_at"):  # spread over the future, one second apart
+            exprs.append("CAST(:far AS timestamptz) + g * interval '1 second'" if pg else
+                         "strftime('%Y-%m-%d %H:%M:%S', :far, '+' || g || ' seconds') || '.000000'")
+        else:
+            exprs.append(f"src.{col.name}")
+    select_part = f"SELECT {', '.join(exprs)} FROM "
+    if pg:
+        sql = (f"INSERT INTO cases ({', '.join(cols)}) {select_part} cases AS src "
+               f"CROSS JOIN generate_series(1, :n) AS g WHERE src.id = :src")
+        far = wake_from
+    else:
+        sql = (f"WITH RECURSIVE seq(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM seq WHERE g < :n) "
+               f"INSERT INTO cases ({', '.join(cols)}) {select_part} seq, cases AS src WHERE src.id = :src")
+        far = wake_from.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    stmt = text(sql).bindparams(bindparam("far", far), bindparam("n", n), bindparam("src", source_id))
+    t = perf()
+    with ds.engine.begin() as c:
+        if pg and timeout_s:
+            c.exec_driver_sql(f"SET LOCAL statement_timeout = '{int(timeout_s * 1000)}ms'")
+        c.execute(stmt)
+    took = perf() - t
+    with ds.engine.begin() as c:
+        c.exec_driver_sql("ANALYZE cases" if pg else "ANALYZE")
+    return took
+
+
+def build(ds: Dataset, *, extrapolate_from: float | None = None) -> str | None:
+    """World, 100 real due-to-be cases, N−100 clones. Returns a reason string if the size was skipped."""
+    from sqlalchemy import text
+
+    from app import clock
+    from tests.world import ITEM, build_world
+
+    t = perf()
+    clock.travel_to(T0 - timedelta(hours=1))
+    ds.world = build_world(ds.app)
+    ds.setup_s["world"] = perf() - t
+    t = perf()
+    cases = real_cases(ds, DUE, ITEM["code"], T0)
+    ds.setup_s["real_cases"] = perf() - t
+    with ds.engine.connect() as c:
+        nos = [x["case_no"] for x in cases]
+        rows = c.execute(text("SELECT id, case_no FROM cases")).all()
+        ids = {no: i for i, no in rows}
+        ds.due_ids = [ids[no] for no in nos]
+        ds.blob_bytes = c.execute(text("SELECT length(state) FROM cases WHERE id = :i"), {"i": ds.due_ids[0]}).scalar()
+    n_clones = ds.size - DUE
+    if extrapolate_from is not None:
+        guess = extrapolate_from * n_clones
+        if guess > MAX_CLONE_INSERT_S:
+            return (f"insert of {n_clones:,} clones extrapolated to {guess:.0f} s from the previous size "
+                    f"(> {MAX_CLONE_INSERT_S:.0f} s budget)")
+    try:
+        ds.setup_s["clones"] = clone_cases(ds, ds.due_ids[0], n_clones, CLONE_WAKE,
+                                           timeout_s=2 * MAX_CLONE_INSERT_S if extrapolate_from is not None else None)
+    except Exception as exc:  # statement timeout
+        if "statement timeout" in str(exc) or "canceling statement" in str(exc):
+            return f"insert of {n_clones:,} clones exceeded {2 * MAX_CLONE_INSERT_S:.0f} s (statement_timeout)"
+        raise
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# measuring one sweep
+# ---------------------------------------------------------------------------------------------------------------
+class StatementLog:
+    """Every cursor execution on the engine (before/after_cursor_execute), with its duration."""
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.engine, self.event, self.rows, self.cache = engine, event, [], []
+        self._t: list[float] = []
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        self._t.append(perf())
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        self.rows.append((statement, parameters, perf() - self._t.pop()))
+        try:
+            self.cache.append(context._get_cache_stats().split(" ")[0] if context is not None else "none")
+        except Exception:  # noqa: BLE001 — private API; a diagnostic only
+            self.cache.append("?")
+
+    def __enter__(self):
+        self.event.listen(self.engine, "before_cursor_execute", self._before)
+        self.event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc):
+        self.event.remove(self.engine, "before_cursor_execute", self._before)
+        self.event.remove(self.engine, "after_cursor_execute", self._after)
+
+
+def shape(sql: str) -> str:
+    s = re.sub(r"\s+", " ", sql).strip()
+    s = re.sub(r"\((?:%\(\w+\)s|\?|\$\d+)(?:, ?(?:%\(\w+\)s|\?|\$\d+))+\)", "(…)", s)
+    s = re.sub(r"SELECT .*? FROM", "SELECT … FROM", s, count=1)
+    return s
+
+
+def touches_cases(sql: str) -> bool:
+    return re.search(r"\bcases\b", sql) is not None
+
+
+def classify_cases_statement(sql: str) -> str:
+    s = re.sub(r"\s+", " ", sql)
+    if CLAIM_MARK.search(s):
+        return "claim (wake_at <= now)"
+    if re.match(r"UPDATE cases SET .* WHERE cases\.id = ", s):
+        return "update by id"
+    if re.search(r"FROM cases .*WHERE cases\.id = ", s) or re.search(r"FROM cases WHERE cases\.id IN", s):
+        return "select by id"
+    if re.search(r"WHERE (?:case_tasks|supervision_orders|audit_events|supervision_notices)\.case_id = ", s):
+        return "child rows by case_id"
+    return "OTHER"
+
+
+def param_ids(params) -> list:
+    if isinstance(params, dict):
+        return [v for k, v in params.items() if k.startswith("id") or k.startswith("pk") or k.endswith("_id")]
+    return list(params or ())
+
+
+def capture_claim(ds: Dataset, now: datetime, exclude: set[int]) -> tuple[str, object]:
+    """The exact SQL and parameters app.cases.service.claim_due_case sends (rolled back afterwards)."""
+    from app.cases import service as cases
+
+    with StatementLog(ds.engine) as log:
+        s = ds.db.sessions()
+        try:
+            cases.claim_due_case(s, now, ds.db.is_postgres, exclude=exclude)
+        finally:
+            s.rollback()
+            s.close()
+    sql, params, _ = next(r for r in log.rows if CLAIM_MARK.search(r[0]))
+    return sql, params
+
+
+def explain(ds: Dataset, sql: str, params) -> tuple[str, list[str]]:
+    """(one-line summary, full plan lines). PG: EXPLAIN (ANALYZE, BUFFERS) in a rolled-back transaction.
+    SQLite: EXPLAIN QUERY PLAN plus the virtual-machine steps the query actually took (progress handler)."""
+    if ds.backend == "postgresql":
+        raw = ds.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql, params)
+            plan = [r[0] for r in cur.fetchall()]
+            raw.rollback()
+        finally:
+            raw.close()
+        scans = [p.strip().lstrip("-> ").strip() for p in plan if "Scan" in p]
+        summary = "; ".join(re.sub(r"\s*\(actual time=[^ ]+ ", " (", x).replace(" on cases", "") for x in scans)
+        bufs = next((p.strip() for p in plan if p.strip().startswith("Buffers")), "")
+        if bufs:
+            summary += f", {bufs.replace('Buffers: ', 'buffers ')}"
+        return summary, plan
+    raw = ds.engine.raw_connection()
+    try:
+        dbapi = raw.driver_connection
+        plan = [r[3] for r in dbapi.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()]
+        steps = [0]
+
+        def tick():
+            steps[0] += 1
+            return 0
+
+        dbapi.set_progress_handler(tick, 1)
+        try:
+            rows = dbapi.execute(sql, params).fetchall()
+        finally:
+            dbapi.set_progress_handler(None, 1)
+    finally:
+        raw.close()
+    summary = "; ".join(plan) + f" — {steps[0]} VM steps, {len(rows)} row(s)"
+    return summary, plan + [f"(SQLite virtual machine steps to run it: {steps[0]}; rows returned: {len(rows)})"]
+
+
+def pg_table_stats(ds: Dataset, pg_url: str) -> dict:
+    """pg_stat_user_tables for cases / case_tasks (pool disposed first so backends flush their counters)."""
+    from sqlalchemy import text
+
+    ds.engine.dispose()
+    time.sleep(0.6)
+    eng = pg_admin(pg_url)
+    try:
+        with eng.connect() as c:
+            rows = c.execute(text("SELECT relname, seq_scan, coalesce(idx_scan, 0), n_tup_upd, n_tup_ins "
+                                  "FROM pg_stat_user_tables WHERE schemaname = :s AND relname IN "
+                                  "('cases', 'case_tasks')"), {"s": ds.schema}).all()
+    finally:
+        eng.dispose()
+    return {r[0]: r[1:] for r in rows}
+
+
+@dataclass
+class Result:
+    backend: str
+    size: int
+    due: int = 0
+    sweep_s: float = 0.0
+    fired: int = 0
+    statements: int = 0
+    sql_s: float = 0.0
+    plan: str = ""
+    idle_s: float = 0.0
+    idle_statements: int = 0
+    ok: bool = True
+    notes: list[str] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = False) -> Result:
+    from sqlalchemy import bindparam, text
+
+    from app import clock, worker
+    from app.cases.models import Case
+
+    r = Result(ds.backend, ds.size)
+    when = bindparam("now", SWEEP_AT, type_=Case.__table__.c.wake_at.type)
+    far = bindparam("far", CLONE_WAKE - timedelta(seconds=1), type_=Case.__table__.c.wake_at.type)
+    with ds.engine.connect() as c:
+        open_cases = c.execute(text("SELECT count(*) FROM cases WHERE status = 'running'")).scalar()
+        r.due = c.execute(text("SELECT count(*) FROM cases WHERE wake_at <= :now").bindparams(when)).scalar()
+        max_notice = c.execute(text("SELECT coalesce(max(id), 0) FROM supervision_notices")).scalar()
+        audit_before = c.execute(text("SELECT count(*) FROM audit_events")).scalar()
+        tasks_before = c.execute(text("SELECT count(*) FROM case_tasks")).scalar()
+        v_before = dict(c.execute(text(f"SELECT id, version FROM cases WHERE id IN ({','.join(map(str, ds.due_ids))})")).all())
+    clock.travel_to(SWEEP_AT)
+    first_sql, first_params = capture_claim(ds, SWEEP_AT, set())
+    first_plan, first_lines = explain(ds, first_sql, first_params)
+    # The whole due set the sweep walks through (the claim without LIMIT / FOR UPDATE): rows examined.
+    m = re.search(r"\s+LIMIT\s+.*$", first_sql, flags=re.S | re.I)
+    due_sql = first_sql[:m.start()]
+    if isinstance(first_params, dict):
+        due_params = {k: v for k, v in first_params.items() if f"%({k})s" in due_sql}
+    else:
+        due_params = tuple(first_params)[:len(tuple(first_params)) - m.group(0).count("?")]
+    due_plan, due_lines = explain(ds, due_sql, due_params)
+    stats_before = pg_table_stats(ds, pg_url) if ds.backend == "postgresql" else None
+
+    gc.collect()
+    prof = cProfile.Profile() if profile else None
+    with StatementLog(ds.engine) as log:
+        t = perf()
+        if prof:
+            prof.enable()
+        r.fired = worker.sweep(ds.db, ds.settings)
+        if prof:
+            prof.disable()
+        r.sweep_s = perf() - t
+    stats_after = pg_table_stats(ds, pg_url) if ds.backend == "postgresql" else None
+    r.statements, r.sql_s = len(log.rows), sum(x[2] for x in log.rows)
+    with StatementLog(ds.engine) as idle_log:
+        t = perf()
+        idle_fired = worker.sweep(ds.db, ds.settings)
+        r.idle_s = perf() - t
+    r.idle_statements = len(idle_log.rows)
+
+    last_sql, last_params = capture_claim(ds, SWEEP_AT, set(ds.due_ids))
+    last_plan, last_lines = explain(ds, last_sql, last_params)
+    r.plan = first_plan
+
+    # --- what the sweep did ------------------------------------------------------------------------------
+    due_set = set(ds.due_ids)
+    with ds.engine.connect() as c:
+        notices = c.execute(text("SELECT case_id, source_key, level FROM supervision_notices WHERE id > :m"),
+                            {"m": max_notice}).all()
+        clone = c.execute(text("SELECT count(*), min(version), max(version), "
+                               "sum(CASE WHEN wake_at < :far OR next_timer_due_at < :far THEN 1 ELSE 0 END) "
+                               "FROM cases WHERE case_no LIKE 'CLONE%'").bindparams(far)).one()
+        real = c.execute(text(f"SELECT id, version, wake_at <= :now FROM cases "
+                              f"WHERE id IN ({','.join(map(str, ds.due_ids))})").bindparams(when)).all()
+        audit_after = c.execute(text("SELECT count(*) FROM audit_events")).scalar()
+        tasks_after = c.execute(text("SELECT count(*) FROM case_tasks")).scalar()
+        clone_tasks = c.execute(text("SELECT count(*) FROM case_tasks t JOIN cases c ON c.id = t.case_id "
+                                     "WHERE c.case_no LIKE 'CLONE%'")).scalar()
+    kinds = Counter(("timer" if sk.startswith("timer:") else sk.rsplit(":", 1)[0] if sk.startswith("deadline:")
+                     else sk.split(":")[0]) + f"/{lvl}" for _cid, sk, lvl in notices)
+    timer_cases = {cid for cid, sk, _ in notices if sk.startswith("timer:")}
+    outside = [cid for cid, _sk, _ in notices if cid is not None and cid not in due_set]
+
+    # statements that touch the cases table, by kind; any UPDATE of a case that is not due
+    by_kind: Counter = Counter()
+    updated_ids: set = set()
+    other: list[str] = []
+    for sql, params, _dt in log.rows:
+        if not touches_cases(sql):
+            continue
+        kind = classify_cases_statement(sql)
+        by_kind[kind] += 1
+        if kind == "update by id":
+            ids = param_ids(params)
+            updated_ids.update(x for x in ids if isinstance(x, int))
+        if kind == "OTHER":
+            other.append(shape(sql)[:160])
+    stray_updates = {x for x in updated_ids if x not in due_set}
+
+    checks = [
+        (r.due == DUE, f"due before the sweep: {r.due} (expected {DUE}); open cases {open_cases:,}"),
+        (r.fired == DUE, f"sweep returned fired={r.fired} (expected {DUE})"),
+        (len(timer_cases) == DUE and kinds.get("timer/yellow", 0) == DUE,
+         f"step-timer notices: {kinds.get('timer/yellow', 0)} on {len(timer_cases)} distinct due cases"),
+        (not outside, f"notices on cases other than the 100 due: {len(outside)}"),
+        (clone[1] == 1 and clone[2] == 1 and not clone[3],
+         f"clones: {clone[0]:,} rows, version min/max {clone[1]}/{clone[2]}, wake_at/next_timer moved: {clone[3] or 0}"),
+        (all(v - v_before[i] >= 1 for i, v, _ in real) and not any(d for _, _, d in real),
+         f"due cases: version bumped by {dict(Counter(v - v_before[i] for i, v, _ in real))} (delta: cases), "
+         f"still due after the sweep: {sum(1 for _, _, d in real if d)}"),
+        (not stray_updates and not other,
+         f"statements on `cases`: {dict(by_kind)}; UPDATEs of non-due ids: {len(stray_updates)}"),
+        (clone_tasks == 0, f"case_tasks rows of clones: {clone_tasks}; case_tasks {tasks_before} → {tasks_after}"),
+        (idle_fired == 0, f"a second (idle) sweep fired {idle_fired}, took {r.idle_s * 1000:.1f} ms, "
+                          f"{r.idle_statements} statements"),
+    ]
+    if stats_before and stats_after:
+        d = {t: tuple(a - b for a, b in zip(stats_after.get(t, (0,) * 4), stats_before.get(t, (0,) * 4)))
+             for t in ("cases", "case_tasks")}
+        checks.append((d["cases"][0] == 0,
+                       f"pg_stat_user_tables during the sweep: cases seq_scan +{d['cases'][0]}, idx_scan "
+                       f"+{d['cases'][1]}, rows updated +{d['cases'][2]}, inserted +{d['cases'][3]}; case_tasks "
+                       f"seq_scan +{d['case_tasks'][0]}, idx_scan +{d['case_tasks'][1]}, updated "
+                       f"+{d['case_tasks'][2]}, inserted +{d['case_tasks'][3]}"))
+    r.ok = all(ok for ok, _ in checks)
+    r.notes = [f"notices raised by the sweep: {dict(sorted(kinds.items()))}; audit events +{audit_after - audit_before}"]
+
+    line(f"{ds.backend} · {ds.size:,} open cases · {DUE} due")
+    su = ds.setup_s
+    print(f"  setup: migrate {su.get('migrate', 0):.1f} s, world {su.get('world', 0):.1f} s, {DUE} real cases via API "
+          f"{su.get('real_cases', 0):.1f} s, {ds.size - DUE:,} clones by INSERT…SELECT {su.get('clones', 0):.1f} s "
+          f"(+ANALYZE); state blob {ds.blob_bytes} B/case")
+    print(f"  SWEEP {r.sweep_s:.3f} s  = {r.sweep_s / max(r.fired, 1) * 1000:.2f} ms per due case; "
+          f"{r.statements} SQL statements ({r.statements / max(r.fired, 1):.1f}/case), time inside SQL "
+          f"{r.sql_s:.3f} s ({r.sql_s / r.sweep_s * 100:.0f} %), the rest Python (engine, ORM, audit hashing)")
+    print(f"  SQLAlchemy compiled-statement cache during the sweep: {dict(Counter(log.cache))}")
+    for ok, msg in checks:
+        print(f"  [{'ok' if ok else 'FAIL'}] {msg}")
+    for n in r.notes:
+        print(f"  {n}")
+    if other:
+        print("  statements on `cases` that are neither the claim nor by id:")
+        for s in sorted(set(other)):
+            print(f"    {s}")
+    print(f"  claim query, first (before the sweep): {first_plan}")
+    print(f"  due set (the claim without LIMIT/lock): {due_plan}")
+    print(f"  claim query, last (100 ids excluded, nothing due): {last_plan}")
+    if verbose:
+        print("  claim SQL: " + re.sub(r"\s+", " ", first_sql))
+        print("  plan of the first claim:")
+        for p in first_lines:
+            print(f"    {p}")
+        print("  plan of the last claim:")
+        for p in last_lines:
+            print(f"    {p}")
+        groups: dict[str, list[float]] = defaultdict(list)
+        for sql, _p, dt in log.rows:
+            groups[shape(sql)].append(dt)
+        print("  statements of the sweep by shape (top 10 by total time):")
+        for s, dts in sorted(groups.items(), key=lambda kv: -sum(kv[1]))[:10]:
+            print(f"    {len(dts):5d} × {sum(dts) / len(dts) * 1000:6.3f} ms = {sum(dts) * 1000:7.1f} ms   {s[:110]}")
+    if prof:
+        out = io.StringIO()
+        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(30)
+        text_ = out.getvalue().replace(str(ROOT / ".venv" / "lib"), "<venv>/lib").replace(str(ROOT) + "/", "")
+        print("  cProfile of this sweep (cumulative, top 30; the sweep time above includes profiler overhead):")
+        print("\n".join("    " + ln for ln in text_.splitlines() if ln.strip()))
+        buckets: Counter = Counter()
+        st = pstats.Stats(prof)
+        total = 0.0
+        for (fname, _ln, func), (_cc, _nc, tt, _ct, _callers) in st.stats.items():
+            total += tt
+            f = fname.replace("\\", "/")
+            if "SpiffWorkflow" in f:
+                key = "SpiffWorkflow"
+            elif "/sqlalchemy/" in f:
+                key = "SQLAlchemy (ORM + core)"
+            elif "sqlite3" in func or "sqlite3" in f or "psycopg" in f:
+                key = "DB driver"
+            elif f.startswith(str(ROOT / "app")):
+                key = "app/" + f[len(str(ROOT / "app")) + 1:].split("/")[0]
+            elif "gzip" in f or "zlib" in func:
+                key = "gzip/zlib"
+            elif "json" in f or "json" in func:
+                key = "json"
+            else:
+                key = "other (stdlib, builtins)"
+            buckets[key] += tt
+        print(f"  own time by package ({total:.2f} s profiled):")
+        for key, tt in buckets.most_common():
+            print(f"    {key:28s} {tt / total * 100:5.1f} %  {tt / DUE * 1000:6.2f} ms/case")
+    return r
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# (b) latency with the real worker
+# ---------------------------------------------------------------------------------------------------------------
+def bench_latency(tmp: Path, template: Path, n_cases: int, clones: int) -> tuple[bool, str]:
+    from sqlalchemy import text
+
+    from app import clock
+    from tests.world import ITEM, LICENSING, build_world, deploy_item
+
+    line(f"(b) DUE → NOTICE LATENCY — `flask --app wsgi timers run` at default settings, SQLite, real clock, "
+         f"{clones:,} not-due clones, {n_cases} PT3S cases")
+    clock.travel_to(None)
+    ds = open_dataset("sqlite", clones + n_cases, tmp, template, None)
+    proc = None
+    log_path = tmp / "worker.log"
+    try:
+        ds.world = build_world(ds.app)
+        src = real_cases(ds, 1, ITEM["code"], None)[0]
+        with ds.engine.connect() as c:
+            src_id = c.execute(text("SELECT id FROM cases WHERE case_no = :n"), {"n": src["case_no"]}).scalar()
+        took = clone_cases(ds, src_id, clones, datetime.now(timezone.utc) + timedelta(days=365))
+        item2 = dict(ITEM, code="CA01-XK-0903", name="食品经营许可（监察基准 PT3S）")
+        xml, n = re.subn(rb">\s*PT72H\s*<", b">PT3S<", LICENSING)
+        assert n == 1, "no PT72H timer in the diagram"
+        deploy_item(ds.world, item2, xml)
+        print(f"  database: {ds.path.name}, {clones:,} clones inserted in {took:.1f} s; item {item2['code']} deployed "
+              f"with the review timer PT72H → PT3S")
+        env = dict(os.environ, DATABASE_URL=ds.url, SECRET_KEY=os.environ["SECRET_KEY"])
+        env.pop("TIMER_POLL_SECONDS", None)
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen([str(ROOT / ".venv" / "bin" / "flask"), "--app", "wsgi", "timers", "run"],
+                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        t0 = perf()
+        while b"timer worker polling" not in log_path.read_bytes():
+            if proc.poll() is not None or perf() - t0 > 60:
+                raise SystemExit(f"worker did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.05)
+        poll = re.search(rb"polling every ([0-9.]+ s)", log_path.read_bytes()).group(1).decode()
+        print(f"  worker pid {proc.pid} up after {perf() - t0:.2f} s; TIMER_POLL_SECONDS unset → polls every {poll}")
+        time.sleep(1.0)  # let it do a couple of idle sweeps over the clones first
+        t = perf()
+        accepted = real_cases(ds, n_cases, item2["code"], None)
+        setup_s = perf() - t
+        due = {c["case_no"]: datetime.fromisoformat(c["next_timer_due_at"]).astimezone(timezone.utc)
+               for c in accepted}
+        print(f"  {n_cases} cases opened+accepted in {setup_s:.2f} s while the worker ran; due from "
+              f"{min(due.values()).isoformat(timespec='milliseconds')} to {max(due.values()).isoformat(timespec='milliseconds')}")
+        ro = sqlite3.connect(f"file:{ds.path}?mode=ro", uri=True, isolation_level=None)
+        qm = ",".join("?" * n_cases)
+        by_id = dict(ro.execute(f"SELECT id, case_no FROM cases WHERE case_no IN ({qm})", list(due)).fetchall())
+        seen: dict[str, tuple[datetime, datetime]] = {}
+        deadline = max(due.values()).timestamp() + 30
+        while len(seen) < n_cases and time.time() < deadline:
+            rows = ro.execute(f"SELECT case_id, min(created_at) FROM supervision_notices WHERE case_id IN ({qm}) "
+                              f"AND source_key LIKE 'timer:%' GROUP BY case_id", list(by_id)).fetchall()
+            now = datetime.now(timezone.utc)
+            for cid, created in rows:
+                if by_id[cid] not in seen:
+                    seen[by_id[cid]] = (datetime.fromisoformat(created).replace(tzinfo=timezone.utc), now)
+            time.sleep(0.01)
+        ro.close()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        close_dataset(ds, None)
+    wlog = log_path.read_text(errors="replace")
+    problems = [ln for ln in wlog.splitlines() if re.search(r"ERROR|WARNING|Traceback", ln)]
+    fired_lines = re.findall(r"fired (\d+) timer", wlog)
+    print(f"  worker stopped (exit {proc.returncode}); it logged {len(fired_lines)} sweep(s) that fired something "
+          f"({'+'.join(fired_lines)}); warnings/errors in its log: {len(problems)}")
+    for p in problems[:5]:
+        print(f"    {p[:160]}")
+    missing = [c for c in due if c not in seen]
+    created = sorted((seen[c][0] - due[c]).total_seconds() for c in seen)
+    observed = sorted((seen[c][1] - due[c]).total_seconds() for c in seen)
+    if created:
+        print(f"  notice.created_at − due : median {med(created):.3f} s   max {max(created):.3f} s   "
+              f"min {min(created):.3f} s   (n={len(created)})")
+        print(f"  notice visible    − due : median {med(observed):.3f} s   max {max(observed):.3f} s   "
+              f"(committed, seen by a 10 ms read-only poll)")
+    if missing:
+        print(f"  MISSING notices after 30 s for {len(missing)} case(s): {missing}")
+    worst = max(observed) if observed else float("inf")
+    ok = not missing and worst <= TARGET_LATENCY_S
+    verdict = f"{'PASS' if ok else 'MISS'} (worst {worst:.3f} s visible, {max(created) if created else float('nan'):.3f} s created)"
+    print(f"  target: every notice ≤ {TARGET_LATENCY_S:.0f} s after its timer is due → {verdict}")
+    return ok, verdict
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def pg_answers(url: str) -> str | None:
+    from sqlalchemy import text
+
+    try:
+        eng = pg_admin(url)
+        with eng.connect() as c:
+            v = c.execute(text("SHOW server_version")).scalar()
+        eng.dispose()
+        return v
+    except Exception as exc:  # noqa: BLE001 — any failure means: no PostgreSQL for this run
+        print(f"PostgreSQL at {url} does not answer ({type(exc).__name__}); SQLite only")
+        return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", DEFAULT_PG), help=f"PostgreSQL URL (default {DEFAULT_PG})")
+    ap.add_argument("--no-pg", action="store_true", help="SQLite only")
+    ap.add_argument("--sizes", default="10000,100000,1000000", help="open cases per run (default 10000,100000,1000000)")
+    ap.add_argument("--sqlite-max", type=int, default=100_000, help="largest size run on SQLite (default 100000)")
+    ap.add_argument("--latency-clones", type=int, default=100_000)
+    ap.add_argument("--latency-cases", type=int, default=10)
+    ap.add_argument("--no-latency", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile the 100k (else largest) SQLite sweep (its time then inflates)")
+    ap.add_argument("--verbose", action="store_true", help="full plans and statement shapes for every size")
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
+
+    t_all = perf()
+    import SpiffWorkflow  # noqa: F401
+    import sqlalchemy
+
+    print(f"Sunlight supervision benchmark — {datetime.now().astimezone().isoformat(timespec='seconds')}")
+    print(f"python {platform.python_version()} on {platform.platform()}; cpu_count={os.cpu_count()}; "
+          f"SQLAlchemy {sqlalchemy.__version__}, sqlite {sqlite3.sqlite_version}")
+    print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    pg_version = None if args.no_pg else pg_answers(args.pg)
+    if pg_version:
+        print(f"PostgreSQL {pg_version} at {re.sub(r'//[^@/]*@', '//…@', args.pg)} (a schema of its own per size, dropped after)")
+    print(f"frozen clock: cases opened {T0.isoformat()} (+i s), accepted 5 min later; sweep at "
+          f"{SWEEP_AT.isoformat()} (T0+73 h: every PT72H review timer due, no deadline signal yet); clones wake ≥ "
+          f"{CLONE_WAKE.date()}")
+
+    from app import clock
+
+    tmp = Path(tempfile.mkdtemp(prefix="sunlight-sup-"))
+    results: list[Result] = []
+    try:
+        template = tmp / "template.db"
+        t = perf()
+        migrate(f"sqlite:///{template}")
+        print(f"SQLite template migrated in {perf() - t:.1f} s ({tmp})")
+        line("(a) SWEEP SCALING — one app.worker.sweep over 100 due cases among N open")
+        plan = [("sqlite", n) for n in sizes if n <= args.sqlite_max]
+        plan += [("postgresql", n) for n in sizes] if pg_version else []
+        skipped_sqlite = [n for n in sizes if n > args.sqlite_max]
+        sqlite_sizes = [n for _b, n in plan if _b == "sqlite"]
+        profile_size = 100_000 if 100_000 in sqlite_sizes else max(sqlite_sizes, default=None)
+        rate: dict[str, float] = {}
+        for backend, size in plan:
+            ds = open_dataset(backend, size, tmp, template, args.pg)
+            try:
+                prev = rate.get(backend) if size >= 1_000_000 else None
+                reason = build(ds, extrapolate_from=prev)
+                if reason:
+                    res = Result(backend, size, skipped=reason)
+                    line(f"{backend} · {size:,} open cases — SKIPPED")
+                    print(f"  {reason}")
+                else:
+                    if ds.setup_s.get("clones"):
+                        rate[backend] = ds.setup_s["clones"] / max(size - DUE, 1)
+                    res = measure(ds, args.pg, verbose=args.verbose or size == 100_000,
+                                  profile=args.profile and backend == "sqlite" and size == profile_size)
+            finally:
+                clock.travel_to(None)
+                close_dataset(ds, args.pg)
+            results.append(res)
+        for n in skipped_sqlite:
+            results.append(Result("sqlite", n, skipped=f"> --sqlite-max {args.sqlite_max:,} (PostgreSQL only, per plan)"))
+
+        line("SUMMARY (a) — one sweep, 100 due")
+        print(f"  {'backend':10s} {'open cases':>10s} {'due':>4s} {'sweep s':>8s} {'ms/case':>8s} {'stmts':>6s} "
+              f"{'SQL s':>6s} {'idle ms':>8s} {'checks':>6s}  claim-query plan (first claim, before the sweep)")
+        for r in results:
+            if r.skipped:
+                print(f"  {r.backend:10s} {r.size:>10,} {'':>4s} {'skipped':>8s}  {r.skipped}")
+                continue
+            print(f"  {r.backend:10s} {r.size:>10,} {r.due:>4d} {r.sweep_s:8.3f} {r.sweep_s / DUE * 1000:8.2f} "
+                  f"{r.statements:>6d} {r.sql_s:6.3f} {r.idle_s * 1000:8.1f} {'ok' if r.ok else 'FAIL':>6s}  {r.plan[:120]}")
+        for backend in ("sqlite", "postgresql"):
+            rs = [r for r in results if r.backend == backend and not r.skipped]
+            if len(rs) >= 2:
+                lo, hi = rs[0], rs[-1]
+                print(f"  {backend}: {lo.size:,} → {hi.size:,} open cases ({hi.size / lo.size:.0f}×): sweep "
+                      f"{lo.sweep_s:.3f} → {hi.sweep_s:.3f} s ({hi.sweep_s / lo.sweep_s:.2f}×), statements "
+                      f"{lo.statements} → {hi.statements}, idle sweep {lo.idle_s * 1000:.1f} → {hi.idle_s * 1000:.1f} ms")
+        for r in results:
+            if r.size == 100_000 and not r.skipped:
+                verdict = "PASS" if r.sweep_s < TARGET_SWEEP_S and r.ok else "MISS"
+                print(f"  target {r.backend}: 100,000 open / 100 due → sweep < {TARGET_SWEEP_S} s and only due cases "
+                      f"touched → {verdict} ({r.sweep_s:.3f} s; checks {'ok' if r.ok else 'FAILED'})")
+
+        if not args.no_latency:
+            bench_latency(tmp, template, args.latency_cases, args.latency_clones)
+    finally:
+        clock.travel_to(None)
+        shutil.rmtree(tmp, ignore_errors=True)
+    line()
+    print("load average at end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
+    print(f"total bench time {perf() - t_all:.1f} s; temp files removed ({tmp})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,238 @@
+"""Uploaded materials over HTTP: safe storage, attachment at acceptance, completeness (一次性告知), download scope."""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from app.cases import files
+from tests.world import ITEM, LICENSING, build_world, deploy_item
+
+PDF = b"%PDF-1.7\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(17)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(32)
+EXE = b"MZ\x90\x00\x03\x00\x00\x00" + bytes(56) + b"This program cannot be run in DOS mode."
+HTML = b"<!DOCTYPE html><html><script>alert(document.cookie)</script></html>"
+APPLICANT = {"name": "张三", "id_number": "320102199001011234", "phone": "13800000000"}
+FORM, LICENCE = ITEM["materials"][0]["name"], ITEM["materials"][1]["name"]
+
+
+@pytest.fixture
+def world(app, frozen_now):
+    return build_world(app)
+
+
+def upload(world, data: bytes, name="scan.pdf", user="acc", ctype="application/pdf"):
+    return world.api.call("POST", "/api/v1/files", user, data={"file": (io.BytesIO(data), name, ctype)},
+                          ctype="multipart/form-data")
+
+
+def uploaded(world, data: bytes, name="scan.pdf", user="acc") -> dict:
+    status, body = upload(world, data, name, user)
+    assert status == 201, body
+    return body
+
+
+def open_case(world, materials, user="acc", item=ITEM["code"]):
+    return world.api.post("/api/v1/cases", user, {"item_code": item, "applicant": APPLICANT, "data": {},
+                                                  "materials": materials})
+
+
+def test_a_pdf_and_a_png_are_stored_by_hash_with_their_sniffed_types(world, app):
+    pdf = uploaded(world, PDF, "申请书.pdf")
+    assert pdf["content_type"] == "application/pdf" and pdf["filename"] == "申请书.pdf"
+    assert pdf["size"] == len(PDF) and pdf["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert pdf["file_id"].startswith("f_") and len(pdf["file_id"]) >= 34
+    # The client's word is not believed: a PNG declared as a PDF is a PNG, and its name says so.
+    status, png = upload(world, PNG, "执照.pdf", ctype="application/pdf")
+    assert status == 201 and png["content_type"] == "image/png" and png["filename"] == "执照.pdf.png"
+    assert uploaded(world, JPEG, "photo.JPEG")["content_type"] == "image/jpeg"
+
+    root = Path(app.config["FILE_STORAGE_DIR"])
+    for body, data in ((pdf, PDF), (png, PNG)):
+        on_disk = root / body["sha256"][:2] / body["sha256"][2:4] / body["sha256"]
+        assert on_disk.read_bytes() == data
+        assert hashlib.sha256(on_disk.read_bytes()).hexdigest() == body["sha256"]
+    again = uploaded(world, PDF)  # the same bytes again: a new file id, the same stored copy
+    assert again["file_id"] != pdf["file_id"] and again["sha256"] == pdf["sha256"]
+    assert len([p for p in root.rglob("*") if p.is_file()]) == 3
+    assert not list(root.rglob(".upload-*"))  # no temp file left behind
+
+
+def test_an_ofd_document_is_recognised_by_its_package(world):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("OFD.xml", "<ofd:OFD xmlns:ofd='http://www.ofdspec.org/2016'/>")
+        zf.writestr("Doc_0/Document.xml", "<ofd:Document xmlns:ofd='http://www.ofdspec.org/2016'/>")
+    body = uploaded(world, buf.getvalue(), "营业执照.ofd")
+    assert body["content_type"] == "application/ofd" and body["filename"] == "营业执照.ofd"
+    plain = io.BytesIO()
+    with zipfile.ZipFile(plain, "w") as zf:
+        zf.writestr("readme.txt", "not an OFD")
+    status, body = upload(world, plain.getvalue(), "营业执照.ofd")
+    assert status == 415 and "ZIP archive" in body["error"]["message"]
+
+
+@pytest.mark.parametrize("data, found", [(EXE, "Windows executable"), (HTML, "HTML document"),
+                                         (b"GIF89a" + bytes(20), "GIF image"), (b"just some text", "unrecognised")])
+def test_disguised_files_are_refused_naming_their_real_type(world, data, found):
+    status, body = upload(world, data, "申请书.pdf", ctype="application/pdf")
+    assert status == 415 and body["error"]["code"] == "unsupported_file_type"
+    assert found in body["error"]["message"] and "application/pdf" in body["error"]["message"]
+    assert body["error"]["details"][0]["field"] == "file"
+
+
+def test_uploads_are_checked_for_size_shape_and_role(world, app, settings):
+    status, body = upload(world, PDF + bytes(settings.max_file_bytes), "big.pdf")  # just over 20 MiB
+    assert status == 413 and body["error"]["code"] == "file_too_large"
+    app.extensions["sunlight.settings"] = dataclasses.replace(settings, max_file_bytes=1024)
+    assert upload(world, PDF + bytes(1024 - len(PDF)))[0] == 201  # exactly the limit
+    assert upload(world, PDF + bytes(1025 - len(PDF)))[0] == 413
+    status, body = upload(world, PDF + bytes(200 * 1024))  # far beyond: Werkzeug stops reading
+    assert status == 413 and body["error"]["code"] == "too_large"
+    app.extensions["sunlight.settings"] = settings
+
+    assert upload(world, b"")[0] == 422
+    status, body = world.api.post("/api/v1/files", "acc", {"file": "JVBERi0="})
+    assert status == 415 and body["error"]["code"] == "unsupported_media_type"
+    status, body = world.api.call("POST", "/api/v1/files", "acc", data={"other": (io.BytesIO(PDF), "a.pdf")},
+                                  ctype="multipart/form-data")
+    assert status == 400
+    assert upload(world, PDF, user="designer")[0] == 403
+    assert upload(world, PDF, user="sup")[0] == 403
+    assert world.api.call("POST", "/api/v1/files", data={"file": (io.BytesIO(PDF), "a.pdf")},
+                          ctype="multipart/form-data")[0] == 401
+
+
+def test_filenames_are_sanitised(world):
+    assert uploaded(world, PDF, "../../etc/passwd")["filename"] == "passwd.pdf"
+    assert uploaded(world, PDF, "申请书.PDF")["filename"] == "申请书.pdf"
+    assert files.clean_filename("C:\\Users\\张三\\申请书.pdf", files.PDF) == "申请书.pdf"  # an old browser's full path
+    assert uploaded(world, PDF, "evil\u202efdp.exe")["filename"] == "evilfdp.exe.pdf"
+    assert uploaded(world, PDF, "a<b>c|d?.pdf")["filename"] == "a_b_c_d_.pdf"
+    assert files.clean_filename('a"b;\x00c.pdf', files.PDF) == "a_b_c.pdf"
+    assert uploaded(world, PDF, "...")["filename"] == "file.pdf"
+    assert len(uploaded(world, PDF, "长" * 500 + ".pdf")["filename"]) == 204
+
+
+def test_a_case_with_every_required_material_lists_them_as_provided(world):
+    form, licence = uploaded(world, PDF, "申请书.pdf"), uploaded(world, PNG, "执照.png", user="rev")
+    status, case = open_case(world, [{"name": FORM, "file_id": form["file_id"]},
+                                     {"name": LICENCE, "file_id": licence["file_id"]}])
+    assert status == 201, case
+    assert [(m["name"], m["required"], m["provided"], m["file_id"]) for m in case["materials"]] == \
+        [(FORM, True, True, form["file_id"]), (LICENCE, True, True, licence["file_id"])]
+    assert case["materials"][0]["files"][0]["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert world.api.get(f"/api/v1/cases/{case['case_no']}", "dec")[1]["materials"] == case["materials"]
+
+    status, events = world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")
+    attached = next(e for e in events if e["action"] == "materials_attached")
+    assert [(m["name"], m["sha256"]) for m in attached["detail"]["materials"]] == \
+        [(FORM, form["sha256"]), (LICENCE, licence["sha256"])]
+    assert form["file_id"] not in str(events)  # the fetch token never lands in the audit trail
+
+
+def test_missing_materials_are_all_named_at_once(world):
+    status, body = open_case(world, [])
+    assert status == 422 and body["error"]["code"] == "materials_incomplete"
+    assert [(d["field"], d["material"]) for d in body["error"]["details"]] == \
+        [("materials", FORM), ("materials", LICENCE)]
+    assert all(d["message"].startswith("缺少") for d in body["error"]["details"])
+    assert FORM in body["error"]["message"] and LICENCE in body["error"]["message"]
+
+    form = uploaded(world, PDF)
+    status, body = open_case(world, [{"name": FORM, "file_id": form["file_id"]}])
+    assert status == 422 and [d["material"] for d in body["error"]["details"]] == [LICENCE]
+    # A bad entry and a missing material: both in the same answer.
+    status, body = open_case(world, [{"name": "户口本", "file_id": form["file_id"]},
+                                     {"name": LICENCE, "file_id": "f_nope"}])
+    assert status == 422 and body["error"]["code"] == "invalid_materials"
+    assert [(d["field"], d.get("material")) for d in body["error"]["details"]] == [
+        ("materials[0].name", "户口本"), ("materials[1].file_id", LICENCE), ("materials", FORM), ("materials", LICENCE)]
+    assert open_case(world, "not a list")[0] == 422
+    assert open_case(world, [{"name": FORM}])[0] == 422
+    assert world.api.get("/api/v1/tasks", "acc")[1] == []  # nothing was opened
+    # The refused attempts left the file free: it still attaches.
+    licence = uploaded(world, PNG, "执照.png")
+    assert open_case(world, [{"name": FORM, "file_id": form["file_id"]},
+                             {"name": LICENCE, "file_id": licence["file_id"]}])[0] == 201
+
+
+def test_optional_materials_may_be_left_out(world):
+    item = dict(ITEM, code="CA01-XK-0002", name="食品经营许可变更",
+                materials=[{"name": "变更申请书", "required": True}, {"name": "委托书", "required": False}])
+    deploy_item(world, item, LICENSING)
+    form = uploaded(world, PDF)
+    status, case = open_case(world, [{"name": "变更申请书", "file_id": form["file_id"]}], item=item["code"])
+    assert status == 201, case
+    assert [(m["name"], m["provided"]) for m in case["materials"]] == [("变更申请书", True), ("委托书", False)]
+    assert "file_id" not in case["materials"][1]
+
+
+def test_a_case_without_a_materials_key_is_opened_as_the_contract_shows(world):
+    case = world.new_case()
+    assert [(m["name"], m["required"], m["provided"]) for m in case["materials"]] == \
+        [(FORM, True, False), (LICENCE, True, False)]
+
+
+def test_a_file_of_another_department_or_already_attached_is_refused(world):
+    foreign = uploaded(world, PDF, user="outsider")
+    licence = uploaded(world, PNG)
+    status, body = open_case(world, [{"name": FORM, "file_id": foreign["file_id"]},
+                                     {"name": LICENCE, "file_id": licence["file_id"]}])
+    assert status == 422 and body["error"]["code"] == "invalid_materials"
+    assert body["error"]["details"][0]["message"] == "no such file among your department's uploads"
+
+    form = uploaded(world, PDF)
+    materials = [{"name": FORM, "file_id": form["file_id"]}, {"name": LICENCE, "file_id": licence["file_id"]}]
+    assert open_case(world, materials)[0] == 201
+    status, body = open_case(world, materials)
+    assert status == 422 and body["error"]["code"] == "invalid_materials"
+    assert {d["message"] for d in body["error"]["details"] if d["field"].endswith("file_id")} == \
+        {"this file is already attached to a case"}
+    status, body = open_case(world, [{"name": FORM, "file_id": form["file_id"]},
+                                     {"name": LICENCE, "file_id": form["file_id"]}])
+    assert status == 422 and any("twice" in d["message"] for d in body["error"]["details"])
+
+
+def test_downloads_are_scoped_attachments_that_are_never_sniffed(world, app):
+    form, licence = uploaded(world, PDF, "申请书.pdf"), uploaded(world, PNG, "执照.png")
+    client = world.api.client
+
+    def fetch(file_id, user=None):
+        headers = {"Authorization": f"Bearer {world.tokens[user]}"} if user else {}
+        return client.get(f"/api/v1/files/{file_id}", headers=headers)
+
+    resp = fetch(form["file_id"], "rev")  # another clerk of the department
+    assert resp.status_code == 200 and resp.data == PDF
+    assert resp.mimetype == "application/pdf" and resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["Content-Disposition"].startswith("attachment;")
+    assert "filename*=UTF-8''%E7%94%B3%E8%AF%B7%E4%B9%A6.pdf" in resp.headers["Content-Disposition"]
+    assert "no-store" in resp.headers["Cache-Control"]
+    assert hashlib.sha256(resp.data).hexdigest() == form["sha256"]
+    assert fetch(form["file_id"], "sup").status_code == 200  # the district sees all
+    for user in ("outsider", "sup02"):
+        resp = fetch(form["file_id"], user)
+        assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
+    assert fetch("f_" + "x" * 43, "acc").status_code == 404
+    assert fetch("1", "acc").status_code == 404
+    assert fetch("x" * 500, "acc").status_code == 404
+    resp = fetch(form["file_id"])
+    assert resp.status_code == 401
+
+    # Attached to a case, the file follows the case's scope.
+    status, case = open_case(world, [{"name": FORM, "file_id": form["file_id"]},
+                                     {"name": LICENCE, "file_id": licence["file_id"]}])
+    assert status == 201
+    resp = fetch(case["materials"][1]["file_id"], "sup01")
+    assert resp.status_code == 200 and resp.data == PNG and resp.mimetype == "image/png"
+
+    # Bytes altered on disk are never served.
+    root = Path(app.config["FILE_STORAGE_DIR"])
+    (root / form["sha256"][:2] / form["sha256"][2:4] / form["sha256"]).write_bytes(PDF + b"tampered")
+    resp = fetch(form["file_id"], "acc")
+    assert resp.status_code == 500 and resp.get_json()["error"]["code"] == "file_unavailable"
