@@ -6,6 +6,7 @@ import logging
 from flask import Flask, jsonify
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError
@@ -36,6 +37,11 @@ def register_error_handlers(app: Flask) -> None:
     def _http(exc: HTTPException):
         status = exc.code or 500
         return error_response(status, _HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc):  # a flush anywhere in the action found the case changed by someone else meanwhile
+        return error_response(409, "stale_case", "the case was changed by someone else at the same moment; "
+                                                 "reload and try again")
 
     @app.errorhandler(OperationalError)
     def _db_busy(exc):
