@@ -27,6 +27,8 @@ $(ASSETS): package.json package-lock.json
 	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/assets
 	cp node_modules/bpmn-js-properties-panel/dist/bpmn-js-properties-panel.umd.js $(VENDOR)/bpmn-js-properties-panel/
 	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css $(VENDOR)/properties-panel/
+	mkdir -p $(VENDOR)/bpmn-js-i18n && sed 's/^export default /window.BpmnJsI18nZh = /' \
+	   node_modules/bpmn-js-i18n/translations/zn.js > $(VENDOR)/bpmn-js-i18n/zh.js
 	touch $@
 
 assets: $(ASSETS)

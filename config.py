@@ -32,6 +32,7 @@ class Config:
     MAX_FILE_BYTES = int(os.environ.get("MAX_FILE_BYTES", str(20 * 1024 * 1024)))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     PUBLIC_QUERY_RATE = os.environ.get("PUBLIC_QUERY_RATE", "30/minute")
+    LOGIN_RATE = os.environ.get("LOGIN_RATE", "10/minute")  # sign-in attempts per address on /login
     ITEM_CODE_SCHEME = os.environ.get("ITEM_CODE_SCHEME", "{dept}-{type}-{serial:04d}")
     LEADER_POSTS = os.environ.get("LEADER_POSTS", "分管领导,主要领导,负责人")  # may approve extensions (延期)
     JSON_AS_ASCII = False

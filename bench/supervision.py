@@ -2,6 +2,7 @@
 
 Run from the repo root:
     .venv/bin/python bench/supervision.py [--pg URL] [--sizes 10000,100000,1000000] [--no-pg] [--profile]
+        [--burst 100 | --burst 0] [--no-latency] [--verbose]
 
 (a) SWEEP SCALING  For each size N (SQLite up to --sqlite-max, PostgreSQL all sizes): a fresh database (a
     temp SQLite file / a PostgreSQL schema of its own, dropped afterwards), the test district of
@@ -12,6 +13,8 @@ Run from the repo root:
     notices raised, the claim query's plan, and proof that no clone row was touched.
 (b) LATENCY  `flask --app wsgi timers run` at default settings on a real-time SQLite database that also holds
     100k not-due clones; 10 cases of a PT3S variant of the diagram; notice.created_at − the timer's due time.
+(b2) BURST  the same, but --burst cases whose review timer is one timeDate, so all fall due at the same instant
+    (beyond the issue's wording; shows how the per-case sweep cost turns into notice latency).
 
 Targets (the issue): 100,000 open / 100 due → one sweep < 0.5 s, touching only the due cases, time not growing
 with the number of open cases; due → notice ≤ 2 s. This is a benchmark: it prints numbers and PASS/MISS.
@@ -74,6 +77,7 @@ class Dataset:
     size: int
     url: str
     app: object = None
+    database: object = None
     schema: str | None = None
     path: Path | None = None
     world: object = None
@@ -83,7 +87,7 @@ class Dataset:
 
     @property
     def db(self):
-        return self.app.extensions["sunlight.db"]
+        return self.database
 
     @property
     def settings(self):
@@ -94,18 +98,45 @@ class Dataset:
         return self.db.engine
 
 
+_APP = None
+
+
+def the_app(tmp: Path | None = None):
+    """One Flask app for the whole run; each dataset swaps in its own Database (use_database). A single
+    create_app per process also keeps the bench independent of whether the app factory can run twice."""
+    global _APP
+    if _APP is None:
+        from app import create_app
+
+        _APP = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": os.environ["SECRET_KEY"],
+                           "FILE_STORAGE_DIR": str((tmp or Path(tempfile.gettempdir())) / "files")})
+        _APP.extensions["sunlight.db"].engine.dispose()
+        quiet_logging()
+    return _APP
+
+
+def use_database(url: str):
+    """Point the app (API, services, CLI helpers) at `url`; returns its Database."""
+    from app.db import Database
+
+    app = the_app()
+    app.config["DATABASE_URL"] = url
+    app.extensions["sunlight.db"] = Database(url)
+    return app.extensions["sunlight.db"]
+
+
 def migrate(url: str) -> None:
-    from app import create_app
     from app.cli import upgrade_database
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": os.environ["SECRET_KEY"]})
+    app = the_app()
+    db = use_database(url)
     logging.disable(logging.INFO)  # alembic's "Running upgrade …" lines
     try:
         with app.app_context(), contextlib.redirect_stdout(io.StringIO()):
             upgrade_database()
     finally:
         logging.disable(logging.NOTSET)
-    app.extensions["sunlight.db"].engine.dispose()
+    db.engine.dispose()
     quiet_logging()
 
 
@@ -123,8 +154,6 @@ def pg_schema_url(pg_url: str, schema: str) -> str:
 def open_dataset(backend: str, size: int, tmp: Path, template: Path | None, pg_url: str | None) -> Dataset:
     from sqlalchemy import text
 
-    from app import create_app
-
     t = perf()
     if backend == "sqlite":
         path = tmp / f"sweep-{size}.db"
@@ -136,9 +165,8 @@ def open_dataset(backend: str, size: int, tmp: Path, template: Path | None, pg_u
             c.execute(text(f'CREATE SCHEMA "{schema}"'))
         ds = Dataset(backend, size, pg_schema_url(pg_url, schema), schema=schema)
         migrate(ds.url)
-    ds.app = create_app({"DATABASE_URL": ds.url, "SECRET_KEY": os.environ["SECRET_KEY"],
-                         "FILE_STORAGE_DIR": str(tmp / "files")})
-    quiet_logging()
+    ds.app = the_app(tmp)
+    ds.database = use_database(ds.url)
     ds.setup_s["migrate"] = perf() - t
     return ds
 
@@ -146,7 +174,7 @@ def open_dataset(backend: str, size: int, tmp: Path, template: Path | None, pg_u
 def close_dataset(ds: Dataset, pg_url: str | None) -> None:
     from sqlalchemy import text
 
-    if ds.app is not None:
+    if ds.database is not None:
         ds.engine.dispose()
     if ds.schema:
         with pg_admin(pg_url).connect() as c:
@@ -217,8 +245,16 @@ def clone_cases(ds: Dataset, source_id: int, n: int, wake_from: datetime, timeou
             c.exec_driver_sql(f"SET LOCAL statement_timeout = '{int(timeout_s * 1000)}ms'")
         c.execute(stmt)
     took = perf() - t
-    with ds.engine.begin() as c:
-        c.exec_driver_sql("ANALYZE cases" if pg else "ANALYZE")
+    if pg:  # steady state for the sweep: no autovacuum or checkpoint of the bulk load running during it
+        with ds.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("VACUUM (ANALYZE) cases")
+            try:
+                c.exec_driver_sql("CHECKPOINT")
+            except Exception:  # noqa: BLE001 — needs pg_checkpoint/superuser; without it, just not flushed
+                pass
+    else:
+        with ds.engine.begin() as c:
+            c.exec_driver_sql("ANALYZE")
     return took
 
 
@@ -374,6 +410,23 @@ def explain(ds: Dataset, sql: str, params) -> tuple[str, list[str]]:
     return summary, plan + [f"(SQLite virtual machine steps to run it: {steps[0]}; rows returned: {len(rows)})"]
 
 
+def claim_timing(ds: Dataset, now: datetime, n: int = 200) -> float:
+    """Median ms of one claim (own transaction, rolled back): the only step whose cost could grow with N."""
+    from app.cases import service as cases
+
+    times = []
+    for _ in range(n):
+        s = ds.db.sessions()
+        try:
+            t = perf()
+            assert cases.claim_due_case(s, now, ds.db.is_postgres) is not None
+            times.append(perf() - t)
+        finally:
+            s.rollback()
+            s.close()
+    return med(times) * 1000
+
+
 def pg_table_stats(ds: Dataset, pg_url: str) -> dict:
     """pg_stat_user_tables for cases / case_tasks (pool disposed first so backends flush their counters)."""
     from sqlalchemy import text
@@ -403,6 +456,8 @@ class Result:
     plan: str = ""
     idle_s: float = 0.0
     idle_statements: int = 0
+    cpu_s: float = 0.0
+    claim_ms: float = 0.0
     ok: bool = True
     notes: list[str] = field(default_factory=list)
     skipped: str | None = None
@@ -435,24 +490,31 @@ def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = Fals
     else:
         due_params = tuple(first_params)[:len(tuple(first_params)) - m.group(0).count("?")]
     due_plan, due_lines = explain(ds, due_sql, due_params)
+    r.claim_ms = claim_timing(ds, SWEEP_AT)
     stats_before = pg_table_stats(ds, pg_url) if ds.backend == "postgresql" else None
+    with ds.engine.connect() as c:  # re-open the pool (pg_table_stats disposed it) outside the timed sweep
+        c.exec_driver_sql("SELECT 1")
 
     gc.collect()
     prof = cProfile.Profile() if profile else None
     with StatementLog(ds.engine) as log:
-        t = perf()
+        t, cpu = perf(), time.process_time()
         if prof:
             prof.enable()
         r.fired = worker.sweep(ds.db, ds.settings)
         if prof:
             prof.disable()
-        r.sweep_s = perf() - t
+        r.sweep_s, r.cpu_s = perf() - t, time.process_time() - cpu
     stats_after = pg_table_stats(ds, pg_url) if ds.backend == "postgresql" else None
     r.statements, r.sql_s = len(log.rows), sum(x[2] for x in log.rows)
-    with StatementLog(ds.engine) as idle_log:
-        t = perf()
-        idle_fired = worker.sweep(ds.db, ds.settings)
-        r.idle_s = perf() - t
+    idle_fired = worker.sweep(ds.db, ds.settings)  # warm-up (PG: pool re-opened after the stats read)
+    idle = []
+    for _ in range(11):
+        with StatementLog(ds.engine) as idle_log:
+            t = perf()
+            idle_fired += worker.sweep(ds.db, ds.settings)
+            idle.append(perf() - t)
+    r.idle_s = med(idle)
     r.idle_statements = len(idle_log.rows)
 
     last_sql, last_params = capture_claim(ds, SWEEP_AT, set(ds.due_ids))
@@ -508,8 +570,8 @@ def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = Fals
         (not stray_updates and not other,
          f"statements on `cases`: {dict(by_kind)}; UPDATEs of non-due ids: {len(stray_updates)}"),
         (clone_tasks == 0, f"case_tasks rows of clones: {clone_tasks}; case_tasks {tasks_before} → {tasks_after}"),
-        (idle_fired == 0, f"a second (idle) sweep fired {idle_fired}, took {r.idle_s * 1000:.1f} ms, "
-                          f"{r.idle_statements} statements"),
+        (idle_fired == 0, f"idle sweeps afterwards (nothing due) fired {idle_fired}; median {r.idle_s * 1000:.2f} ms "
+                          f"of 11, {r.idle_statements} statement(s) each"),
     ]
     if stats_before and stats_after:
         d = {t: tuple(a - b for a, b in zip(stats_after.get(t, (0,) * 4), stats_before.get(t, (0,) * 4)))
@@ -526,10 +588,13 @@ def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = Fals
     su = ds.setup_s
     print(f"  setup: migrate {su.get('migrate', 0):.1f} s, world {su.get('world', 0):.1f} s, {DUE} real cases via API "
           f"{su.get('real_cases', 0):.1f} s, {ds.size - DUE:,} clones by INSERT…SELECT {su.get('clones', 0):.1f} s "
-          f"(+ANALYZE); state blob {ds.blob_bytes} B/case")
+          f"(+{'VACUUM ANALYZE, CHECKPOINT' if ds.backend == 'postgresql' else 'ANALYZE'}); state blob {ds.blob_bytes} B/case")
     print(f"  SWEEP {r.sweep_s:.3f} s  = {r.sweep_s / max(r.fired, 1) * 1000:.2f} ms per due case; "
           f"{r.statements} SQL statements ({r.statements / max(r.fired, 1):.1f}/case), time inside SQL "
           f"{r.sql_s:.3f} s ({r.sql_s / r.sweep_s * 100:.0f} %), the rest Python (engine, ORM, audit hashing)")
+    print(f"  CPU time of this process during the sweep {r.cpu_s:.3f} s (wall {r.sweep_s:.3f} s; the machine is shared, "
+          f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")
+    print(f"  claim query alone (claim_due_case + rollback, 200×, before the sweep): median {r.claim_ms:.3f} ms")
     print(f"  SQLAlchemy compiled-statement cache during the sweep: {dict(Counter(log.cache))}")
     for ok, msg in checks:
         print(f"  [{'ok' if ok else 'FAIL'}] {msg}")
@@ -553,6 +618,15 @@ def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = Fals
         groups: dict[str, list[float]] = defaultdict(list)
         for sql, _p, dt in log.rows:
             groups[shape(sql)].append(dt)
+        nokey = Counter(shape(sql)[:110] for (sql, _p, _d), c in zip(log.rows, log.cache) if c == "no")
+        if nokey:
+            print("  statements with no SQLAlchemy cache key (compiled afresh every time):")
+            for s_, n_ in nokey.most_common():
+                print(f"    {n_:5d} × {s_}")
+        upd = Counter(re.sub(r"\s+", " ", sql)[:110] for sql, _p, _d in log.rows if sql.lstrip().startswith("UPDATE cases"))
+        print("  UPDATEs of `cases` during the sweep:")
+        for s_, n_ in upd.most_common():
+            print(f"    {n_:5d} × {s_}")
         print("  statements of the sweep by shape (top 10 by total time):")
         for s, dts in sorted(groups.items(), key=lambda kv: -sum(kv[1]))[:10]:
             print(f"    {len(dts):5d} × {sum(dts) / len(dts) * 1000:6.3f} ms = {sum(dts) * 1000:7.1f} ms   {s[:110]}")
@@ -592,30 +666,45 @@ def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = Fals
 # ---------------------------------------------------------------------------------------------------------------
 # (b) latency with the real worker
 # ---------------------------------------------------------------------------------------------------------------
-def bench_latency(tmp: Path, template: Path, n_cases: int, clones: int) -> tuple[bool, str]:
+def bench_latency(tmp: Path, template: Path, n_cases: int, clones: int, burst: bool = False) -> tuple[bool, str]:
+    """The real worker process; `burst`: every case's review timer is one timeDate, so all fall due at once."""
     from sqlalchemy import text
 
     from app import clock
     from tests.world import ITEM, LICENSING, build_world, deploy_item
 
-    line(f"(b) DUE → NOTICE LATENCY — `flask --app wsgi timers run` at default settings, SQLite, real clock, "
-         f"{clones:,} not-due clones, {n_cases} PT3S cases")
+    if burst:
+        line(f"(b2) BURST — {n_cases} timers due at the same instant, same worker, same database setup")
+    else:
+        line(f"(b) DUE → NOTICE LATENCY — `flask --app wsgi timers run` at default settings, SQLite, real clock, "
+             f"{clones:,} not-due clones, {n_cases} PT3S cases")
     clock.travel_to(None)
-    ds = open_dataset("sqlite", clones + n_cases, tmp, template, None)
+    ds = open_dataset("sqlite", clones + n_cases + (1000 if burst else 0), tmp, template, None)
     proc = None
-    log_path = tmp / "worker.log"
+    log_path = tmp / f"worker{'-burst' if burst else ''}.log"
+    due: dict[str, datetime] = {}
+    late_accepts: list[str] = []
+    seen: dict[str, tuple[datetime, datetime]] = {}
     try:
         ds.world = build_world(ds.app)
         src = real_cases(ds, 1, ITEM["code"], None)[0]
         with ds.engine.connect() as c:
             src_id = c.execute(text("SELECT id FROM cases WHERE case_no = :n"), {"n": src["case_no"]}).scalar()
         took = clone_cases(ds, src_id, clones, datetime.now(timezone.utc) + timedelta(days=365))
-        item2 = dict(ITEM, code="CA01-XK-0903", name="食品经营许可（监察基准 PT3S）")
-        xml, n = re.subn(rb">\s*PT72H\s*<", b">PT3S<", LICENSING)
+        if burst:
+            at = (datetime.now(timezone.utc) + timedelta(seconds=8 + 0.12 * n_cases)).replace(microsecond=0)
+            code, label = "CA01-XK-0905", f"timeDate {at.isoformat()}"
+            xml, n = re.subn(rb"<(\w+:)?timeDuration(\b[^>]*)>\s*PT72H\s*</(\w+:)?timeDuration>",
+                             lambda m: (f"<{(m.group(1) or b'').decode()}timeDate{m.group(2).decode()}>{at.isoformat()}"
+                                        f"</{(m.group(3) or b'').decode()}timeDate>").encode(), LICENSING)
+        else:
+            code, label = "CA01-XK-0903", "PT72H → PT3S"
+            xml, n = re.subn(rb">\s*PT72H\s*<", b">PT3S<", LICENSING)
         assert n == 1, "no PT72H timer in the diagram"
+        item2 = dict(ITEM, code=code, name=f"食品经营许可（监察基准 {label}）")
         deploy_item(ds.world, item2, xml)
         print(f"  database: {ds.path.name}, {clones:,} clones inserted in {took:.1f} s; item {item2['code']} deployed "
-              f"with the review timer PT72H → PT3S")
+              f"with the review timer {label}")
         env = dict(os.environ, DATABASE_URL=ds.url, SECRET_KEY=os.environ["SECRET_KEY"])
         env.pop("TIMER_POLL_SECONDS", None)
         with open(log_path, "wb") as log:
@@ -632,14 +721,18 @@ def bench_latency(tmp: Path, template: Path, n_cases: int, clones: int) -> tuple
         t = perf()
         accepted = real_cases(ds, n_cases, item2["code"], None)
         setup_s = perf() - t
-        due = {c["case_no"]: datetime.fromisoformat(c["next_timer_due_at"]).astimezone(timezone.utc)
-               for c in accepted}
+        done_at = datetime.now(timezone.utc)
+        due = {c["case_no"]: datetime.fromisoformat(c["next_timer_due_at"]).astimezone(timezone.utc) for c in accepted}
+        if burst:
+            late_accepts = [c for c, d in due.items() if d < done_at] if done_at > at else []
         print(f"  {n_cases} cases opened+accepted in {setup_s:.2f} s while the worker ran; due from "
-              f"{min(due.values()).isoformat(timespec='milliseconds')} to {max(due.values()).isoformat(timespec='milliseconds')}")
+              f"{min(due.values()).isoformat(timespec='milliseconds')} to {max(due.values()).isoformat(timespec='milliseconds')}"
+              + (f"; set-up finished {(at - done_at).total_seconds():.1f} s before the burst" if burst else ""))
+        if late_accepts:
+            print(f"  WARNING: set-up ran past the burst instant; the figures include set-up delay")
         ro = sqlite3.connect(f"file:{ds.path}?mode=ro", uri=True, isolation_level=None)
         qm = ",".join("?" * n_cases)
         by_id = dict(ro.execute(f"SELECT id, case_no FROM cases WHERE case_no IN ({qm})", list(due)).fetchall())
-        seen: dict[str, tuple[datetime, datetime]] = {}
         deadline = max(due.values()).timestamp() + 30
         while len(seen) < n_cases and time.time() < deadline:
             rows = ro.execute(f"SELECT case_id, min(created_at) FROM supervision_notices WHERE case_id IN ({qm}) "
@@ -648,7 +741,7 @@ def bench_latency(tmp: Path, template: Path, n_cases: int, clones: int) -> tuple
             for cid, created in rows:
                 if by_id[cid] not in seen:
                     seen[by_id[cid]] = (datetime.fromisoformat(created).replace(tzinfo=timezone.utc), now)
-            time.sleep(0.01)
+            time.sleep(0.02 if burst else 0.01)
         ro.close()
     finally:
         if proc is not None:
@@ -673,13 +766,19 @@ def bench_latency(tmp: Path, template: Path, n_cases: int, clones: int) -> tuple
         print(f"  notice.created_at − due : median {med(created):.3f} s   max {max(created):.3f} s   "
               f"min {min(created):.3f} s   (n={len(created)})")
         print(f"  notice visible    − due : median {med(observed):.3f} s   max {max(observed):.3f} s   "
-              f"(committed, seen by a 10 ms read-only poll)")
+              f"(committed, seen by a {'20' if burst else '10'} ms read-only poll)")
+        if burst:
+            within = sum(1 for x in observed if x <= TARGET_LATENCY_S)
+            print(f"  notices visible within {TARGET_LATENCY_S:.0f} s of the burst: {within}/{n_cases}; the burst drained in "
+                  f"{max(created) - min(created):.2f} s ≈ {(max(created) - min(created)) / max(n_cases - 1, 1) * 1000:.1f} ms "
+                  f"per case inside the worker")
     if missing:
         print(f"  MISSING notices after 30 s for {len(missing)} case(s): {missing}")
     worst = max(observed) if observed else float("inf")
     ok = not missing and worst <= TARGET_LATENCY_S
     verdict = f"{'PASS' if ok else 'MISS'} (worst {worst:.3f} s visible, {max(created) if created else float('nan'):.3f} s created)"
-    print(f"  target: every notice ≤ {TARGET_LATENCY_S:.0f} s after its timer is due → {verdict}")
+    print(f"  target: every notice ≤ {TARGET_LATENCY_S:.0f} s after its timer is due → {verdict}"
+          + ("   (a burst this size is beyond the issue's wording; shown for context)" if burst else ""))
     return ok, verdict
 
 
@@ -707,6 +806,7 @@ def main() -> None:
     ap.add_argument("--latency-clones", type=int, default=100_000)
     ap.add_argument("--latency-cases", type=int, default=10)
     ap.add_argument("--no-latency", action="store_true")
+    ap.add_argument("--burst", type=int, default=100, help="cases whose timers fall due at one instant (0: skip)")
     ap.add_argument("--profile", action="store_true", help="cProfile the 100k (else largest) SQLite sweep (its time then inflates)")
     ap.add_argument("--verbose", action="store_true", help="full plans and statement shapes for every size")
     args = ap.parse_args()
@@ -733,6 +833,7 @@ def main() -> None:
     results: list[Result] = []
     try:
         template = tmp / "template.db"
+        the_app(tmp)
         t = perf()
         migrate(f"sqlite:///{template}")
         print(f"SQLite template migrated in {perf() - t:.1f} s ({tmp})")
@@ -755,7 +856,7 @@ def main() -> None:
                 else:
                     if ds.setup_s.get("clones"):
                         rate[backend] = ds.setup_s["clones"] / max(size - DUE, 1)
-                    res = measure(ds, args.pg, verbose=args.verbose or size == 100_000,
+                    res = measure(ds, args.pg, verbose=args.verbose or size >= 100_000,
                                   profile=args.profile and backend == "sqlite" and size == profile_size)
             finally:
                 clock.travel_to(None)
@@ -765,21 +866,24 @@ def main() -> None:
             results.append(Result("sqlite", n, skipped=f"> --sqlite-max {args.sqlite_max:,} (PostgreSQL only, per plan)"))
 
         line("SUMMARY (a) — one sweep, 100 due")
-        print(f"  {'backend':10s} {'open cases':>10s} {'due':>4s} {'sweep s':>8s} {'ms/case':>8s} {'stmts':>6s} "
-              f"{'SQL s':>6s} {'idle ms':>8s} {'checks':>6s}  claim-query plan (first claim, before the sweep)")
+        print(f"  {'backend':10s} {'open cases':>10s} {'due':>4s} {'sweep s':>8s} {'ms/case':>8s} {'CPU s':>6s} "
+              f"{'stmts':>6s} {'SQL s':>6s} {'claim ms':>8s} {'idle ms':>8s} {'checks':>6s}  claim-query plan "
+              f"(first claim, before the sweep)")
         for r in results:
             if r.skipped:
                 print(f"  {r.backend:10s} {r.size:>10,} {'':>4s} {'skipped':>8s}  {r.skipped}")
                 continue
             print(f"  {r.backend:10s} {r.size:>10,} {r.due:>4d} {r.sweep_s:8.3f} {r.sweep_s / DUE * 1000:8.2f} "
-                  f"{r.statements:>6d} {r.sql_s:6.3f} {r.idle_s * 1000:8.1f} {'ok' if r.ok else 'FAIL':>6s}  {r.plan[:120]}")
+                  f"{r.cpu_s:6.2f} {r.statements:>6d} {r.sql_s:6.3f} {r.claim_ms:8.3f} {r.idle_s * 1000:8.2f} "
+                  f"{'ok' if r.ok else 'FAIL':>6s}  {r.plan[:100]}")
         for backend in ("sqlite", "postgresql"):
             rs = [r for r in results if r.backend == backend and not r.skipped]
             if len(rs) >= 2:
                 lo, hi = rs[0], rs[-1]
                 print(f"  {backend}: {lo.size:,} → {hi.size:,} open cases ({hi.size / lo.size:.0f}×): sweep "
-                      f"{lo.sweep_s:.3f} → {hi.sweep_s:.3f} s ({hi.sweep_s / lo.sweep_s:.2f}×), statements "
-                      f"{lo.statements} → {hi.statements}, idle sweep {lo.idle_s * 1000:.1f} → {hi.idle_s * 1000:.1f} ms")
+                      f"{lo.sweep_s:.3f} → {hi.sweep_s:.3f} s ({hi.sweep_s / lo.sweep_s:.2f}×, CPU {lo.cpu_s:.2f} → "
+                      f"{hi.cpu_s:.2f} s), statements {lo.statements} → {hi.statements}, claim {lo.claim_ms:.3f} → "
+                      f"{hi.claim_ms:.3f} ms, idle sweep {lo.idle_s * 1000:.2f} → {hi.idle_s * 1000:.2f} ms")
         for r in results:
             if r.size == 100_000 and not r.skipped:
                 verdict = "PASS" if r.sweep_s < TARGET_SWEEP_S and r.ok else "MISS"
@@ -788,6 +892,8 @@ def main() -> None:
 
         if not args.no_latency:
             bench_latency(tmp, template, args.latency_cases, args.latency_clones)
+            if args.burst:
+                bench_latency(tmp, template, args.burst, args.latency_clones, burst=True)
     finally:
         clock.travel_to(None)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -8,6 +8,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import (Flask, current_app, flash, g, redirect, render_template, request, session, url_for)
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, generate_csrf
+from markupsafe import Markup, escape
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.db import Database
@@ -92,63 +94,70 @@ def flash_error(exc: DomainError) -> None:
 
 
 def install(app: Flask) -> None:
-    @web.before_request
-    def _before():
-        lang = request.args.get("lang")
-        if lang in LANGS:
-            session["lang"] = lang
-        g.lang = session.get("lang") if session.get("lang") in LANGS else "zh"
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            csrf.protect()  # 400 without a valid token, on every form and fetch of these pages
-
-    @web.app_template_global()
-    def csrf_field():
-        from markupsafe import Markup, escape
-        return Markup(f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">')
-
+    """What the app itself needs for the pages (the blueprint's own hooks are set once, below)."""
     app.jinja_env.globals.update(_=_, lang_url=lang_url)
     app.jinja_env.filters["local"] = local_time
 
-    @web.context_processor
-    def _context():
-        return {"lang": g.get("lang", "zh"), "viewer": {k: session.get(k) for k in ("uid", "uname", "role", "org")},
-                "html_lang": "en" if g.get("lang") == "en" else "zh-CN"}
 
-    @web.errorhandler(LoginRequired)
-    def _login(_exc):
-        if request.method == "GET":
-            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-        return redirect(url_for("web.login"))
+@web.before_request
+def _before():
+    lang = request.args.get("lang")
+    if lang in LANGS:
+        session["lang"] = lang
+    g.lang = session.get("lang") if session.get("lang") in LANGS else "zh"
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()  # 400 without a valid token, on every form and fetch of these pages
 
-    @web.errorhandler(CSRFError)
-    def _csrf(exc):
-        return _error_page(400, _("表单已过期或缺少安全令牌，请返回刷新后重试。"))
+@web.app_template_global()
+def csrf_field():
+    return Markup(f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">')
 
-    @web.errorhandler(RateLimitExceeded)
-    def _limited(exc):
-        return _error_page(429, _("尝试次数过多，请稍后再试。"))
+@web.context_processor
+def _context():
+    return {"lang": g.get("lang", "zh"), "viewer": {k: session.get(k) for k in ("uid", "uname", "role", "org")},
+            "html_lang": "en" if g.get("lang") == "en" else "zh-CN", "sep": ", " if g.get("lang") == "en" else "、"}
 
-    @web.errorhandler(DomainError)
-    def _domain(exc: DomainError):
-        if isinstance(exc, NotFound):
-            return _error_page(404, _("找不到该页面或内容。"))
-        return _error_page(exc.status, translate_error(exc))
+@web.errorhandler(LoginRequired)
+def _login(_exc):
+    if request.method == "GET":
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("web.login"))
 
-    @web.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
-        status = exc.code or 500
-        if status == 404:
-            return _error_page(404, _("找不到该页面或内容。"))
-        if status == 405:
-            return _error_page(405, _("不支持该请求方式。"))
-        if status == 413:
-            return _error_page(413, _("提交的内容太大。"))
-        return _error_page(status, _("请求无法处理。"))
+@web.errorhandler(CSRFError)
+def _csrf(exc):
+    return _error_page(400, _("表单已过期或缺少安全令牌，请返回刷新后重试。"))
 
-    @web.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        log.exception("unexpected error on a page")
-        return _error_page(500, _("发生了意外错误，已记录。"))
+@web.errorhandler(RateLimitExceeded)
+def _limited(exc):
+    return _error_page(429, _("尝试次数过多，请稍后再试。"))
+
+@web.errorhandler(DomainError)
+def _domain(exc: DomainError):
+    if isinstance(exc, NotFound):
+        return _error_page(404, _("找不到该页面或内容。"))
+    return _error_page(exc.status, translate_error(exc))
+
+@web.errorhandler(HTTPException)
+def _http(exc: HTTPException):
+    status = exc.code or 500
+    if status == 404:
+        return _error_page(404, _("找不到该页面或内容。"))
+    if status == 405:
+        return _error_page(405, _("不支持该请求方式。"))
+    if status == 413:
+        return _error_page(413, _("提交的内容太大。"))
+    return _error_page(status, _("请求无法处理。"))
+
+@web.errorhandler(OperationalError)
+def _busy(exc):
+    log.warning("database busy: %s", exc)
+    return _error_page(503, _("系统繁忙，请稍后重试。"))
+
+
+@web.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    log.exception("unexpected error on a page")
+    return _error_page(500, _("发生了意外错误，已记录。"))
 
 
 def _error_page(status: int, message: str):

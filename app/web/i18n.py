@@ -1,6 +1,6 @@
 """A small dict-based translation: the pages are written in Simplified Chinese, EN holds their English.
 
-`_("中文 %(n)s", n=3)` returns the Chinese text, or its English when the page is shown in English. A test
+`_("…%(n)s…", n=3)` returns the Chinese text, or its English when the page is shown in English. A test
 checks that every `_()` string of the pages has an English entry, so no page is ever half translated.
 Data (item names, step names, what people typed) is shown as entered.
 """

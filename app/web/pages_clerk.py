@@ -21,10 +21,14 @@ from app.supervision import service as supervision
 from . import web
 from .common import db, flash_error, settings, signed_in
 from .decisions import fields_for, parse_values
-from .i18n import _
+from .i18n import _, current_lang
 
 STAFF = ("admin", "designer", "legal", "clerk", "supervisor")
 CARD_RANK = {"red": 0, "yellow": 1, "warning": 2, "none": 3}
+
+
+def _sep() -> str:
+    return ", " if current_lang() == "en" else "、"
 
 
 @web.get("/work")
@@ -55,7 +59,7 @@ def worklist():
 
 def _history(s, case: Case) -> list[dict]:
     users = {t.completed_by_id for t in case.tasks if t.completed_by_id}
-    names = dict(s.execute(select(User.id, User.username).where(User.id.in_(users)))) if users else {}
+    names = dict(s.execute(select(User.id, User.username).where(User.id.in_(users))).tuples().all()) if users else {}
     return [{"name": t.name or t.bpmn_id, "lane": t.lane, "state": t.state, "created_at": t.created_at,
              "completed_at": t.completed_at, "by": names.get(t.completed_by_id), "opinion": t.opinion, "kind": t.kind}
             for t in case.tasks]
@@ -224,7 +228,7 @@ def new_case():
         missing = [m["name"] for i, m in enumerate(item_view["materials"])
                    if m.get("required") and not form.get(f"paper_{i}")]
         if missing:
-            flash(_("材料不齐全，不予受理；一次性告知缺少的全部材料：") + "、".join(missing), "error")
+            flash(_("材料不齐全，不予受理；一次性告知缺少的全部材料：") + _sep().join(missing), "error")
             return render_template("web/new_case.html", item=item_view, form=form, missing=missing), 422
     try:
         with db().unit_of_work() as s:

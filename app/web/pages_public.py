@@ -1,6 +1,8 @@
 """The public online hall (no login): catalogue, item pages, the progress query; and sign-in / sign-out."""
 from __future__ import annotations
 
+import secrets
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
@@ -75,6 +77,16 @@ def progress():
     return render_template("web/progress.html", result=result, not_found=not_found, case_no=case_no)
 
 
+_DECOY: list[User] = []
+
+
+def _decoy() -> User:
+    if not _DECOY:
+        from argon2 import PasswordHasher
+        _DECOY.append(User(username="", password_hash=PasswordHasher().hash(secrets.token_urlsafe(16))))
+    return _DECOY[0]
+
+
 def _login_rate() -> str:
     return current_app.config["LOGIN_RATE"]
 
@@ -88,7 +100,9 @@ def login():
         password = request.form.get("password") or ""
         with db().unit_of_work() as s:
             user = s.scalar(select(User).where(User.username == username)) if username else None
-            ok = user is not None and orgs.check_password(user, password[:1000])
+            # An unknown user costs the same argon2 check as a known one: no telling usernames by timing.
+            ok = orgs.check_password(user if user is not None and user.password_hash else _decoy(), password[:1000]) \
+                and user is not None
             if ok:
                 sign_in(user)
                 role = user.role

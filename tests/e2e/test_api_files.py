@@ -236,3 +236,31 @@ def test_downloads_are_scoped_attachments_that_are_never_sniffed(world, app):
     (root / form["sha256"][:2] / form["sha256"][2:4] / form["sha256"]).write_bytes(PDF + b"tampered")
     resp = fetch(form["file_id"], "acc")
     assert resp.status_code == 500 and resp.get_json()["error"]["code"] == "file_unavailable"
+
+
+def test_two_cases_racing_for_the_same_files_one_wins(world, app):
+    import threading
+
+    form, licence = uploaded(world, PDF), uploaded(world, PNG)
+    body = {"item_code": ITEM["code"], "applicant": APPLICANT, "data": {},
+            "materials": [{"name": FORM, "file_id": form["file_id"]}, {"name": LICENCE, "file_id": licence["file_id"]}]}
+    clients, headers = [app.test_client(), app.test_client()], {"Authorization": f"Bearer {world.tokens['acc']}"}
+    barrier, results = threading.Barrier(2), [None, None]
+
+    def run(i):
+        barrier.wait()
+        resp = clients[i].post("/api/v1/cases", json=body, headers=headers)
+        results[i] = (resp.status_code, resp.get_json())
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    codes = sorted(code for code, _ in results)
+    # PostgreSQL: the loser's conditional update finds the file taken (409); SQLite serialises writers, so the
+    # loser's check already sees it attached (422). Either way exactly one case holds the files.
+    assert codes[0] == 201 and codes[1] in (409, 422), results
+    winner = next(b for c, b in results if c == 201)
+    assert [m["file_id"] for m in winner["materials"]] == [form["file_id"], licence["file_id"]]
+    assert len(world.api.get("/api/v1/tasks", "acc")[1]) == 1

@@ -2,11 +2,35 @@
    pins the server's validation problems (422 details: element_id, line, message) on the elements. */
 (function () {
   'use strict';
+  var PANEL_ZH = {
+    'General': '常规', 'Name': '名称', 'ID': '编号', 'Documentation': '文档', 'Element documentation': '元素文档',
+    'Process documentation': '流程文档', 'Timer': '定时器', 'Type': '类型', 'Value': '值', 'Condition': '条件',
+    'Condition expression': '条件表达式', 'Expression': '表达式', 'Script': '脚本', 'Format': '格式',
+    'Inline script': '内联脚本', 'Result variable': '结果变量', 'Date': '日期', 'Duration': '时长', 'Cycle': '循环',
+    'Version tag': '版本标签', 'Executable': '可执行', 'Process ID': '流程编号', 'Process name': '流程名称',
+    'Multi-instance': '多实例', 'Loop cardinality': '循环次数', 'Completion condition': '完成条件',
+    'Message': '消息', 'Signal': '信号', 'Error': '错误', 'Escalation': '升级', 'Compensation': '补偿',
+    'Link': '链接', 'Implementation': '实现', 'Called element': '被调用元素', 'Data object reference': '数据对象引用',
+    'Participant': '参与者', 'Lane': '泳道', 'Event type': '事件类型', 'Timer type': '定时器类型',
+    '<none>': '<无>', '<empty>': '<空>', 'Learn more.': '了解更多。', 'Variable name': '变量名',
+    'Collection': '集合', 'Element variable': '元素变量', 'Input collection': '输入集合', 'Output collection': '输出集合',
+    'Output element': '输出元素', 'Asynchronous continuations': '异步延续', 'Collaboration': '协作', 'Process': '流程'
+  };
   var canvasBox = document.getElementById('canvas');
   if (!canvasBox || !window.BpmnJS) { return; }
   var text = JSON.parse(document.getElementById('modeler-text').textContent);
   var panel = window.BpmnJSPropertiesPanel || {};
   var modules = [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule].filter(Boolean);
+  if (document.documentElement.lang === 'zh-CN' && window.BpmnJsI18nZh) {
+    // The modeler in Chinese: bpmn-js-i18n's translation plus the properties panel's most common labels.
+    var dict = Object.assign({}, window.BpmnJsI18nZh, PANEL_ZH);
+    modules.push({ translate: ['value', function (template, replacements) {
+      replacements = replacements || {};
+      return (dict[template] || template).replace(/{([^}]+)}/g, function (_, key) {
+        return replacements[key] !== undefined ? replacements[key] : '{' + key + '}';
+      });
+    }] });
+  }
   var modeler = new window.BpmnJS({
     container: canvasBox, propertiesPanel: { parent: '#properties' }, additionalModules: modules
   });

@@ -1,0 +1,283 @@
+"""The pages in a real browser: headless Debian Chromium driven by Playwright, against a waitress server.
+
+Screenshots of each main page land in tests/e2e/screenshots/ (git-ignored) for a reviewer to look at.
+"""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from app import clock
+from app.worker import sweep
+from tests.e2e.ui_support import (browser, live_server, page, shot, sign_in, sign_out, ui_app,  # noqa: F401
+                                  ui_world, wait_diagram)
+from tests.world import ITEM, LICENSING
+
+HOMES = {"acc": ("/work", "我的待办"), "designer": ("/design", "流程设计"), "legal": ("/review", "法制审核"),
+         "sup": ("/supervision", "电子监察"), "admin": ("/supervision", "电子监察")}
+
+
+def test_each_role_signs_in_to_its_own_page(page, live_server):
+    page.goto(f"{live_server}/login")
+    shot(page, "00_login")
+    for username, (path, heading) in HOMES.items():
+        sign_in(page, live_server, username)
+        assert page.url.endswith(path), (username, page.url)
+        assert heading in page.inner_text("h1")
+        shot(page, f"00_home_{username}")
+        assert username in page.inner_text("header .who")
+        sign_out(page)
+        assert page.url.rstrip("/") == live_server
+    sign_in(page, live_server, "acc")
+    page.goto(f"{live_server}/review")  # a clerk on the legal office's page: refused, like the API
+    assert "403" in page.inner_text("h1")
+    assert not page.js_errors
+
+
+def test_wrong_password_is_refused(page, live_server):
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=username]", "acc")
+    page.fill("input[name=password]", "not-the-password")
+    page.click("#login-form button[type=submit]")
+    assert "用户名或密码不正确" in page.inner_text(".flash.error")
+    page.goto(f"{live_server}/work")
+    assert "/login" in page.url
+
+
+def test_public_hall_and_item_page(page, live_server):
+    page.goto(f"{live_server}/")
+    assert "食品经营许可" in page.inner_text("#items")
+    page.fill("input[name=q]", "食品")
+    page.click("form.search button[type=submit]")
+    assert "CA01-XK-0001" in page.inner_text("#items")
+    shot(page, "01_hall")
+    page.click("text=食品经营许可")
+    wait_diagram(page)
+    assert "区政务服务中心市场监管窗口" in page.inner_text("#elements")
+    assert page.locator("#diagram .djs-element[data-element-id=Task_review]").count() == 1
+    assert page.locator("#diagram .bjs-powered-by").count() == 1  # the bpmn.io logo stays
+    shot(page, "02_item")
+    page.goto(f"{live_server}/?lang=en")
+    assert "Online service hall" in page.inner_text("h1")
+    shot(page, "03_hall_en")
+    assert not page.js_errors
+
+
+def _accept_case(page, base: str) -> tuple[str, str]:
+    page.goto(f"{base}/work")
+    page.select_option("#accept-form select[name=item]", "CA01-XK-0001")
+    page.click("#accept-form button[type=submit]")
+    page.fill("input[name=name]", "无锡市惠民食品有限公司")
+    page.fill("input[name=id_number]", "91320200MA1XXXXX0X")
+    page.fill("input[name=phone]", "13900000000")
+    page.click("#new-case-form button[type=submit]")  # nothing ticked: refused, all missing told at once
+    assert page.locator(".flash.error").count() == 1
+    assert "食品经营许可申请书" in page.inner_text(".flash.error") and "营业执照复印件" in page.inner_text(".flash.error")
+    shot(page, "04_accept_refused")
+    page.check("input[name=paper_0]")
+    page.check("input[name=paper_1]")
+    page.click("#new-case-form button[type=submit]")
+    message = page.inner_text(".flash.success")
+    case_no = re.search(r"\d{8}-\d{6}", message).group(0)
+    code = re.search(r"查询码 ([A-Z0-9]{8})", message).group(1)
+    return case_no, code
+
+
+def _work_step(page, base: str, case_no: str, decisions: dict | None = None, opinion: str = "同意") -> None:
+    page.goto(f"{base}/work")
+    row = page.locator("#tasks tr", has_text=case_no)
+    row.get_by_role("link").click()
+    form = page.locator(".task-form form").first
+    for name, value in (decisions or {}).items():
+        form.locator(f"input[name=field_{name}][value='{1 if value else 0}']").check()
+    form.locator("textarea[name=opinion]").fill(opinion)
+    form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def test_a_clerk_accepts_works_and_completes_a_case(page, live_server):
+    sign_in(page, live_server, "acc")
+    case_no, code = _accept_case(page, live_server)
+    wait_diagram(page)
+    assert page.locator("#diagram .djs-element.sl-current[data-element-id=Task_accept]").count() == 1
+    assert "食品经营许可申请书" in page.inner_text("#materials")
+    shot(page, "05_case_accepted")
+    _work_step(page, live_server, case_no, opinion="材料齐全，予以受理")
+    assert "已提交" in page.inner_text(".flash.success")
+    assert page.locator("#tasks tr", has_text=case_no).count() == 0  # the review step is another post's
+    assert case_no in page.inner_text("#open-cases")  # but the case is open in the department
+    sign_out(page)
+
+    sign_in(page, live_server, "rev")
+    assert case_no in page.inner_text("#tasks")
+    shot(page, "06_worklist")
+    page.locator("#tasks tr", has_text=case_no).get_by_role("link").click()
+    wait_diagram(page)
+    assert page.locator("#diagram .djs-element.sl-done[data-element-id=Task_accept]").count() == 1
+    assert page.locator("#diagram .djs-element.sl-current[data-element-id=Task_review]").count() == 1
+    assert page.locator(".task-form fieldset.decision", has_text="approved").count() == 1
+    shot(page, "07_case_review_step")
+    _work_step(page, live_server, case_no, {"approved": True}, "经审查，符合法定条件")
+    sign_out(page)
+
+    # The citizen asks in the middle of it: the current step and what comes next, nothing personal.
+    page.goto(f"{live_server}/progress")
+    page.fill("input[name=case_no]", case_no)
+    page.fill("input[name=code]", code)
+    page.click("#progress-form button[type=submit]")
+    result = page.inner_text("#result")
+    assert "决定" in page.inner_text("#current-steps") and "食品经营许可" in result
+    assert "无锡市惠民食品有限公司" not in page.content() and "13900000000" not in page.content()
+    shot(page, "08_progress")
+    page.fill("input[name=case_no]", case_no)
+    page.fill("input[name=code]", "WRONG234")
+    page.click("#progress-form button[type=submit]")
+    assert page.locator("#result").count() == 0 and page.locator("#not-found").count() == 1
+    wrong = page.inner_text("#not-found")
+    page.fill("input[name=case_no]", "19990101-000000")
+    page.fill("input[name=code]", code)
+    page.click("#progress-form button[type=submit]")
+    assert page.inner_text("#not-found") == wrong  # unknown case and wrong code look the same
+
+    sign_in(page, live_server, "dec")
+    _work_step(page, live_server, case_no, opinion="准予许可")
+    assert "已办结" in page.inner_text(".flash.success")
+    assert page.url.endswith(f"/cases/{case_no}")
+    wait_diagram(page)
+    history = page.inner_text("#history")
+    assert "材料齐全，予以受理" in history and "经审查，符合法定条件" in history and "rev" in history
+    assert page.locator("#diagram .djs-element.sl-current").count() == 0
+    shot(page, "09_case_completed")
+    assert not page.js_errors
+
+
+def test_suspend_and_resume_the_clock(page, live_server, ui_world):
+    case = ui_world.new_case()
+    sign_in(page, live_server, "rev")
+    page.goto(f"{live_server}/cases/{case['case_no']}")
+    page.select_option("#suspend-form select[name=kind]", "supplement")
+    page.fill("#suspend-form input[name=reason]", "申请材料不齐全")
+    page.fill("#suspend-form textarea[name=missing_materials]", "场所使用证明\n法定代表人身份证明")
+    page.click("#suspend-form button[type=submit]")
+    assert "已暂停计时" in page.inner_text(".flash.success")
+    assert "场所使用证明" in page.inner_text("main")
+    page.click("#resume-form button[type=submit]")
+    assert "已恢复计时" in page.inner_text(".flash.success")
+    assert page.locator("#suspend-form").count() == 1
+
+
+def test_a_designer_edits_saves_a_draft_and_sees_a_problem_on_the_element(page, live_server):
+    sign_in(page, live_server, "designer")
+    page.locator("#design-items tr", has_text="CA01-XK-0001").get_by_role("link").click()
+    page.wait_for_selector("#canvas[data-ready=true]")
+    assert page.locator("#properties .bio-properties-panel").count() == 1
+    assert page.locator("#canvas .bjs-powered-by").count() == 1
+    # An edit through the properties panel: rename the review step.
+    page.click("#canvas .djs-element[data-element-id=Task_review]")
+    name = page.locator("#properties textarea[name=name], #properties input[name=name]").first
+    if not name.is_visible():  # the panel's "General" group starts collapsed
+        page.click("#properties [data-group-id=group-general] .bio-properties-panel-group-header")
+    name.fill("实质审查")
+    page.keyboard.press("Tab")
+    shot(page, "10_modeler")
+    page.click("#save-draft")
+    page.wait_for_url(re.compile(r"saved=1"))
+    page.wait_for_selector("#canvas[data-ready=true]")
+    assert "v2" in page.inner_text("#versions")
+    assert page.locator("#canvas .djs-element[data-element-id=Task_review]").text_content() == "实质审查"
+    # A condition that is not a safe expression is refused by the server and pinned on its flow.
+    page.evaluate("""() => {
+        const m = window.sunlightModeler, flow = m.get('elementRegistry').get('Flow_approve');
+        const expr = m.get('moddle').create('bpmn:FormalExpression', {body: "__import__('os').system('x')"});
+        m.get('modeling').updateProperties(flow, {conditionExpression: expr});
+    }""")
+    page.click("#save-draft")
+    page.wait_for_selector(".problem-pin[data-element-id=Flow_approve]")
+    assert "Flow_approve" in page.inner_text("#problems")
+    assert page.locator(".djs-element.sl-problem[data-element-id=Flow_approve]").count() == 1
+    shot(page, "11_modeler_problem")
+    # Submit the good draft (v2) for review.
+    page.locator("#versions tr", has_text="v2").get_by_role("button").click()
+    assert "已提交法制审核" in page.inner_text(".flash.success")
+    assert not page.js_errors
+
+
+def test_the_legal_office_sees_the_changes_and_approves(page, live_server, ui_world):
+    changed = LICENSING.replace(b'name="\xe5\xae\xa1\xe6\x9f\xa5"', "name=\"实质审查\"".encode()).replace(b"PT72H", b"PT48H")
+    api = ui_world.api
+    status, d = api.post("/api/v1/items/CA01-XK-0001/definitions", "designer", data=changed, ctype="application/xml")
+    assert status == 201, d
+    assert api.post(f"/api/v1/definitions/{d['id']}/submit", "designer", {})[0] == 200
+    sign_in(page, live_server, "legal")
+    assert "CA01-XK-0001" in page.inner_text("#queue")
+    shot(page, "12_review_queue")
+    page.locator("#queue tr", has_text="CA01-XK-0001").get_by_role("link").click()
+    wait_diagram(page)
+    changes = page.inner_text("#changes")
+    assert "Task_review" in changes and "实质审查" in changes and "Timer_review_late" in changes
+    assert page.locator("#diagram .djs-element.sl-changed[data-element-id=Task_review]").count() == 1
+    shot(page, "13_review")
+    page.fill("#review-form textarea[name=comment]", "经审核，符合法定权限和程序")
+    page.click("#review-form button[value=approve]")
+    assert "已批准并发布" in page.inner_text(".flash.success")
+    assert page.locator("#queue").count() == 0
+    assert api.get(f"/api/v1/definitions/{d['id']}", "legal")[1]["status"] == "published"
+    assert not page.js_errors
+
+
+def test_a_supervisor_sees_the_cards_and_issues_an_order(page, live_server, ui_world, ui_app):
+    db, settings = ui_app.extensions["sunlight.db"], ui_app.extensions["sunlight.settings"]
+    real = clock.now()
+    clock.travel_to(real - timedelta(days=40))
+    late = ui_world.new_case()
+    ui_world.complete(late, "Task_accept", "acc")
+    clock.travel_to(real - timedelta(days=10))
+    on_time = ui_world.new_case()
+    for step, user, data in (("Task_accept", "acc", {}), ("Task_review", "rev", {"approved": True}),
+                             ("Task_decide", "dec", {})):
+        on_time = ui_world.complete(on_time, step, user, data)
+    clock.travel_to(None)
+    sweep(db, settings)  # the worker raises the cards that fell due meanwhile
+    sign_in(page, live_server, "sup")
+    row = page.locator("#cards tr", has_text=late["case_no"])
+    assert "红牌" in row.inner_text()
+    assert page.locator("#chart-ontime rect.good").count() == 1 and page.locator("#chart-months rect").count() >= 1
+    shot(page, "14_supervision")
+    row.locator("summary").click()
+    row.locator("textarea[name=instruction]").fill("请说明超期原因并于两日内办结")
+    due = (clock.now().astimezone(settings.tz) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    row.locator("input[name=due_at]").fill(due)
+    row.locator("button[type=submit]").click()
+    assert "已下发督办单" in page.inner_text(".flash.success")
+    assert late["case_no"] in page.inner_text("#orders")
+    page.select_option("#filters select[name=department]", "CA02")
+    page.click("#filters button[type=submit]")
+    assert page.locator("#cards").count() == 0  # nothing of CA02 is late
+    sign_out(page)
+    sign_in(page, live_server, "rev")  # the clerk sees the order on the case and replies
+    page.goto(f"{live_server}/cases/{late['case_no']}")
+    page.fill(".order input[name=text]", "已补充审查，今日办结")
+    page.click(".order button[type=submit]")
+    assert "已回复督办" in page.inner_text(".flash.success")
+    shot(page, "15_case_with_order")
+    assert not page.js_errors
+
+
+def test_english_pages_for_staff(page, live_server):
+    sign_in(page, live_server, "acc")
+    page.goto(f"{live_server}/work?lang=en")
+    assert "My worklist" in page.inner_text("h1")
+    shot(page, "16_worklist_en")
+
+
+def test_a_department_other_than_the_case_sees_nothing(page, live_server, ui_world):
+    case = ui_world.new_case()
+    status, body = ui_world.api.post("/api/v1/items", "admin", {**ITEM, "code": "CA02-XK-0001", "department": "CA02",
+                                                                "name": "户外广告设置许可"})
+    assert status == 201, body
+    sign_in(page, live_server, "outsider")
+    response = page.goto(f"{live_server}/cases/{case['case_no']}")
+    assert response.status == 404 and "找不到" in page.inner_text("main")
+    sign_out(page)
+    sign_in(page, live_server, "designer")
+    assert page.goto(f"{live_server}/design/CA02-XK-0001").status == 404

@@ -1,0 +1,211 @@
+"""The pages without a browser (Flask's test client): CSRF on every form, scope, sign-in rules, languages."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from app.web.i18n import BY_STATUS, ERRORS
+from app.web.messages_en import EN
+from tests.e2e.ui_support import csrf_of, login, make_app, ui_app, ui_world  # noqa: F401
+from tests.world import ITEM, build_world
+
+WEB = Path(__file__).resolve().parents[2] / "app" / "web"
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def _post_rules(app):
+    """Every form target of the pages, with placeholder values in its path."""
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("web.") and "POST" in rule.methods:
+            path = rule.rule
+            for name in rule.arguments:
+                path = re.sub(rf"<(?:[a-z]+:)?{name}>", "1" if name.endswith("_id") else "x", path)
+            yield rule.rule, path
+
+
+def test_every_form_needs_its_csrf_token(ui_app, ui_world):
+    client = ui_app.test_client()
+    assert login(client, "acc").status_code == 302
+    rules = list(_post_rules(ui_app))
+    assert len(rules) >= 12, rules
+    for rule, path in rules:
+        response = client.post(path, data={"username": "acc", "password": "x", "text": "t"})
+        assert response.status_code == 400, (rule, response.status_code)
+        assert "安全令牌" in response.get_data(as_text=True), rule
+    # The JSON API is untouched: bearer tokens, no CSRF.
+    status, _ = ui_world.api.post("/api/v1/cases", "acc", {"item_code": ITEM["code"], "applicant": {"name": "张三"}})
+    assert status == 201
+
+
+def test_a_token_from_another_session_is_refused(ui_app, ui_world):
+    one, other = ui_app.test_client(), ui_app.test_client()
+    token = csrf_of(one.get("/login").get_data(as_text=True))
+    other.get("/login")
+    response = other.post("/login", data={"username": "acc", "password": "sunlight-test", "csrf_token": token})
+    assert response.status_code == 400
+
+
+def test_sign_in_out_and_the_role_pages(ui_app, ui_world):
+    client = ui_app.test_client()
+    assert client.get("/work").status_code == 302 and "/login?next=/work" in client.get("/work").headers["Location"]
+    response = login(client, "acc", "wrong")
+    assert response.status_code == 401 and "用户名或密码不正确" in response.get_data(as_text=True)
+    response = login(client, "acc")
+    assert response.status_code == 302 and response.headers["Location"] == "/work"
+    assert client.get("/work").status_code == 200
+    for path in ("/design", "/review", "/supervision"):
+        assert client.get(path).status_code == 403, path
+    page = client.get("/work").get_data(as_text=True)
+    assert client.post("/logout", data={"csrf_token": csrf_of(page)}).status_code == 302
+    assert client.get("/work").status_code == 302
+    # A user without a password (API-only) cannot sign in; nor can an unknown one.
+    for username in ("nobody", "acc"):
+        assert login(client, username, "").status_code == 401
+
+
+def test_next_never_leaves_the_site(ui_app, ui_world):
+    client = ui_app.test_client()
+    page = client.get("/login?next=//evil.example/x").get_data(as_text=True)
+    response = client.post("/login", data={"username": "acc", "password": "sunlight-test", "csrf_token": csrf_of(page),
+                                           "next": "https://evil.example/"})
+    assert response.headers["Location"] == "/work"
+    client2 = ui_app.test_client()
+    page = client2.get("/login").get_data(as_text=True)
+    response = client2.post("/login", data={"username": "acc", "password": "sunlight-test",
+                                            "csrf_token": csrf_of(page), "next": "/cases/123"})
+    assert response.headers["Location"] == "/cases/123"
+
+
+def test_login_attempts_are_rate_limited(sqlite_template, tmp_path):
+    app = make_app(tmp_path, sqlite_template, LOGIN_RATE="3/minute")
+    try:
+        build_world(app, deploy=False)
+        client = app.test_client()
+        codes = [login(client, "acc", "wrong").status_code for _ in range(5)]
+        assert codes == [401, 401, 401, 429, 429]
+        assert client.get("/login").status_code == 200  # looking at the form is not limited
+    finally:
+        app.extensions["sunlight.db"].engine.dispose()
+
+
+def test_no_page_is_reachable_across_departments(ui_app, ui_world):
+    case = ui_world.new_case()
+    status, _ = ui_world.api.post("/api/v1/items", "admin", {**ITEM, "code": "CA02-XK-0001", "department": "CA02"})
+    assert status == 201
+    no = case["case_no"]
+    task = ui_world.ready(case, "Task_accept")
+    for username in ("outsider", "sup02"):
+        client = ui_app.test_client()
+        assert login(client, username).status_code == 302
+        token = csrf_of(client.get("/login").get_data(as_text=True))
+        assert client.get(f"/cases/{no}").status_code == 404, username
+        assert client.get(f"/definitions/{ui_world.definition_id}/xml").status_code == 404, username
+        if username == "outsider":
+            assert client.get("/cases/new?item=CA01-XK-0001").status_code == 404
+            for path in (f"/cases/{no}/tasks/{task['id']}/complete", f"/cases/{no}/suspend", f"/cases/{no}/resume"):
+                assert client.post(path, data={"csrf_token": token, "opinion": "x", "kind": "other",
+                                               "reason": "x"}).status_code == 404, path
+            assert no not in client.get("/work").get_data(as_text=True)
+    client = ui_app.test_client()
+    login(client, "designer")
+    assert client.get("/design/CA02-XK-0001").status_code == 404
+    assert client.get("/design/CA01-XK-0001").status_code == 200
+    token = csrf_of(client.get("/design").get_data(as_text=True))
+    response = client.post("/design/CA02-XK-0001/definitions", data=b"<x/>",
+                           headers={"Content-Type": "application/xml", "X-CSRFToken": token})
+    assert response.status_code == 404
+    # The case is still where it was: nothing happened to it.
+    assert ui_world.api.get(f"/api/v1/cases/{no}", "acc")[1]["tasks"][0]["state"] == "ready"
+
+
+def test_the_modeler_save_answers_json_with_the_problems(ui_app, ui_world):
+    client = ui_app.test_client()
+    login(client, "designer")
+    token = csrf_of(client.get("/design").get_data(as_text=True))
+    bad = b'<?xml version="1.0"?><bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
+    response = client.post("/design/CA01-XK-0001/definitions", data=bad,
+                           headers={"Content-Type": "application/xml", "X-CSRFToken": token})
+    assert response.status_code == 422
+    details = response.get_json()["error"]["details"]
+    assert details and {"element_id", "line", "message"} <= set(details[0])
+    from tests.world import LICENSING
+    response = client.post("/design/CA01-XK-0001/definitions", data=LICENSING,
+                           headers={"Content-Type": "application/xml", "X-CSRFToken": token})
+    assert response.status_code == 201 and response.get_json()["version"] == 2
+
+
+def test_the_progress_query_says_the_same_for_unknown_and_wrong(ui_app, ui_world):
+    case = ui_world.new_case()
+    client = ui_app.test_client()
+    token = csrf_of(client.get("/progress").get_data(as_text=True))
+    right = client.post("/progress", data={"csrf_token": token, "case_no": case["case_no"], "code": case["query_code"]})
+    assert right.status_code == 200 and "受理" in right.get_data(as_text=True)
+    assert "张三" not in right.get_data(as_text=True) and "13800000000" not in right.get_data(as_text=True)
+    wrong = client.post("/progress", data={"csrf_token": token, "case_no": case["case_no"], "code": "AAAAAAAA"})
+    unknown = client.post("/progress", data={"csrf_token": token, "case_no": "20000101-000000",
+                                             "code": case["query_code"]})
+    strip = lambda r: re.sub(r'value="[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
+    assert wrong.status_code == unknown.status_code == 200
+    assert strip(wrong) == strip(unknown) and 'id="not-found"' in strip(wrong)
+
+
+def test_every_page_string_has_its_english():
+    pattern = re.compile(r"""\b_\(\s*(['"])(.*?)\1""")
+    used = set()
+    for path in [*WEB.rglob("*.html"), *WEB.glob("*.py")]:
+        used |= {m.group(2) for m in pattern.finditer(path.read_text(encoding="utf-8"))}
+    used |= set(ERRORS.values()) | set(BY_STATUS.values())
+    used.discard("…%(n)s…")  # the docstring's example
+    missing = sorted(s for s in used if s not in EN)
+    assert not missing, missing
+    assert not [s for s, en in EN.items() if CJK.search(en)]
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/progress", "/items/NOPE"])
+def test_english_pages_have_no_chinese_left(sqlite_template, tmp_path, path):
+    app = make_app(tmp_path, sqlite_template)  # an empty district: no data in Chinese on the page
+    try:
+        client = app.test_client()
+        html = client.get(f"{path}?lang=en").get_data(as_text=True)
+        text = re.sub(r"<[^>]+>", " ", html.replace(">中文<", "><"))
+        assert not CJK.search(text), CJK.findall(text)[:20]
+        assert '<html lang="en">' in html
+        assert 'lang="zh-CN"' in client.get("/?lang=zh").get_data(as_text=True)
+    finally:
+        app.extensions["sunlight.db"].engine.dispose()
+
+
+def test_staff_pages_in_english(ui_app, ui_world):
+    case = ui_world.new_case()
+    client = ui_app.test_client()
+    client.get("/?lang=en")  # the choice sticks for the session, across sign-in
+    login(client, "acc")
+    html = client.get(f"/cases/{case['case_no']}").get_data(as_text=True)
+    assert "Step to work" in html and "办理环节" not in html and "我的待办" not in html
+
+
+def test_accepting_with_uploaded_materials_checks_completeness(ui_app, ui_world):
+    import io
+
+    client = ui_app.test_client()
+    login(client, "acc")
+    form_page = client.get("/cases/new?item=CA01-XK-0001").get_data(as_text=True)
+    token = csrf_of(form_page)
+    pdf = b"%PDF-1.4\n% a tiny test file\n"
+    # Only the first required material uploaded: refused, the missing one named; no case is opened.
+    response = client.post("/cases/new?item=CA01-XK-0001", content_type="multipart/form-data", data={
+        "csrf_token": token, "name": "张三", "file_0": (io.BytesIO(pdf), "application.pdf")})
+    assert response.status_code == 422
+    assert "营业执照复印件" in response.get_data(as_text=True)
+    assert ui_world.api.get("/api/v1/tasks", "acc")[1] == []
+    # Both uploaded: accepted, and the case shows them as provided.
+    response = client.post("/cases/new?item=CA01-XK-0001", content_type="multipart/form-data", data={
+        "csrf_token": token, "name": "张三", "file_0": (io.BytesIO(pdf), "application.pdf"),
+        "file_1": (io.BytesIO(pdf + b"2"), "licence.pdf")})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    case_no = response.headers["Location"].rsplit("/", 1)[1]
+    status, case = ui_world.api.get(f"/api/v1/cases/{case_no}", "acc")
+    assert status == 200 and all(m["provided"] for m in case["materials"])
+    assert "licence.pdf" in client.get(f"/cases/{case_no}").get_data(as_text=True)
