@@ -88,7 +88,10 @@ SCHEMAS = {
     "PublicCase": {"type": "object", "properties": {
         "case_no": S, "item_name": S, "status": S, "current_steps": {"type": "array", "items": S},
         "next_steps": {"type": "array", "items": S}, "remaining_working_days": {"type": "integer", "nullable": True},
-        "promised_due_at": DT, "accepted_at": DT, "completed_at": DT}},
+        "promised_due_at": DT, "accepted_at": DT, "completed_at": DT,
+        "rating": {"type": "integer", "nullable": True}}},
+    "RatingIn": {"type": "object", "required": ["code", "score"], "properties": {
+        "code": S, "score": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": S}},
     "ItemPage": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/PublicItem"}}, "total": I}},
 }
@@ -181,6 +184,10 @@ def _paths() -> dict[str, dict]:
                                                    auth=False, tag="public", errors=(404,), params=[CODE])},
         "/public/api/v1/items/{code}/bpmn": {"get": _op("The item's published flow (BPMN XML)", auth=False,
                                                         tag="public", media=XML, errors=(404,), params=[CODE])},
+        "/public/api/v1/cases/{case_no}/rating": {"post": _op(
+            "好差评: rate a completed case once (5 非常满意 … 1 非常不满意), with its query code", 201,
+            {"type": "object", "properties": {"case_no": S, "score": I, "level": S, "created_at": DT}},
+            body="RatingIn", auth=False, tag="public", errors=(400, 404, 409, 415, 422, 429), params=[CASE_NO])},
         "/public/api/v1/cases/{case_no}": {"get": _op(
             "Case progress by number and query code; a wrong code answers 404 like an unknown case",
             out="PublicCase", auth=False, tag="public", errors=(404, 429),

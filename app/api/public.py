@@ -6,6 +6,7 @@ import io
 
 from flask import Blueprint, Response, current_app, request
 
+from app.cases import ratings
 from app.cases import service as cases
 from app.catalog import service as catalog
 from app.catalog.models import CATEGORIES
@@ -13,7 +14,7 @@ from app.definitions import service as definitions
 from app.errors import Invalid, NotFound
 
 from . import render
-from .common import db, int_arg, settings
+from .common import db, int_arg, json_body, settings
 from .limits import limiter
 
 public = Blueprint("public", __name__, url_prefix="/public/api/v1")
@@ -88,4 +89,17 @@ def item_flow(code: str):
 def case_progress(case_no: str):
     with db().unit_of_work() as s:
         case = cases.public_progress(s, settings(), case_no, request.args.get("code"))
-        return render.public_case(s, settings(), case)
+        out = render.public_case(s, settings(), case)
+        rating = ratings.rating_of(s, case)
+        out["rating"] = rating.score if rating else None
+        return out
+
+
+@public.post("/cases/<case_no>/rating")
+@limiter.limit(_query_rate)
+def rate_case(case_no: str):
+    body = json_body()
+    with db().unit_of_work() as s:
+        r = ratings.rate(s, settings(), case_no, body.get("code"), body.get("score"), body.get("comment"))
+        return {"case_no": case_no, "score": r.score, "level": ratings.LEVELS[r.score],
+                "created_at": render.iso(r.created_at)}, 201

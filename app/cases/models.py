@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import PowerItem
@@ -112,4 +112,17 @@ class CaseExtension(Base):
     working_days: Mapped[int]
     reason: Mapped[str] = mapped_column(Text)
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column()
+
+
+class CaseRating(Base):
+    """好差评: the applicant's rating of a completed case — five levels, one per case, nothing personal."""
+
+    __tablename__ = "case_ratings"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score_range"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
+    score: Mapped[int]  # 5 非常满意 … 1 非常不满意
+    comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column()

@@ -42,6 +42,8 @@ ERRORS = {
     "order_closed": "该督办已办结。",
     "order_open": "该督办仍在办理中。",
     "duplicate": "已存在，请勿重复提交。",
+    "already_rated": "该办件已经评价过了，每件只能评价一次。",
+    "case_not_completed": "办结后才能评价。",
     "file_too_large": "上传的文件太大。",
     "unsupported_file_type": "只接受 PDF、JPEG、PNG 或 OFD 文件。",
 }

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.api import render
 from app.api.limits import limiter
+from app.cases import ratings
 from app.cases import service as cases
 from app.catalog import service as catalog
 from app.catalog.models import CATEGORIES
@@ -63,18 +64,29 @@ def _query_rate() -> str:
 @web.route("/progress", methods=["GET", "POST"])
 @limiter.limit(_query_rate, methods=["POST"])
 def progress():
-    result, not_found = None, False
+    result, not_found, rated_now = None, False, False
     case_no = code = ""
     if request.method == "POST":
         case_no = (request.form.get("case_no") or "").strip()[:32]
         code = (request.form.get("code") or "").strip()[:32]
         try:
             with db().unit_of_work() as s:
+                if request.form.get("score"):  # 好差评, sent from the result of a query
+                    ratings.rate(s, settings(), case_no, code, _score(request.form["score"]),
+                                 (request.form.get("comment") or "")[:500])
+                    rated_now = True
                 case = cases.public_progress(s, settings(), case_no, code)
                 result = render.public_case(s, settings(), case)
+                rating = ratings.rating_of(s, case)
+                result["rating"] = rating.score if rating else None
         except NotFound:  # an unknown number and a wrong code look exactly the same
             not_found = True
-    return render_template("web/progress.html", result=result, not_found=not_found, case_no=case_no)
+    return render_template("web/progress.html", result=result, not_found=not_found, case_no=case_no,
+                           code=code if result else "", rated_now=rated_now, levels=ratings.LEVELS)
+
+
+def _score(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() else None
 
 
 _DECOY: list[User] = []
