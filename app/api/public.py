@@ -67,17 +67,13 @@ def items_csv():
 @public.get("/items/<code>")
 def item(code: str):
     with db().unit_of_work() as s:
-        it = catalog.item_by_code(s, code)
-        if it.status != "active":
-            raise NotFound(f"no item {code}")
-        return render.public_item(it)
+        return render.public_item(catalog.public_item_by_code(s, code))
 
 
 @public.get("/items/<code>/bpmn")
 def item_flow(code: str):
     with db().unit_of_work() as s:
-        it = catalog.item_by_code(s, code)
-        published = definitions.published_for(s, it.id) if it.status == "active" else None
+        published = definitions.published_for(s, catalog.public_item_by_code(s, code).id)
         if published is None:
             raise NotFound(f"item {code} has no published flow")
         xml = published.xml

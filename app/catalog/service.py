@@ -125,6 +125,14 @@ def item_by_code(session: Session, code: str) -> PowerItem:
     return item
 
 
+def public_item_by_code(session: Session, code: str) -> PowerItem:
+    """An item as the public may see it: active ones only; anything else is simply not found."""
+    item = item_by_code(session, code)
+    if item.status != "active":
+        raise NotFound(f"no item {code}")
+    return item
+
+
 def activate(session: Session, item: PowerItem, actor: str) -> None:
     """The first published definition makes a draft item active (public, open for cases)."""
     if item.status == "draft":

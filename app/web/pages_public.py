@@ -50,10 +50,7 @@ def hall():
 @web.get("/items/<code>")
 def item_page(code: str):
     with db().unit_of_work() as s:
-        it = catalog.item_by_code(s, code)
-        if it.status != "active":
-            raise NotFound(f"no item {code}")
-        item = render.public_item(it)
+        item = render.public_item(catalog.public_item_by_code(s, code))
     return render_template("web/item.html", item=item)
 
 
