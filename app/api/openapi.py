@@ -44,9 +44,13 @@ SCHEMAS = {
         "id": I, "item_code": S, "version": I, "process_id": S, "sha256": S,
         "status": {"type": "string", "enum": ["draft", "in_review", "published", "rejected", "retired"]},
         "warnings": {"type": "array", "items": S}, "uploaded_at": DT, "submitted_at": DT, "reviewed_at": DT,
-        "review_comment": {"type": "string", "nullable": True}, "published_at": DT}},
+        "review_comment": {"type": "string", "nullable": True}, "published_at": DT,
+        "element_comments": {"type": "array", "items": {"$ref": "#/components/schemas/ElementComment"}}}},
+    "ElementComment": {"type": "object", "required": ["element_id", "comment"], "properties": {
+        "element_id": S, "comment": S}},
     "Review": {"type": "object", "required": ["decision"], "properties": {
-        "decision": {"type": "string", "enum": ["approve", "reject"]}, "comment": S}},
+        "decision": {"type": "string", "enum": ["approve", "reject"]}, "comment": S,
+        "element_comments": {"type": "array", "items": {"$ref": "#/components/schemas/ElementComment"}}}},
     "Task": {"type": "object", "properties": {
         "id": S, "bpmn_id": S, "name": {"type": "string", "nullable": True}, "lane": {"type": "string", "nullable": True},
         "kind": {"type": "string", "enum": ["user", "event"]},

@@ -47,6 +47,7 @@ def definition(d: ProcessDefinition) -> dict:
             "process_id": d.process_id, "sha256": d.sha256, "warnings": d.warnings,
             "uploaded_at": iso(d.uploaded_at), "submitted_at": iso(d.submitted_at),
             "reviewed_at": iso(d.reviewed_at), "review_comment": d.review_comment,
+            "element_comments": d.element_comments,
             "published_at": iso(d.published_at)}
 
 

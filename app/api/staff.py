@@ -94,7 +94,8 @@ def review_definition(definition_id: int):
     with db().unit_of_work() as s:
         user = caller(s, "legal")
         _check_definition_scope(s, user, definition_id)
-        d = definitions.review(s, user, definition_id, body.get("decision"), body.get("comment", ""))
+        d = definitions.review(s, user, definition_id, body.get("decision"), body.get("comment", ""),
+                               body.get("element_comments"))
         return render.definition(d)
 
 

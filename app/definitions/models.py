@@ -30,6 +30,8 @@ class ProcessDefinition(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column()
     review_comment: Mapped[str | None] = mapped_column(Text)
+    # The legal office's remarks pinned on elements: [{element_id, comment}].
+    element_comments: Mapped[list] = mapped_column(default=list, server_default="[]")
     published_at: Mapped[datetime | None] = mapped_column()
 
     item: Mapped[PowerItem] = relationship(lazy="joined")

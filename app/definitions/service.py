@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app import clock, engine
 from app.audit import service as audit
 from app.catalog import service as catalog
+from app.engine.xmlsafe import parse_untrusted
 from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.orgs.models import User
 
@@ -66,13 +67,38 @@ def submit(session: Session, actor: User, definition_id: int) -> ProcessDefiniti
     return definition
 
 
-def review(session: Session, actor: User, definition_id: int, decision: str, comment: str) -> ProcessDefinition:
-    """Legal review: approve publishes (retiring the previous published version), reject sends it back."""
+def _element_comments(definition: ProcessDefinition, raw) -> list[dict]:
+    """[{element_id, comment}] naming elements that exist in this version's diagram."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > 500:
+        raise Invalid("element_comments must be a list of {element_id, comment}", details=[{"field": "element_comments"}])
+    data = definition.xml.encode("utf-8")
+    ids = set(parse_untrusted(data, len(data)).xpath("//@id"))
+    out = []
+    for i, entry in enumerate(raw):
+        field = f"element_comments[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("comment"), str) or not entry["comment"].strip():
+            raise Invalid(f"{field} needs an element_id and a comment", details=[{"field": field}])
+        if entry.get("element_id") not in ids:
+            raise Invalid(f"{field}: no element '{entry.get('element_id')}' in this diagram",
+                          details=[{"field": f"{field}.element_id"}])
+        out.append({"element_id": entry["element_id"], "comment": entry["comment"].strip()[:2000]})
+    return out
+
+
+def review(session: Session, actor: User, definition_id: int, decision: str, comment: str,
+           element_comments: list | None = None) -> ProcessDefinition:
+    """Legal review: approve publishes (retiring the previous published version), reject sends it back.
+
+    Remarks may be pinned on elements of the diagram (element_comments), e.g. on the step that lacks a basis.
+    """
     if decision not in ("approve", "reject"):
         raise Invalid("decision must be approve or reject", details=[{"field": "decision"}])
     if not isinstance(comment, str):
         raise Invalid("comment must be text", details=[{"field": "comment"}])
     definition = get(session, definition_id, for_update=True)
+    remarks = _element_comments(definition, element_comments)
     if definition.status != "in_review":
         raise Conflict(f"only a definition in review can be reviewed (this one is {definition.status})",
                        code="wrong_status")
@@ -80,9 +106,11 @@ def review(session: Session, actor: User, definition_id: int, decision: str, com
         raise Forbidden("nobody may review their own upload")
     now = clock.now()
     definition.reviewed_by_id, definition.reviewed_at, definition.review_comment = actor.id, now, comment[:5000]
+    definition.element_comments = remarks
     if decision == "reject":
         definition.status = "rejected"
-        audit.record(session, stream(definition.id), "definition_rejected", actor.username, detail={"comment": comment})
+        audit.record(session, stream(definition.id), "definition_rejected", actor.username,
+                     detail={"comment": comment, "element_comments": remarks})
         return definition
     for older in session.scalars(select(ProcessDefinition).where(ProcessDefinition.item_id == definition.item_id,
                                                                  ProcessDefinition.status == "published")):
@@ -90,7 +118,8 @@ def review(session: Session, actor: User, definition_id: int, decision: str, com
         audit.record(session, stream(older.id), "definition_retired", actor.username,
                      detail={"superseded_by": definition.id})
     definition.status, definition.published_at = "published", now
-    audit.record(session, stream(definition.id), "definition_published", actor.username, detail={"comment": comment})
+    audit.record(session, stream(definition.id), "definition_published", actor.username,
+                 detail={"comment": comment, "element_comments": remarks})
     catalog.activate(session, definition.item, actor.username)
     return definition
 

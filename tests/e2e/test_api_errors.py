@@ -201,3 +201,24 @@ def test_the_openapi_document_is_valid_and_matches_the_routes(app):
                 served.add((path, method.lower()))
     documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
     assert served == documented
+
+
+def test_the_legal_office_pins_remarks_on_elements_and_versions_stay_immutable(world):
+    world.api.post("/api/v1/items", "designer", ITEM)
+    _, d = world.api.call("POST", f"/api/v1/items/{ITEM['code']}/definitions", "designer", data=LICENSING,
+                          ctype="application/xml")
+    url = f"/api/v1/definitions/{d['id']}"
+    world.api.post(f"{url}/submit", "designer", {})
+    status, body = world.api.post(f"{url}/review", "legal", {"decision": "reject", "comment": "缺少法律依据",
+                                                             "element_comments": [{"element_id": "Nope", "comment": "x"}]})
+    assert status == 422 and body["error"]["details"] == [{"field": "element_comments[0].element_id"}]
+    status, body = world.api.post(f"{url}/review", "legal", {
+        "decision": "reject", "comment": "请补充", "element_comments": [
+            {"element_id": "Task_review", "comment": "审查环节缺少法律依据"}]})
+    assert status == 200 and body["element_comments"] == [{"element_id": "Task_review", "comment": "审查环节缺少法律依据"}]
+    # Nothing changes a stored version: there is no way to write to it, and a new upload is a new version.
+    assert world.api.call("PUT", f"{url}/bpmn", "designer", data=b"<x/>", ctype="application/xml")[0] == 405
+    _, d2 = world.api.call("POST", f"/api/v1/items/{ITEM['code']}/definitions", "designer",
+                           data=LICENSING.replace(b"PT72H", b"PT48H"), ctype="application/xml")
+    assert d2["version"] == 2 and world.api.get(url, "acc")[1]["sha256"] == d["sha256"]
+    assert "PT72H" in world.api.get(f"{url}/bpmn", "acc")[1]
