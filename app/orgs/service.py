@@ -8,7 +8,7 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import clock
 from app.audit import service as audit
@@ -119,11 +119,16 @@ def can_see(user: User, org: OrgUnit) -> bool:
     return user.org_unit.contains(org)
 
 
+# Recipients of notices need their id, name and address only: skip loading posts and org unit for each.
+_RECIPIENT_ONLY = (lazyload(User.posts), lazyload(User.org_unit))
+
+
 def users_in_scope(session: Session, org: OrgUnit, role: str) -> list[User]:
     """Users of `role` whose org unit is `org` or one of its ancestors (they can see its cases)."""
     ancestors = [seg for seg in org.path.strip("/").split("/") if seg]
     return list(session.scalars(select(User).join(OrgUnit, User.org_unit_id == OrgUnit.id)
-                                .where(User.role == role, OrgUnit.code.in_(ancestors)).order_by(User.id)))
+                                .where(User.role == role, OrgUnit.code.in_(ancestors)).order_by(User.id)
+                                .options(*_RECIPIENT_ONLY)))
 
 
 def clerks_for_lane(session: Session, org_unit_id: int, lane: str | None) -> list[User]:
@@ -131,4 +136,4 @@ def clerks_for_lane(session: Session, org_unit_id: int, lane: str | None) -> lis
     query = select(User).where(User.role == "clerk", User.org_unit_id == org_unit_id)
     if lane:
         query = query.join(UserPost, UserPost.user_id == User.id).where(UserPost.post == lane)
-    return list(session.scalars(query.order_by(User.id)).unique())
+    return list(session.scalars(query.order_by(User.id).options(*_RECIPIENT_ONLY)).unique())
