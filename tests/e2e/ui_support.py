@@ -77,7 +77,14 @@ def live_server(ui_app, ui_world):
     from waitress import create_server
 
     server = create_server(ui_app, host="127.0.0.1", port=0, threads=4, clear_untrusted_proxy_headers=True)
-    thread = threading.Thread(target=server.run, daemon=True)
+
+    def serve():
+        try:
+            server.run()
+        except (OSError, ValueError):  # close() below pulls the socket from under select(): the expected end
+            pass
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.effective_port}"
     server.close()
