@@ -100,6 +100,7 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
     """Audit events for the changes, notices for fired boundary timers, then the projections."""
     s, case = act.session, act.case
     org = s.get(OrgUnit, case.org_unit_id)
+    step_late = False
     for ch in changes:
         actor = act.actor if ch.action == "task_completed" else "system"
         audit.record(s, audit.case_stream(case.id), ch.action, actor, case_id=case.id, task_bpmn_id=ch.bpmn_id,
@@ -113,8 +114,10 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
                 source_key=f"timer:{ch.task_id}:{ch.detail['firing']}",
                 detail={"kind": "step_timer", "timer_bpmn_id": ch.bpmn_id, "step": step},
                 channels=act.settings.notice_channels)
-            deadlines.raise_card(case, "yellow")  # a step over its limit is a yellow card (黄牌)
+            step_late = True
     _project(act, run)
+    if step_late:  # a step over its limit is a yellow card (黄牌); set after the projection's queries so the
+        deadlines.raise_card(case, "yellow")  # case row is written once, not flushed early on its own
     # An action after a deadline passed raises its signal even before the worker.
     deadlines.raise_due(s, case, channels=act.settings.notice_channels)
     deadlines.schedule(case)
@@ -147,7 +150,7 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
 
 def load_run(session: Session, settings: Settings, case: Case) -> engine.CaseRun:
     """The case's workflow, on the version it is pinned to, with the safe helpers attached."""
-    bundle = definitions.bundle(definitions.get(session, case.definition_id), settings.tz)
+    bundle = definitions.bundle_by_id(session, case.definition_id, settings.tz)
     return engine.CaseRun.load(case.state, bundle, helpers(session, settings))
 
 
