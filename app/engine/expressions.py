@@ -284,5 +284,18 @@ def execute(text: str, data: Mapping[str, Any], helpers: Mapping[str, Callable[.
                 raise ExpressionError(f"'{name}' is not defined in the case data", stmt.lineno)
             value = _run(_evaluator({"a": scope.get(name), "b": value}, {}), text,
                          ast.BinOp(left=ast.Name("a", ast.Load()), op=stmt.op, right=ast.Name("b", ast.Load())))
+        if not _finite(value):
+            raise ExpressionError(f"'{name}' would not be a finite number (inf or nan cannot be stored)", stmt.lineno)
         scope[name] = result[name] = value
     return result
+
+
+def _finite(value: Any) -> bool:
+    """No inf/nan anywhere in a value: JSON (the blob, the API) has no way to write them."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple, set)):
+        return all(_finite(v) for v in value)
+    return True

@@ -100,7 +100,11 @@ def check_data(data: Any) -> dict:
             raise InvalidCaseData(f"'{key}' is not a usable field name (letters, digits and _, not starting with _)")
         if key in BASE_HELPERS or key in RUNTIME_HELPERS:
             raise InvalidCaseData(f"'{key}' is the name of a helper function; choose another field name")
-    if len(json.dumps(data, ensure_ascii=False, default=str)) > MAX_DATA_BYTES:
+    try:  # allow_nan=False: Python's JSON reader accepts Infinity/NaN, but nothing downstream can write them
+        size = len(json.dumps(data, ensure_ascii=False, default=str, allow_nan=False))
+    except ValueError:
+        raise InvalidCaseData("data holds a number that is not finite (Infinity or NaN)") from None
+    if size > MAX_DATA_BYTES:
         raise InvalidCaseData(f"data is larger than {MAX_DATA_BYTES} bytes")
     return data
 

@@ -186,3 +186,11 @@ def test_the_audit_trail_of_a_case_verifies(world, app):
     with db.unit_of_work() as s:
         assert audit.verify(s) is None
     assert world.api.get(f"/api/v1/cases/{case['case_no']}/events", "acc")[0] == 200
+
+
+def test_non_finite_numbers_never_reach_the_case(world):
+    case = world.new_case()
+    task = world.ready(case, "Task_accept")
+    status, body = world.api.call("POST", f"/api/v1/cases/{case['case_no']}/tasks/{task['id']}/complete", "acc",
+                                  data=b'{"data": {"area": Infinity}, "opinion": ""}', ctype="application/json")
+    assert status == 422 and "finite" in body["error"]["message"]

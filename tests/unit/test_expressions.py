@@ -254,3 +254,11 @@ def test_a_script_task_that_imports_os_is_refused_at_deploy():
     with pytest.raises(engine.InvalidBpmn) as info:
         engine.validate(xml, limit=1 << 20, tz=ZoneInfo("Asia/Shanghai"))
     assert [(p.element_id, p.line) for p in info.value.problems] == [("Task_evil", 13)]
+
+
+def test_a_script_cannot_store_a_non_finite_number():
+    from app.engine.expressions import ExpressionError, execute
+
+    with pytest.raises(ExpressionError, match="finite"):
+        execute("x = 1e308 * 10", {})
+    assert execute("x = 1e308", {}) == {"x": 1e308}
