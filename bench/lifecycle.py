@@ -31,6 +31,8 @@ import tempfile
 import threading
 import time
 from datetime import datetime, timezone
+
+from profile_buckets import own_time_by_package  # bench/ is on sys.path when a script there runs
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -309,35 +311,10 @@ def profile_api(app, tokens, item_code, n: int = 50) -> None:
     text = out.getvalue()
     text = text.replace(str(ROOT / ".venv" / "lib"), "<venv>/lib").replace(str(ROOT) + "/", "")
     print("\n".join(ln for ln in text.splitlines() if ln.strip()))
-    # Own time grouped by where the code lives: a coarser, easier answer to "where does the time go".
-    buckets: dict[str, float] = {}
-    total = 0.0
-    for (filename, _lineno, funcname), (_cc, _nc, tt, _ct, _callers) in stats.stats.items():
-        total += tt
-        f = filename.replace("\\", "/")
-        if "SpiffWorkflow" in f:
-            key = "SpiffWorkflow"
-        elif "/sqlalchemy/" in f:
-            key = "SQLAlchemy (ORM + core)"
-        elif "sqlite3" in f or funcname.startswith("<method 'execute' of 'sqlite3") or "sqlite3.Cursor" in funcname \
-                or "sqlite3.Connection" in funcname:
-            key = "sqlite3 driver (C)"
-        elif "/werkzeug/" in f or "/flask/" in f or "/flask_limiter/" in f or "/limits/" in f:
-            key = "Flask / Werkzeug"
-        elif f.startswith(str(ROOT / "app")):
-            key = "app/ " + f[len(str(ROOT / "app")) + 1:].split("/")[0]
-        elif "gzip" in f or "zlib" in funcname:
-            key = "gzip/zlib"
-        elif "json" in f or "json" in funcname:
-            key = "json"
-        elif "lxml" in f:
-            key = "lxml"
-        else:
-            key = "other (stdlib, builtins)"
-        buckets[key] = buckets.get(key, 0.0) + tt
+    total, buckets = own_time_by_package(stats)
     print(f"\n  own time by package ({n} lifecycles, {total:.2f} s profiled, {total / n * 1000:.1f} ms/lifecycle "
           f"under the profiler):")
-    for key, tt in sorted(buckets.items(), key=lambda kv: -kv[1]):
+    for key, tt in buckets:
         print(f"    {key:32s} {tt / total * 100:5.1f} %   {tt / n * 1000:7.2f} ms/lifecycle")
     app_dir = str(ROOT / "app") + "/"
     rows = sorted(((ct, nc, f"app/{f[len(app_dir):]}:{ln}({fn})")

@@ -40,6 +40,8 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+
+from profile_buckets import own_time_by_package  # bench/ is on sys.path when a script there runs
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -636,29 +638,9 @@ def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = Fals
         text_ = out.getvalue().replace(str(ROOT / ".venv" / "lib"), "<venv>/lib").replace(str(ROOT) + "/", "")
         print("  cProfile of this sweep (cumulative, top 30; the sweep time above includes profiler overhead):")
         print("\n".join("    " + ln for ln in text_.splitlines() if ln.strip()))
-        buckets: Counter = Counter()
-        st = pstats.Stats(prof)
-        total = 0.0
-        for (fname, _ln, func), (_cc, _nc, tt, _ct, _callers) in st.stats.items():
-            total += tt
-            f = fname.replace("\\", "/")
-            if "SpiffWorkflow" in f:
-                key = "SpiffWorkflow"
-            elif "/sqlalchemy/" in f:
-                key = "SQLAlchemy (ORM + core)"
-            elif "sqlite3" in func or "sqlite3" in f or "psycopg" in f:
-                key = "DB driver"
-            elif f.startswith(str(ROOT / "app")):
-                key = "app/" + f[len(str(ROOT / "app")) + 1:].split("/")[0]
-            elif "gzip" in f or "zlib" in func:
-                key = "gzip/zlib"
-            elif "json" in f or "json" in func:
-                key = "json"
-            else:
-                key = "other (stdlib, builtins)"
-            buckets[key] += tt
+        total, buckets = own_time_by_package(pstats.Stats(prof))
         print(f"  own time by package ({total:.2f} s profiled):")
-        for key, tt in buckets.most_common():
+        for key, tt in buckets:
             print(f"    {key:28s} {tt / total * 100:5.1f} %  {tt / DUE * 1000:6.2f} ms/case")
     return r
 

@@ -1,7 +1,6 @@
 """The operators' CLI (`flask --app wsgi …`) as CONTRACT.md specifies it, through Click's runner."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import update
 
 from app.audit.models import AuditEvent

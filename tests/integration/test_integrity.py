@@ -11,7 +11,6 @@ from app import clock, worker
 from app.audit import service as audit
 from app.audit.models import AuditEvent
 from app.cases.models import Case
-from app.orgs.models import User
 from app.supervision.models import SupervisionNotice
 from tests.world import build_world
 

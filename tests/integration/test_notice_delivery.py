@@ -252,14 +252,7 @@ def test_without_smtp_host_only_the_inbox_is_used(app, frozen_now):
     assert outbox.deliver_due(db, settings) == (0, 0)
 
 
-def test_users_get_an_email_address_from_the_cli_and_bad_ones_are_refused(app):
-    runner = app.test_cli_runner()
-
-    def cli(*args, code=0):
-        result = runner.invoke(args=list(args))
-        assert result.exit_code == code, (args, result.output, result.exception)
-        return result.output
-
+def test_users_get_an_email_address_from_the_cli_and_bad_ones_are_refused(app, cli):
     cli("orgs", "create", "CA", "崇安区", "--kind", "district")
     cli("users", "create", "wang", "--role", "supervisor", "--org", "CA", "--email", " wang@ca.example.gov.cn ")
     cli("users", "create", "zhao", "--role", "supervisor", "--org", "CA")
