@@ -220,7 +220,68 @@ def calendar_seed():
     click.echo(f"loaded {', '.join(map(str, years))}; {moved} case(s) had their deadlines moved")
 
 
-cases_cli = AppGroup("cases", help="Operations on many cases at once.")
+cases_cli = AppGroup("cases", help="Case operations for operators: clock stops, extensions, migration.")
+
+
+def _as_user(session, username: str):
+    from app.orgs import service as orgs
+
+    return orgs.user_by_name(session, username)
+
+
+def _case_action(action, username: str, case_no: str, body: dict) -> None:
+    """Run a clock-stop service as the named user (the same rules as the API), report the deadlines."""
+    from app.cases.models import Case
+
+    try:
+        with _db().unit_of_work() as s:
+            result = action(s, _settings(), _as_user(s, username), case_no, body)
+            case = result if isinstance(result, Case) else s.get(Case, result.case_id)  # an extension → its case
+            click.echo(f"{case.case_no}: {case.status}; promised due {case.promised_due_at:%Y-%m-%d %H:%M %Z}, "
+                       f"statutory due {case.statutory_due_at:%Y-%m-%d %H:%M %Z}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@cases_cli.command("suspend")
+@click.argument("case_no")
+@click.option("--as", "username", required=True, help="the clerk stopping the clock")
+@click.option("--kind", required=True, type=click.Choice(["supplement", "hearing", "testing", "inspection",
+                                                          "appraisal", "expert_review", "other"]))
+@click.option("--reason", required=True)
+@click.option("--legal-basis", default="")
+@click.option("--expected-days", type=int, default=None)
+@click.option("--missing", "missing", multiple=True, help="a missing material (补正); repeatable")
+def cases_suspend(case_no, username, kind, reason, legal_basis, expected_days, missing):
+    """Stop a case's clock (补正, hearing, testing, expert review…)."""
+    from app.cases import clock_stops
+
+    _case_action(clock_stops.suspend, username, case_no, {
+        "kind": kind, "reason": reason, "legal_basis": legal_basis, "expected_days": expected_days,
+        "missing_materials": list(missing)})
+
+
+@cases_cli.command("resume")
+@click.argument("case_no")
+@click.option("--as", "username", required=True, help="the clerk restarting the clock")
+@click.option("--note", default="")
+def cases_resume(case_no, username, note):
+    """Restart a stopped clock; deadlines move by the working days stopped."""
+    from app.cases import clock_stops
+
+    _case_action(clock_stops.resume, username, case_no, {"note": note})
+
+
+@cases_cli.command("extend")
+@click.argument("case_no")
+@click.option("--as", "username", required=True, help="a leader (LEADER_POSTS) or an admin")
+@click.option("--days", type=int, required=True, help="working days added to the statutory limit")
+@click.option("--reason", required=True)
+def cases_extend(case_no, username, days, reason):
+    """Extend the statutory limit (延期)."""
+    from app.cases import clock_stops
+
+    _case_action(clock_stops.extend, username, case_no, {"working_days": days, "reason": reason})
 
 
 @cases_cli.command("migrate")

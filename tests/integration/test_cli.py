@@ -39,3 +39,19 @@ def test_audit_verify_exits_non_zero_naming_the_bad_record(cli, app):
 
 def test_timers_run_once_reports_what_it_fired(cli):
     assert "0 timer(s) fired" in cli("timers", "run", "--once")
+
+
+def test_clock_stops_and_extensions_from_the_cli_follow_the_api_rules(app, cli, frozen_now):
+    from tests.world import build_world
+
+    world = build_world(app)
+    no = world.new_case()["case_no"]
+    assert "一次性告知" in cli("cases", "suspend", no, "--as", "acc", "--kind", "supplement", "--reason", "材料不全",
+                           code=2)  # 补正 without the one-time list of what is missing is refused
+    out = cli("cases", "suspend", no, "--as", "acc", "--kind", "supplement", "--reason", "材料不全",
+              "--missing", "营业执照复印件")
+    assert f"{no}: suspended" in out
+    assert f"{no}: running" in cli("cases", "resume", no, "--as", "acc", "--note", "已补正")
+    assert "error" in cli("cases", "extend", no, "--as", "acc", "--days", "5", "--reason", "复杂", code=2)
+    assert f"{no}: running" in cli("cases", "extend", no, "--as", "admin", "--days", "5", "--reason", "情况复杂")
+    assert "no user" in cli("cases", "resume", no, "--as", "ghost", code=2)
