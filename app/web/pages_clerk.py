@@ -149,18 +149,19 @@ def suspend(case_no: str):
     body = {"kind": f.get("kind"), "reason": f.get("reason", ""), "legal_basis": f.get("legal_basis", ""),
             "expected_days": expected,
             "missing_materials": [m.strip() for m in (f.get("missing_materials") or "").splitlines() if m.strip()]}
-    return _clock_action(case_no, lambda s, u: clock_stops.suspend(s, settings(), u, case_no, body),
+    return _clerk_action(case_no, lambda s, u: clock_stops.suspend(s, settings(), u, case_no, body),
                          _("已暂停计时。"))
 
 
 @web.post("/cases/<case_no>/resume")
 def resume(case_no: str):
     body = {"note": request.form.get("note", "")}
-    return _clock_action(case_no, lambda s, u: clock_stops.resume(s, settings(), u, case_no, body),
+    return _clerk_action(case_no, lambda s, u: clock_stops.resume(s, settings(), u, case_no, body),
                          _("已恢复计时，期限已顺延。"))
 
 
-def _clock_action(case_no: str, act, done: str):
+def _clerk_action(case_no: str, act, done: str):
+    """A clerk's form on a case page: run `act(session, clerk)`, flash the outcome, back to the case."""
     try:
         with db().unit_of_work() as s:
             act(s, signed_in(s, "clerk"))
@@ -175,22 +176,15 @@ def _clock_action(case_no: str, act, done: str):
 
 @web.post("/cases/<case_no>/orders/<int:order_id>/reply")
 def reply_order(case_no: str, order_id: int):
-    try:
-        with db().unit_of_work() as s:
-            user = signed_in(s, "clerk")
-            case = cases.get_visible(s, user, case_no)
-            order = orders.get(s, user, order_id)
-            if order.case_id != case.id:
-                raise NotFound(f"no order {order_id}")
-            orders.reply(s, user, order, case, request.form.get("text"))
-            cases.save(s)
-    except NotFound:
-        raise
-    except DomainError as exc:
-        flash_error(exc)
-    else:
-        flash(_("已回复督办。"), "success")
-    return redirect(url_for("web.case_page", case_no=case_no))
+    def reply(s, user):
+        case = cases.get_visible(s, user, case_no)
+        order = orders.get(s, user, order_id)
+        if order.case_id != case.id:
+            raise NotFound(f"no order {order_id}")
+        orders.reply(s, user, order, case, request.form.get("text"))
+        cases.save(s)
+
+    return _clerk_action(case_no, reply, _("已回复督办。"))
 
 
 @web.post("/notices/<int:notice_id>/ack")
