@@ -109,8 +109,8 @@ def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
     rows = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, Case.status, Case.card, Case.completed_at,
                                   Case.promised_due_at).join(OrgUnit, OrgUnit.id == Case.org_unit_id).where(in_scope))
     for org_id, code, name, status, card, completed_at, promised in rows:
-        d = depts.setdefault(org_id, {"code": code, "name": name, "cases": 0, "completed": 0, "on_time": 0,
-                                      "cards": 0})
+        d = depts.setdefault(org_id, {"org_id": org_id, "code": code, "name": name, "cases": 0, "completed": 0,
+                                      "on_time": 0, "cards": 0})
         d["cases"] += 1
         if status == "completed":
             d["completed"] += 1

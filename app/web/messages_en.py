@@ -8,6 +8,7 @@ EN: dict[str, str] = {
     "网上办事大厅": "Online service hall",
     "办件查询": "Case progress",
     "好差评": "Rate this service",
+    "好差评均分": "Average rating (count)",
     "该办件已经评价过了，每件只能评价一次。": "This case has been rated already; each case is rated once.",
     "办结后才能评价。": "A case can be rated once it is completed.",
     "您的评价：": "Your rating: ",

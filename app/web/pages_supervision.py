@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.api import render
+from app.cases import ratings
 from app.cases import service as cases
 from app.errors import DomainError, Invalid, NotFound
 from app.orgs.models import OrgUnit
@@ -58,6 +59,9 @@ def supervision_board():
         open_orders = [render.order(o, numbers.get(o.case_id) or cases.numbers_of(s, {o.case_id})[o.case_id])
                        for o in orders.listing(s, user, None, None) if o.status != "closed"]
         stats = supervision.overview(s, user, settings().tz)
+        rated = ratings.averages_by_department(s)  # 好差评: the applicants' view beside the timeliness figures
+        for d in stats["departments"]:
+            d["rating"] = rated.get(d["org_id"])
     return render_template("web/supervision.html", cards=cards, notices=notices, orders=open_orders,
                            departments=departments, department=department, item_code=item_code, stats=stats,
                            can_issue=user.role == "supervisor")

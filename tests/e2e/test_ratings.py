@@ -52,3 +52,14 @@ def test_the_progress_page_offers_the_rating_after_completion(ui_app, ui_world):
     again = client.post("/progress", data={"csrf_token": token, "case_no": no, "code": code, "score": "1"})
     assert again.status_code == 409
     assert api.get(f"/public/api/v1/cases/{no}?code={code}")[1]["rating"] == 5
+
+
+def test_supervisors_see_the_average_rating_per_department(ui_app, ui_world):  # noqa: F811
+    from tests.e2e.ui_support import login
+
+    no, code = finished_case(ui_world)
+    assert ui_world.api.post(f"/public/api/v1/cases/{no}/rating", json={"code": code, "score": 4})[0] == 201
+    client = ui_app.test_client()
+    login(client, "sup")
+    page = client.get("/supervision").get_data(as_text=True)
+    assert "好差评均分" in page and "4.0（1）" in page
