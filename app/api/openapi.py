@@ -66,6 +66,8 @@ SCHEMAS = {
     "Notice": {"type": "object", "properties": {
         "id": I, "case_no": S, "task_bpmn_id": {"type": "string", "nullable": True},
         "level": {"type": "string", "enum": ["warning", "yellow", "red"]}, "reason": S, "created_at": DT,
+        "source_key": {"type": "string", "description": "what raised it (e.g. timer:<task>:<n>, deadline:red:<case>); "
+                                                        "notice_created audit events name the notice by it"},
         "recipients": {"type": "array", "items": {"type": "object", "properties": {
             "username": S, "as": S, "acknowledged_at": DT}}}, "acknowledged_at": DT}},
     "Applicant": {"type": "object", "required": ["name"], "properties": {"name": S, "id_number": S, "phone": S}},

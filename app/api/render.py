@@ -93,7 +93,7 @@ def notice(n: SupervisionNotice, case_no: str, viewer_id: int | None = None) -> 
     mine = next((r for r in n.recipients if r.user_id == viewer_id), None)
     acks = [r.acknowledged_at for r in n.recipients if r.acknowledged_at]
     return {"id": n.id, "case_no": case_no, "task_bpmn_id": n.task_bpmn_id, "level": n.level, "reason": n.reason,
-            "created_at": iso(n.created_at),
+            "created_at": iso(n.created_at), "source_key": n.source_key,  # what raised it; the audit names it so
             "recipients": [{"username": r.user.username, "as": r.as_role, "acknowledged_at": iso(r.acknowledged_at)}
                            for r in n.recipients],
             "acknowledged_at": iso(mine.acknowledged_at if mine else (min(acks) if acks else None))}

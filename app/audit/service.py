@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.db import insert_after_flush
 
 from .models import AuditEvent, AuditStream
 
@@ -32,8 +33,12 @@ def event_hash(prev_hash: str, stream: str, seq: int, at: datetime, actor: str, 
 
 
 def record(session: Session, stream: str, action: str, actor: str, *, case_id: int | None = None,
-           task_bpmn_id: str | None = None, detail: dict | None = None) -> AuditEvent:
-    """Append one event to `stream` (server time; the caller's transaction commits it with the change)."""
+           task_bpmn_id: str | None = None, detail: dict | None = None) -> None:
+    """Append one event to `stream` (server time; the caller's transaction commits it with the change).
+
+    The event is hashed now and written at the next flush (app.db.insert_after_flush); a rollback forgets
+    it with the rest of the transaction.
+    """
     detail = json.loads(json.dumps(detail or {}, default=str))  # store exactly what was hashed
     heads = session.info.setdefault("audit_heads", {})  # one locked read of a head per transaction
     head = heads.get(stream)
@@ -46,11 +51,20 @@ def record(session: Session, stream: str, action: str, actor: str, *, case_id: i
     at = clock.now()
     seq = head.last_seq + 1
     digest = event_hash(head.last_hash, stream, seq, at, actor, action, case_id, task_bpmn_id, detail)
-    event = AuditEvent(stream=stream, seq=seq, at=at, actor=actor, action=action, case_id=case_id,
-                       task_bpmn_id=task_bpmn_id, detail=detail, prev_hash=head.last_hash, hash=digest)
-    session.add(event)
+    insert_after_flush(session, AuditEvent.__table__, dict(
+        stream=stream, seq=seq, at=at, actor=actor, action=action, case_id=case_id, task_bpmn_id=task_bpmn_id,
+        detail=detail, prev_hash=head.last_hash, hash=digest))
     head.last_seq, head.last_hash = seq, digest
-    return event
+
+
+def lock_streams(session: Session, streams: list[str]) -> None:
+    """Lock the heads of many streams in one query (the worker's batch of cases); record() then reads none."""
+    heads = session.info.setdefault("audit_heads", {})
+    wanted = sorted(set(streams) - heads.keys())  # a fixed order: two lockers never wait on each other in a cycle
+    if wanted:
+        for head in session.scalars(select(AuditStream).where(AuditStream.stream.in_(wanted))
+                                    .order_by(AuditStream.stream).with_for_update()):
+            heads[head.stream] = head
 
 
 def case_stream(case_id: int) -> str:

@@ -14,6 +14,7 @@ from app import clock, engine
 from app.audit import service as audit
 from app.catalog import service as catalog
 from app.engine.xmlsafe import parse_untrusted
+from app.db import transaction_memo
 from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.orgs.models import User
 
@@ -131,8 +132,9 @@ def published_for(session: Session, item_id: int) -> ProcessDefinition | None:
 
 def bundle_by_id(session: Session, definition_id: int, tz: ZoneInfo) -> engine.SpecBundle:
     """The spec of a stored definition, reading two columns of its row (the XML only on a cache miss)."""
-    row = session.execute(select(ProcessDefinition.sha256, ProcessDefinition.process_id)
-                          .where(ProcessDefinition.id == definition_id)).one_or_none()
+    row = transaction_memo(session, ("definition_ref", definition_id), lambda: session.execute(
+        select(ProcessDefinition.sha256, ProcessDefinition.process_id)
+        .where(ProcessDefinition.id == definition_id)).one_or_none())
     if row is None:
         raise NotFound(f"no definition {definition_id}")
     return engine.bundle_for(row.sha256, lambda: get(session, definition_id).xml, row.process_id, tz)

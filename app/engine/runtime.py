@@ -133,6 +133,7 @@ class CaseRun:
         self.workflow = workflow
         self.bundle = bundle
         workflow.script_engine = SafeScriptEngine(helpers)
+        self._walked: list | None = None  # every task in tree order, since the last action (see _all_tasks)
 
     # --- life cycle -------------------------------------------------------------------------------------------
     @classmethod
@@ -195,7 +196,7 @@ class CaseRun:
 
     # --- reading ----------------------------------------------------------------------------------------------
     def tasks(self) -> list[TaskView]:
-        views = (self._view(t) for t in self.workflow.get_tasks(state=TaskState.ANY_MASK))
+        views = (self._view(t) for t in self._all_tasks())
         return [v for v in views if v is not None]
 
     def shift_timers(self, delta: timedelta) -> int:
@@ -234,8 +235,15 @@ class CaseRun:
             raise TaskNotFound(task_id)
         return task
 
+    def _all_tasks(self) -> list:
+        """Every task in SpiffWorkflow's tree order. Walking the tree is the engine's dearest read, and the
+        diff, the projection and the next timer all need it after an action: it is walked once per action."""
+        if self._walked is None:
+            self._walked = self.workflow.get_tasks(state=TaskState.ANY_MASK)
+        return self._walked
+
     def _waiting_timers(self):
-        return [t for t in self.workflow.get_tasks(state=TaskState.WAITING) if _is_timer(t)]
+        return [t for t in self._all_tasks() if t.state == TaskState.WAITING and _is_timer(t)]
 
     @staticmethod
     def _timer_due(task) -> datetime | None:
@@ -271,13 +279,14 @@ class CaseRun:
 
     def _snapshot(self) -> dict:
         snap = {}
-        for t in self.workflow.get_tasks(state=TaskState.ANY_MASK):
+        for t in self._all_tasks():
             cycle = isinstance(getattr(t.task_spec, "event_definition", None), CycleTimerEventDefinition)
             snap[t.id] = (t.state, _firings(t) if cycle else 0)
         return snap
 
     def _step(self, action: Callable[[], None]) -> list[Change]:
         before = self._snapshot()
+        self._walked = None  # the action changes the tree
         try:
             action()
         except ExpressionError as exc:
@@ -288,14 +297,14 @@ class CaseRun:
             raise EngineError(_engine_message(exc), element) from None
         except Exception as exc:  # e.g. SpiffWorkflow's bare Exception('Invalid duration') from a timer value
             raise _unexpected(exc) from None
-        errored = self.workflow.get_tasks(state=TaskState.ERROR)
-        if errored:
-            raise EngineError("the engine stopped on an error", errored[0].task_spec.bpmn_id)
+        errored = next((t for t in self._all_tasks() if t.state == TaskState.ERROR), None)
+        if errored is not None:
+            raise EngineError("the engine stopped on an error", errored.task_spec.bpmn_id)
         return self._diff(before)
 
     def _diff(self, before: dict) -> list[Change]:
         changes: list[Change] = []
-        for task in self.workflow.get_tasks(state=TaskState.ANY_MASK):
+        for task in self._all_tasks():
             spec = task.task_spec
             if getattr(spec, "bpmn_id", None) is None:
                 continue

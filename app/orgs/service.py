@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import clock
 from app.audit import service as audit
+from app.db import transaction_memo
 from app.errors import Conflict, Invalid, NotFound, Unauthenticated
 
 from .models import ORG_KINDS, ROLES, ApiToken, OrgUnit, User, UserPost
@@ -124,16 +125,24 @@ _RECIPIENT_ONLY = (lazyload(User.posts), lazyload(User.org_unit))
 
 
 def users_in_scope(session: Session, org: OrgUnit, role: str) -> list[User]:
-    """Users of `role` whose org unit is `org` or one of its ancestors (they can see its cases)."""
-    ancestors = [seg for seg in org.path.strip("/").split("/") if seg]
-    return list(session.scalars(select(User).join(OrgUnit, User.org_unit_id == OrgUnit.id)
-                                .where(User.role == role, OrgUnit.code.in_(ancestors)).order_by(User.id)
-                                .options(*_RECIPIENT_ONLY)))
+    """Users of `role` whose org unit is `org` or one of its ancestors (they can see its cases).
+
+    Asked once per transaction and org unit: the worker raises many notices in one transaction."""
+    def query() -> list[User]:
+        ancestors = [seg for seg in org.path.strip("/").split("/") if seg]
+        return list(session.scalars(select(User).join(OrgUnit, User.org_unit_id == OrgUnit.id)
+                                    .where(User.role == role, OrgUnit.code.in_(ancestors)).order_by(User.id)
+                                    .options(*_RECIPIENT_ONLY)))
+    return list(transaction_memo(session, ("users_in_scope", org.id, role), query))
 
 
 def clerks_for_lane(session: Session, org_unit_id: int, lane: str | None) -> list[User]:
-    """The clerks who may work a task of this lane in this org unit (no lane: every clerk there)."""
-    query = select(User).where(User.role == "clerk", User.org_unit_id == org_unit_id)
-    if lane:
-        query = query.join(UserPost, UserPost.user_id == User.id).where(UserPost.post == lane)
-    return list(session.scalars(query.order_by(User.id).options(*_RECIPIENT_ONLY)).unique())
+    """The clerks who may work a task of this lane in this org unit (no lane: every clerk there).
+
+    Asked once per transaction, org unit and lane (see users_in_scope)."""
+    def query() -> list[User]:
+        q = select(User).where(User.role == "clerk", User.org_unit_id == org_unit_id)
+        if lane:
+            q = q.join(UserPost, UserPost.user_id == User.id).where(UserPost.post == lane)
+        return list(session.scalars(q.order_by(User.id).options(*_RECIPIENT_ONLY)).unique())
+    return list(transaction_memo(session, ("clerks_for_lane", org_unit_id, lane), query))

@@ -58,6 +58,8 @@ class NoticeDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column()
 
+    notice: Mapped[SupervisionNotice] = relationship(lazy="raise")  # set when queued; the FK follows at flush
+
 
 ORDER_STATUSES = ("open", "replied", "closed")
 

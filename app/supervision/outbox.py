@@ -1,6 +1,6 @@
 """The notice outbox: every notice is delivered to every recipient on every channel, with retries.
 
-The in-app inbox is the database itself, so its delivery is done when the notice commits. Other channels
+The in-app inbox is the database itself (a notice's recipients), so it is delivered when the notice commits. Other channels
 (SMTP, configured by environment: Settings.notice_channels) get a pending row in the same transaction as
 the notice, and the timer worker sends them afterwards (deliver_due), so a notice never waits for a mail
 server and a mail is never lost: a row only ever leaves "pending" by being sent.
@@ -40,16 +40,18 @@ RETRYING = ("pending", "failed")  # statuses still being delivered
 
 
 def enqueue(session: Session, notice, recipients, channels: Iterable[str]) -> None:
-    """Outbox rows for a new notice: the inbox (delivered by this very commit) plus each active channel."""
+    """Outbox rows for a new notice on each active channel beyond the inbox.
+
+    The inbox needs no row: a notice's recipients are its inbox entries, delivered by the very commit
+    that raises it. The rows hang on the notice, so they are written with it at the next flush.
+    """
     now = clock.now()
     channels = tuple(channels)
     for user in {u.id: u for u in recipients}.values():
-        session.add(NoticeDelivery(notice_id=notice.id, user_id=user.id, channel="inbox", status="sent",
-                                   attempts=1, sent_at=now))
         for channel in channels:
             if channel == "smtp" and not user.email:
                 continue  # nobody to mail: the inbox still has it
-            session.add(NoticeDelivery(notice_id=notice.id, user_id=user.id, channel=channel, status="pending",
+            session.add(NoticeDelivery(notice=notice, user_id=user.id, channel=channel, status="pending",
                                        attempts=0, next_attempt_at=now))
 
 

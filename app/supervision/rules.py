@@ -184,7 +184,7 @@ def _violate(session: Session, settings, case, rule: Rule, *, clerks: list[User]
     deadlines.raise_card(case, rule.level)
     audit.record(session, audit.case_stream(case.id), "rule_violated", "system", case_id=case.id,
                  task_bpmn_id=bpmn_id, detail={"rule": rule.code, "level": rule.level, "measured": measured,
-                                               "params": rule.params, "notice_id": notice.id})
+                                               "params": rule.params, "notice": notice.source_key})
     return True
 
 

@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.db import insert_after_flush
 from app.audit import service as audit
 from app.errors import Forbidden, NotFound
 from app.orgs import service as orgs
@@ -20,25 +21,56 @@ def raise_notice(session: Session, *, case, org: OrgUnit, clerks: list[User], ta
                  channels: tuple[str, ...]) -> SupervisionNotice | None:
     """One notice to the clerks and the supervisors in scope at the same moment; None if already raised.
 
-    The unique source_key makes every signal notify once, even if two workers raced to raise it.
+    The unique source_key makes every signal notify once, even if two workers raced to raise it; the audit
+    event names the notice by that key, so nothing here needs the row's id and the notice is written with
+    the rest of the action at its flush (the worker writes a whole batch of cases in one flush).
     `channels` are the outbox channels beyond the inbox (Settings.notice_channels); required, so that no
     caller can silently skip the mail.
     """
-    if session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.source_key == source_key)):
+    if _already_raised(session, source_key, case.id):
         return None
     supervisors = orgs.users_in_scope(session, org, "supervisor")
     notice = SupervisionNotice(case_id=case.id, task_bpmn_id=task_bpmn_id, level=level, reason=reason,
                                source_key=source_key, created_at=clock.now())
-    notice.recipients = ([NoticeRecipient(user_id=u.id, as_role="clerk") for u in clerks]
-                         + [NoticeRecipient(user_id=u.id, as_role="supervisor") for u in supervisors])
     session.add(notice)
-    session.flush()
+    _address(session, notice, [(u, "clerk") for u in clerks] + [(u, "supervisor") for u in supervisors])
     outbox.enqueue(session, notice, clerks + supervisors, channels)
     audit.record(session, audit.case_stream(case.id), "notice_created", "system", case_id=case.id,
                  task_bpmn_id=task_bpmn_id,
-                 detail={**detail, "notice_id": notice.id, "level": level, "reason": reason,
+                 detail={**detail, "source_key": source_key, "level": level, "reason": reason,
                          "recipients": [u.username for u in clerks + supervisors]})
     return notice
+
+
+def _address(session: Session, notice: SupervisionNotice, recipients: list[tuple[User, str]]) -> None:
+    """The notice's inbox entries, written right after the notice itself (they need its id)."""
+    for user, as_role in recipients:
+        insert_after_flush(session, NoticeRecipient.__table__,
+                           lambda user_id=user.id, as_role=as_role: {"notice_id": notice.id, "user_id": user_id,
+                                                                     "as_role": as_role, "acknowledged_at": None})
+
+
+def remember_raised(session: Session, case_ids: list[int]) -> None:
+    """Read the source keys of every notice of these (locked) cases in one query, so raising a batch's
+    notices asks nothing more. Complete for them: a case's notices are only ever raised under its lock."""
+    raised = session.info.setdefault("notice_keys", set())
+    known = session.info.setdefault("notice_keys_of_cases", set())
+    wanted = set(case_ids) - known
+    if wanted:
+        raised.update(session.scalars(select(SupervisionNotice.source_key)
+                                      .where(SupervisionNotice.case_id.in_(sorted(wanted)))))
+        known.update(wanted)
+
+
+def _already_raised(session: Session, source_key: str, case_id: int | None = None) -> bool:
+    """Raised before (committed, or earlier in this transaction and maybe not flushed yet)."""
+    raised = session.info.setdefault("notice_keys", set())
+    if source_key in raised:
+        return True
+    raised.add(source_key)
+    if case_id is not None and case_id in session.info.get("notice_keys_of_cases", ()):
+        return False  # every committed key of this case is in `raised` already (remember_raised)
+    return session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.source_key == source_key)) is not None
 
 
 def raise_system_notice(session: Session, *, level: str, reason: str, source_key: str, recipients: list[User],
@@ -48,20 +80,20 @@ def raise_system_notice(session: Session, *, level: str, reason: str, source_key
     Raised from inside ordinary case actions (accepting a case, resuming it), so a second transaction that
     raced to raise the same one must not fail the clerk's action: the insert runs in a savepoint.
     """
-    if session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.source_key == source_key)):
+    if _already_raised(session, source_key):
         return None
     notice = SupervisionNotice(case_id=None, task_bpmn_id=None, level=level, reason=reason, source_key=source_key,
                                created_at=clock.now())
-    notice.recipients = [NoticeRecipient(user_id=u.id, as_role=u.role) for u in recipients]
     try:
         with session.begin_nested():
             session.add(notice)
             session.flush()
     except IntegrityError:
         return None
+    _address(session, notice, [(u, u.role) for u in recipients])
     outbox.enqueue(session, notice, recipients, channels)
     audit.record(session, orgs.REGISTRY, "notice_created", "system",
-                 detail={**detail, "notice_id": notice.id, "level": level, "reason": reason,
+                 detail={**detail, "source_key": source_key, "level": level, "reason": reason,
                          "recipients": [u.username for u in recipients]})
     return notice
 

@@ -106,6 +106,89 @@ def test_a_broken_timer_path_is_postponed_and_recorded_not_spun_on(world, app, m
     assert worker.sweep(db, settings) == 1
 
 
+def test_one_broken_case_in_a_batch_costs_only_itself(world, app, monkeypatch):
+    """The worker writes due cases in batches; a case that fails after others in its batch were worked (their
+    notices and audit events queued) rolls the batch back, and the batch is redone case by case: the others
+    notify exactly once, the broken one is postponed, and every chain still verifies."""
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    made = [world.complete(world.new_case(), "Task_accept", "acc") for _ in range(3)]
+    clock.advance(timedelta(hours=73))
+    from app import engine
+    from app.cases import service as cases
+
+    with db.unit_of_work() as s:
+        ids = {c.case_no: c.id for c in s.scalars(select(Case))}
+    broken_id = ids[made[-1]["case_no"]]  # the batch runs in id order: the last one fails after two were worked
+    real_load = cases.load_run
+
+    def load_run(session, settings_, case):
+        if case.id == broken_id:
+            raise engine.EngineError("this case's diagram cannot run", "Timer_review_late")
+        return real_load(session, settings_, case)
+
+    monkeypatch.setattr(cases, "load_run", load_run)
+    assert worker.sweep(db, settings) == 2
+    monkeypatch.undo()
+    with db.unit_of_work() as s:
+        notices = s.scalars(select(SupervisionNotice)).all()
+        assert sorted(n.case_id for n in notices) == sorted(ids[c["case_no"]] for c in made[:2])
+        assert all(len(n.recipients) == 4 for n in notices)
+        assert audit.verify(s) is None
+    _, events = world.api.get(f"/api/v1/cases/{made[-1]['case_no']}/events", "sup")
+    assert events[-1]["action"] == "timer_error" and "cannot run" in events[-1]["detail"]["message"]
+    for c in made[:2]:
+        _, events = world.api.get(f"/api/v1/cases/{c['case_no']}/events", "sup")
+        assert [e["action"] for e in events].count("notice_created") == 1
+    clock.advance(timedelta(minutes=11))
+    assert worker.sweep(db, settings) == 1  # the postponed one, once it works again
+    with db.unit_of_work() as s:
+        assert len(s.scalars(select(SupervisionNotice)).all()) == 3 and audit.verify(s) is None
+
+
+def test_a_batch_write_of_a_case_changed_behind_its_back_is_refused(world, app):
+    """The batch's multi-row UPDATE still checks each case's version: a row changed since it was read is a
+    409 stale_case for the whole batch (the worker then redoes the batch case by case)."""
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    world.complete(world.new_case(), "Task_accept", "acc")
+    clock.advance(timedelta(hours=73))
+    from app.cases import service as cases
+    from app.errors import Conflict
+
+    with db.unit_of_work() as s:
+        [case_id] = cases.claim_due_cases(s, clock.now(), db.is_postgres, limit=10)
+        case = s.get(Case, case_id)
+        s.connection().execute(update(Case.__table__).where(Case.__table__.c.id == case_id)
+                               .values(version=case.version + 5))  # as a writer that skipped the lock would
+        with pytest.raises(Conflict) as caught:
+            cases.wake(s, settings, [case_id])
+        assert caught.value.code == "stale_case"
+        s.rollback()
+    assert worker.sweep(db, settings) == 1  # nothing was written: the case is still due and fires once
+
+
+def test_rows_queued_after_flush_are_written_at_commit_and_forgotten_on_rollback(world, app):
+    """Audit events and notice recipients are queued plain rows (app.db.insert_after_flush): written at the
+    next flush or, when nothing else changed, at commit; a rolled-back savepoint drops its queued rows."""
+    from app.db import insert_after_flush
+
+    db = app.extensions["sunlight.db"]
+    table = AuditEvent.__table__
+    row = dict(stream="test:queued", seq=1, at=clock.now(), actor="t", action="probe", case_id=None,
+               task_bpmn_id=None, detail={}, prev_hash="0" * 64, hash="1" * 64)
+    with db.unit_of_work() as s:  # nothing but the queued row: the commit itself writes it
+        insert_after_flush(s, table, row)
+    with db.unit_of_work() as s:
+        try:
+            with s.begin_nested():
+                insert_after_flush(s, table, {**row, "seq": 2})
+                raise RuntimeError("undo")
+        except RuntimeError:
+            pass
+        assert "rows_after_flush" not in s.info
+    with db.unit_of_work() as s:
+        assert s.scalars(select(AuditEvent.seq).where(AuditEvent.stream == "test:queued")).all() == [1]
+
+
 def test_audit_verify_names_an_edited_or_deleted_event(world, app):
     case = world.complete(world.new_case(), "Task_accept", "acc")
     db = app.extensions["sunlight.db"]

@@ -55,7 +55,7 @@ def test_r01_a_step_completed_within_seconds_of_becoming_ready_raises_a_notice_t
     assert case["deadlines"]["card"] == "yellow"
     [event] = violations(world, case["case_no"])
     assert event["detail"]["rule"] == "R01" and event["detail"]["measured"] == {"seconds": 3.0}
-    assert event["task_bpmn_id"] == "Task_accept" and event["detail"]["notice_id"] == notice["id"]
+    assert event["task_bpmn_id"] == "Task_accept" and event["detail"]["notice"] == notice["source_key"]
 
 
 def test_r01_is_silent_when_the_clerk_took_ten_minutes(world):
