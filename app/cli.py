@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.errors import DomainError
+from app.supervision.models import NOTICE_LEVELS, ORDER_STATUSES
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -319,6 +320,200 @@ def cases_migrate(definition_id, case_nos, dry_run, actor):
         click.echo(f"  {refusal['case_no']}: {refusal['reason']}")
 
 
+orders_cli = AppGroup("orders", help="督办 supervision orders: list, issue, reply, close, reopen (as a named user).")
+
+
+def _order_line(order, case_no: str) -> str:
+    return (f"#{order.id} {order.order_no} case {case_no} {order.status} due {order.due_at:%Y-%m-%d %H:%M %Z}"
+            f"{' (escalated)' if order.escalated_at else ''}: {order.instruction}")
+
+
+@orders_cli.command("list")
+@click.option("--as", "username", required=True, help="whose view: a supervisor, clerk or admin")
+@click.option("--status", type=click.Choice(ORDER_STATUSES), default=None)
+@click.option("--case", "case_no", default=None)
+def orders_list(username, status, case_no):
+    """The orders the user can see, oldest first."""
+    from app.cases import service as cases
+    from app.supervision import orders
+
+    try:
+        with _db().unit_of_work() as s:
+            user = _as_user(s, username)
+            case_id = cases.get_visible(s, user, case_no).id if case_no else None
+            found = orders.listing(s, user, status, case_id)
+            numbers = cases.numbers_of(s, {o.case_id for o in found})
+            for order in found:
+                click.echo(_order_line(order, numbers[order.case_id]))
+    except DomainError as exc:
+        _fail(exc)
+
+
+@orders_cli.command("issue")
+@click.argument("case_no")
+@click.option("--as", "username", required=True, help="the supervisor")
+@click.option("--instruction", required=True)
+@click.option("--due", "due_at", required=True, help="rectification deadline, e.g. 2026-12-01T17:00:00+08:00")
+@click.option("--notice", "notice_id", type=int, default=None, help="the notice it follows up (optional)")
+def orders_issue(case_no, username, instruction, due_at, notice_id):
+    """Issue a 督办 order on a case."""
+    from app.cases import service as cases
+    from app.supervision import orders
+
+    try:
+        with _db().unit_of_work() as s:
+            user = _as_user(s, username)
+            case = cases.get_visible(s, user, case_no, for_update=True)
+            order = orders.issue(s, user, case, notice_id, instruction, orders.parse_due(due_at))
+            cases.save(s)
+            click.echo(_order_line(order, case.case_no))
+    except DomainError as exc:
+        _fail(exc)
+
+
+def _order_step(order_id: int, username: str, step) -> None:
+    """One step on an order as the named user, with the same checks as the API."""
+    from app.cases import service as cases
+    from app.supervision import orders
+
+    try:
+        with _db().unit_of_work() as s:
+            user = _as_user(s, username)
+            order, case = orders.with_case(s, user, order_id)
+            step(s, user, order, case)
+            cases.save(s)
+            click.echo(_order_line(order, case.case_no))
+    except DomainError as exc:
+        _fail(exc)
+
+
+@orders_cli.command("reply")
+@click.argument("order_id", type=int)
+@click.option("--as", "username", required=True, help="a clerk of the case's department")
+@click.option("--text", required=True)
+def orders_reply(order_id, username, text):
+    """Reply to an order (what was rectified)."""
+    from app.supervision import orders
+
+    _order_step(order_id, username, lambda s, u, o, c: orders.reply(s, u, o, c, text))
+
+
+@orders_cli.command("close")
+@click.argument("order_id", type=int)
+@click.option("--as", "username", required=True, help="the supervisor")
+@click.option("--text", required=True)
+def orders_close(order_id, username, text):
+    """Close an order (the rectification is accepted)."""
+    from app.supervision import orders
+
+    _order_step(order_id, username, lambda s, u, o, c: orders.close(s, u, o, c, text))
+
+
+@orders_cli.command("reopen")
+@click.argument("order_id", type=int)
+@click.option("--as", "username", required=True, help="the supervisor")
+@click.option("--text", required=True)
+@click.option("--due", "due_at", default=None, help="a new deadline (optional)")
+def orders_reopen(order_id, username, text, due_at):
+    """Reopen an order (the reply did not satisfy), optionally with a new deadline."""
+    from app.supervision import orders
+
+    _order_step(order_id, username,
+                lambda s, u, o, c: orders.reopen(s, u, o, c, text, orders.parse_due(due_at, required=False)))
+
+
+notices_cli = AppGroup("notices", help="Supervision notices (电子监察): list and acknowledge, as a named user.")
+
+
+@notices_cli.command("list")
+@click.option("--as", "username", required=True, help="a clerk sees their own; a supervisor those in scope")
+@click.option("--case", "case_no", default=None)
+def notices_list(username, case_no):
+    """The notices the user sees, oldest first."""
+    from app.cases import service as cases
+    from app.supervision import service as supervision
+
+    try:
+        with _db().unit_of_work() as s:
+            user = _as_user(s, username)
+            case_id = cases.get_visible(s, user, case_no).id if case_no else None
+            found = supervision.notices_for(s, user, case_id)
+            numbers = cases.numbers_of(s, {n.case_id for n in found if n.case_id})
+            for n in found:
+                acked = all(r.acknowledged_at for r in n.recipients)
+                click.echo(f"#{n.id} {n.created_at:%Y-%m-%d %H:%M %Z} {n.level} "
+                           f"{numbers.get(n.case_id, '(district)')}{' acknowledged' if acked else ''}: {n.reason}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@notices_cli.command("ack")
+@click.argument("notice_id", type=int)
+@click.option("--as", "username", required=True, help="a recipient of the notice")
+def notices_ack(notice_id, username):
+    """Acknowledge a notice (as one of its recipients)."""
+    from app.supervision import service as supervision
+
+    try:
+        with _db().unit_of_work() as s:
+            supervision.acknowledge(s, _as_user(s, username), notice_id)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"notice #{notice_id} acknowledged by {username}")
+
+
+rules_cli = AppGroup("rules", help="Supervision rules beyond time (R01–R04): show and configure.")
+
+
+def _rule_line(rule) -> str:
+    return f"{rule.code} {'on ' if rule.enabled else 'off'} {rule.level:7s} {rule.name} {rule.params}"
+
+
+@rules_cli.command("list")
+def rules_list():
+    """Every rule with its level, switch and parameters."""
+    from app.supervision import rules
+
+    with _db().unit_of_work() as s:
+        for rule in rules.catalogue(s):
+            click.echo(_rule_line(rule))
+
+
+@rules_cli.command("set")
+@click.argument("code")
+@click.option("--enable/--disable", "enabled", default=None)
+@click.option("--level", type=click.Choice(NOTICE_LEVELS), default=None)
+@click.option("--param", "params", multiple=True, help="KEY=VALUE (VALUE read as JSON when it is JSON); repeatable")
+def rules_set(code, enabled, level, params):
+    """Configure a rule (audited as `cli`); parameters not named keep their values."""
+    import json
+
+    from app.supervision import rules
+
+    body: dict = {}
+    if enabled is not None:
+        body["enabled"] = enabled
+    if level:
+        body["level"] = level
+    if params:
+        body["params"] = {}
+        for item in params:
+            key, sep, raw = item.partition("=")
+            if not sep:
+                click.echo(f"error: --param {item!r} is not KEY=VALUE", err=True)
+                sys.exit(2)
+            try:
+                body["params"][key] = json.loads(raw)
+            except ValueError:
+                body["params"][key] = raw
+    try:
+        with _db().unit_of_work() as s:
+            rule = rules.configure(s, "cli", code, body)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(_rule_line(rule))
+
+
 @click.command("demo")
 def demo():
     """Load the demo district: 22 departments, 668 powers with flows, staff, cases in every state (idempotent)."""
@@ -349,7 +544,8 @@ def serve(host, port):
 
 
 def register(app: Flask) -> None:
-    for group in (db_cli, orgs_cli, users_cli, timers_cli, audit_cli, calendar_cli, cases_cli):
+    for group in (db_cli, orgs_cli, users_cli, timers_cli, audit_cli, calendar_cli, cases_cli, orders_cli,
+                  notices_cli, rules_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(demo)

@@ -51,17 +51,7 @@ def extend(case_no: str):
 
 
 def _due_at(body: dict, required: bool = True) -> datetime | None:
-    raw = body.get("due_at")
-    if raw is None and not required:
-        return None
-    try:
-        value = datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise Invalid("due_at must be an ISO-8601 time with its offset, e.g. 2026-12-01T17:00:00+08:00",
-                      details=[{"field": "due_at"}])
-    return value
+    return orders.parse_due(body.get("due_at"), required)
 
 
 @supervision.post("/orders")
@@ -102,8 +92,7 @@ def _order_action(order_id: int, roles: tuple[str, ...], act):
     body = json_body()
     with db().unit_of_work() as s:
         user = caller(s, *roles)
-        order = orders.get(s, user, order_id)
-        case = s.get(Case, order.case_id)
+        order, case = orders.with_case(s, user, order_id)
         act(s, user, order, case, body)
         cases.save(s)
         return render.order(order, case.case_no)

@@ -320,9 +320,8 @@ def _write_case_rows(session: Session, batch: list[Case]) -> None:
     """
     groups: dict[frozenset, list[tuple[Case, dict]]] = {}
     for case in batch:
-        attrs = inspect(case).attrs
-        changed = {key: attrs[key].value for key in _CASE_COLUMNS
-                   if key != "version" and attrs[key].history.has_changes()}
+        state = inspect(case)  # committed_state: the attributes set since the row was read
+        changed = {key: state.dict[key] for key in state.committed_state if key in _CASE_COLUMNS and key != "version"}
         if changed:
             groups.setdefault(frozenset(changed), []).append((case, changed))
     table = Case.__table__

@@ -278,8 +278,10 @@ class CaseRun:
         return TaskView(str(task.id), spec.bpmn_id, spec.bpmn_name, spec.lane, kind, state, due)
 
     def _snapshot(self) -> dict:
+        """State (and cycle firings) of every task by id; order does not matter, so no tree walk."""
         snap = {}
-        for t in self._all_tasks():
+        workflows = [self.workflow, *self.workflow.subprocesses.values()]
+        for t in (task for wf in workflows for task in wf.tasks.values()):
             cycle = isinstance(getattr(t.task_spec, "event_definition", None), CycleTimerEventDefinition)
             snap[t.id] = (t.state, _firings(t) if cycle else 0)
         return snap

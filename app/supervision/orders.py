@@ -38,6 +38,28 @@ def _order_no(session: Session) -> str:
             return order_no
 
 
+def parse_due(raw, required: bool = True) -> datetime | None:
+    """A rectification deadline as sent (API body or CLI option): ISO-8601 with its offset."""
+    if raw is None and not required:
+        return None
+    try:
+        value = datetime.fromisoformat(raw) if isinstance(raw, str) else None
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise Invalid("due_at must be an ISO-8601 time with its offset, e.g. 2026-12-01T17:00:00+08:00",
+                      details=[{"field": "due_at"}])
+    return value
+
+
+def with_case(session: Session, viewer: User, order_id: int):
+    """An order the viewer may see (locked) and its case, for one step on it (reply, close, reopen)."""
+    from app.cases.models import Case
+
+    order = get(session, viewer, order_id)
+    return order, session.get(Case, order.case_id)
+
+
 def refresh_due(session: Session, case) -> None:
     """Keep the case's order_due_at (the earliest open, not yet escalated deadline) for the one sweep."""
     session.flush()

@@ -55,3 +55,48 @@ def test_clock_stops_and_extensions_from_the_cli_follow_the_api_rules(app, cli, 
     assert "error" in cli("cases", "extend", no, "--as", "acc", "--days", "5", "--reason", "复杂", code=2)
     assert f"{no}: running" in cli("cases", "extend", no, "--as", "admin", "--days", "5", "--reason", "情况复杂")
     assert "no user" in cli("cases", "resume", no, "--as", "ghost", code=2)
+
+
+def test_orders_notices_and_rules_from_the_cli_follow_the_api_rules(app, cli, frozen_now):
+    """督办 orders, notices and rules have the same commands an operator would reach for as the API."""
+    import re
+    from datetime import timedelta
+
+    from app import clock
+    from tests.world import build_world
+
+    world = build_world(app)
+    case = world.complete(world.new_case(), "Task_accept", "acc")
+    no = case["case_no"]
+    due = (clock.now() + timedelta(days=2)).isoformat()
+    assert "only supervisors" in cli("orders", "issue", no, "--as", "acc", "--instruction", "说明", "--due", due,
+                                     code=2)
+    assert "offset" in cli("orders", "issue", no, "--as", "sup01", "--instruction", "说明", "--due", "2026-12-01",
+                           code=2)
+    out = cli("orders", "issue", no, "--as", "sup01", "--instruction", "请说明审查进度", "--due", due)
+    order_id = re.match(r"#(\d+) DB", out).group(1)
+    assert f"case {no} open" in out
+    assert "no order" in cli("orders", "reply", order_id, "--as", "outsider", "--text", "x", code=2)  # not in scope
+    assert " replied " in cli("orders", "reply", order_id, "--as", "rev", "--text", "已在审查")
+    assert " open " in cli("orders", "reopen", order_id, "--as", "sup01", "--text", "请给出完成时间")
+    assert " closed " in cli("orders", "close", order_id, "--as", "sup01", "--text", "已整改")
+    assert f"#{order_id} " in cli("orders", "list", "--as", "rev", "--status", "closed")
+    _, events = world.api.get(f"/api/v1/cases/{no}/events", "sup")
+    assert [e["action"] for e in events if e["action"].startswith("order_")] == [
+        "order_issued", "order_replied", "order_reopened", "order_closed"]
+
+    clock.advance(timedelta(hours=73))  # the review timer fires: a yellow notice to rev, rev2, sup, sup01
+    cli("timers", "run", "--once")
+    out = cli("notices", "list", "--as", "rev")
+    notice_id = re.match(r"#(\d+) .* yellow " + no, out).group(1)
+    assert "only a recipient" in cli("notices", "ack", notice_id, "--as", "acc", code=2)
+    assert "acknowledged by rev" in cli("notices", "ack", notice_id, "--as", "rev")
+
+    assert re.search(r"^R01 on ", cli("rules", "list"), re.M)
+    out = cli("rules", "set", "R01", "--disable", "--level", "red", "--param", "min_seconds=30")
+    assert out.startswith("R01 off red") and "'min_seconds': 30" in out
+    assert "no rule" in cli("rules", "set", "R99", "--enable", code=2)
+    assert "not KEY=VALUE" in cli("rules", "set", "R01", "--param", "oops", code=2)
+    _, rules = world.api.get("/api/v1/rules", "admin")
+    r01 = next(r for r in rules if r["code"] == "R01")
+    assert r01["enabled"] is False and r01["level"] == "red" and r01["params"]["min_seconds"] == 30
