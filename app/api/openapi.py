@@ -62,12 +62,15 @@ SCHEMAS = {
         "promised_due_at": DT, "statutory_due_at": DT, "warn_at": DT,
         "remaining_working_days": {"type": "integer", "nullable": True},
         "card": {"type": "string", "enum": ["none", "warning", "yellow", "red"]},
+        "card_reason": {"type": "string", "nullable": True,
+                        "description": "why the case carries its card (staff case view only)"},
         "calendar_complete": {"type": "boolean"}, "calendar_note": S}},
     "Notice": {"type": "object", "properties": {
         "id": I, "case_no": S, "task_bpmn_id": {"type": "string", "nullable": True},
         "level": {"type": "string", "enum": ["warning", "yellow", "red"]}, "reason": S, "created_at": DT,
         "source_key": {"type": "string", "description": "what raised it (e.g. timer:<task>:<n>, deadline:red:<case>); "
                                                         "notice_created audit events name the notice by it"},
+        "resolved_at": {**DT, "description": "when its condition went away by itself (a missing calendar year entered)"},
         "recipients": {"type": "array", "items": {"type": "object", "properties": {
             "username": S, "as": S, "acknowledged_at": DT}}}, "acknowledged_at": DT}},
     "Applicant": {"type": "object", "required": ["name"], "properties": {"name": S, "id_number": S, "phone": S}},

@@ -94,6 +94,7 @@ def notice(n: SupervisionNotice, case_no: str, viewer_id: int | None = None) -> 
     acks = [r.acknowledged_at for r in n.recipients if r.acknowledged_at]
     return {"id": n.id, "case_no": case_no, "task_bpmn_id": n.task_bpmn_id, "level": n.level, "reason": n.reason,
             "created_at": iso(n.created_at), "source_key": n.source_key,  # what raised it; the audit names it so
+            "resolved_at": iso(n.resolved_at),
             "recipients": [{"username": r.user.username, "as": r.as_role, "acknowledged_at": iso(r.acknowledged_at)}
                            for r in n.recipients],
             "acknowledged_at": iso(mine.acknowledged_at if mine else (min(acks) if acks else None))}
@@ -101,11 +102,13 @@ def notice(n: SupervisionNotice, case_no: str, viewer_id: int | None = None) -> 
 
 def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
     notices = supervision.notices_for(session, viewer, case_id=c.id) if viewer else []
+    dl = deadlines(session, settings, c)
+    dl["card_reason"] = sup_deadlines.card_reason(session, c, dl["card"])
     return {"case_no": c.case_no, "item_code": c.item.code, "item_name": c.item.name,
             "definition_id": c.definition_id, "status": c.status, "applicant": c.applicant,
             "created_at": iso(c.created_at), "completed_at": iso(c.completed_at),
             "next_timer_due_at": iso(c.next_timer_due_at),
-            "tasks": [task(t) for t in c.tasks], "deadlines": deadlines(session, settings, c),
+            "tasks": [task(t) for t in c.tasks], "deadlines": dl,
             "notices": [notice(n, c.case_no, viewer.id) for n in notices],
             "materials": case_files.case_materials(session, c)}
 

@@ -184,7 +184,7 @@ def set_year(session: Session, settings, actor_name: str, year: int, holidays, w
     session.flush()
     out = get_year(session, year)
     out["ignored"] = sorted(d.isoformat() for d in (off - keep_off) | (on - keep_on))
-    out["recomputed_cases"] = recompute_cases_in(session, settings, year, actor_name)
+    out["recomputed_cases"] = _year_entered(session, settings, year, actor_name)
     return out
 
 
@@ -196,8 +196,18 @@ def seed_years(session: Session, settings, actor_name: str) -> tuple[list[int], 
     for year in years:
         audit.record(session, REGISTRY, "calendar_updated", actor_name,
                      detail={"year": year, "source": SEED_SOURCE, "seeded": True})
-        moved += recompute_cases_in(session, settings, year, actor_name)
+        moved += _year_entered(session, settings, year, actor_name)
     return years, moved
+
+
+def _year_entered(session: Session, settings, year: int, actor_name: str) -> int:
+    """A year was entered or edited: move the deadlines it touches, and close the admins' notice that it was
+    missing (if one was raised). Returns how many cases moved."""
+    from app.supervision import service as notices  # notices build on cases, which build on the calendar
+
+    moved = recompute_cases_in(session, settings, year, actor_name)
+    notices.resolve(session, f"calendar_missing:{year}", actor_name, why=f"the {year} calendar was entered")
+    return moved
 
 
 def _days_of(year: int, field_name: str, raw) -> set[date]:
@@ -241,6 +251,7 @@ def _next_stamp(session: Session) -> datetime:
 def recompute_cases_in(session: Session, settings, year: int, actor_name: str) -> int:
     """Recompute the open cases whose acceptance-to-statutory-deadline span touches `year`; how many moved."""
     # Imported here: cases and deadlines build on the calendar, so the calendar cannot import them at load time.
+    from app.cases import clock_stops
     from app.cases.models import Case
     from app.supervision import deadlines
 
@@ -254,6 +265,7 @@ def recompute_cases_in(session: Session, settings, year: int, actor_name: str) -
         batch = session.scalars(select(Case).where(Case.id.in_(ids[i:i + RECOMPUTE_BATCH])).order_by(Case.id)
                                 .with_for_update(of=Case).execution_options(populate_existing=True))
         for case in batch:
+            clock_stops.recount_ended(session, settings, case, actor_name)  # past stops: counted on the old one
             moved += deadlines.recompute(session, settings, case, reason="calendar_edit", actor=actor_name)
             deadlines.schedule(case)
         session.flush()

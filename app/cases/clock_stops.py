@@ -129,6 +129,28 @@ def extend(session: Session, settings: Settings, actor: User, case_no: str, body
     return ext
 
 
+def recount_ended(session: Session, settings: Settings, case: Case, actor_name: str) -> int:
+    """After a calendar edit: count the case's finished clock stops again on the new calendar, so a day
+    that became a holiday (or a make-up working day) inside a past stop moves the deadlines too. Returns
+    the change in stopped working days; each recount is audited."""
+    cal = calendar.load(session, settings.tz)
+    ended = session.scalars(select(CaseSuspension).where(CaseSuspension.case_id == case.id,
+                                                         CaseSuspension.ended_at.is_not(None))
+                            .order_by(CaseSuspension.id))
+    change = 0
+    for stop in ended:
+        days = cal.working_days_in(stop.started_at, stop.ended_at)
+        if days != stop.working_days:
+            audit.record(session, audit.case_stream(case.id), "suspension_recounted", actor_name, case_id=case.id,
+                         detail={"kind": stop.kind, "started_at": stop.started_at.isoformat(),
+                                 "ended_at": stop.ended_at.isoformat(), "before": stop.working_days,
+                                 "working_days": days})
+            change += days - (stop.working_days or 0)
+            stop.working_days = days
+    case.suspended_days += change
+    return change
+
+
 def frozen_at(session: Session, case: Case) -> datetime | None:
     """While the clock is stopped, time is read at the moment it stopped."""
     stop = open_stop(session, case) if case.status == "suspended" else None

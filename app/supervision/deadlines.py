@@ -20,6 +20,7 @@ from app.orgs.models import OrgUnit, User
 from app.settings import Settings
 
 from . import service as notices
+from .models import SupervisionNotice
 
 RANK = {"none": 0, "warning": 1, "yellow": 2, "red": 3}
 SIGNALS = (  # kind, level, reason
@@ -109,6 +110,17 @@ def raise_due(session: Session, case, now: datetime | None = None, *, channels: 
         raise_card(case, level)
         raised += 1
     return raised
+
+
+def card_reason(session: Session, case, card: str) -> str | None:
+    """Why the case carries `card`, for staff: the first notice of that level (a rule's card names the rule,
+    not a deadline), or the deadline that passed before the worker raised its notice."""
+    if card == "none":
+        return None
+    if card != case.card:  # a deadline passed a moment ago; its notice comes with the next sweep
+        return next(reason for _kind, level, reason in SIGNALS if level == card)
+    return session.scalar(select(SupervisionNotice.reason).where(
+        SupervisionNotice.case_id == case.id, SupervisionNotice.level == card).order_by(SupervisionNotice.id).limit(1))
 
 
 def clerks_of_open_steps(session: Session, case) -> list:

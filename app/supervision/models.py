@@ -23,6 +23,8 @@ class SupervisionNotice(Base):
     # What raised it, e.g. "timer:<task uuid>:<n>": unique, so a signal can never notify twice.
     source_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
+    # When the condition it reported went away by itself (e.g. the missing calendar year was entered).
+    resolved_at: Mapped[datetime | None] = mapped_column()
 
     recipients: Mapped[list["NoticeRecipient"]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="NoticeRecipient.id")

@@ -98,6 +98,18 @@ def raise_system_notice(session: Session, *, level: str, reason: str, source_key
     return notice
 
 
+def resolve(session: Session, source_key: str, actor_name: str, why: str) -> bool:
+    """Mark a district-wide notice resolved once its condition went away (audited); False if none is open."""
+    notice = session.scalar(select(SupervisionNotice).where(SupervisionNotice.source_key == source_key,
+                                                            SupervisionNotice.resolved_at.is_(None)))
+    if notice is None:
+        return False
+    notice.resolved_at = clock.now()
+    audit.record(session, orgs.REGISTRY, "notice_resolved", actor_name,
+                 detail={"source_key": source_key, "notice_id": notice.id, "why": why})
+    return True
+
+
 def notices_for(session: Session, viewer: User, case_id: int | None = None) -> list[SupervisionNotice]:
     """Supervisors (and admins) see notices of cases in their scope; everyone else sees their own."""
     from app.cases.models import Case

@@ -215,6 +215,8 @@ EN: dict[str, str] = {
     "系统": "system",
     "监察提醒": "Supervision notices",
     "暂无监察提醒。": "No notices.",
+    "已解决": "resolved",
+    "亮牌原因": "Why the card",
     "已确认": "acknowledged",
     "确认收到": "Acknowledge",
     "督办": "Supervision orders",

@@ -102,6 +102,29 @@ def test_an_admin_edit_is_audited_and_moves_the_deadlines_of_open_cases(world, a
     assert d["promised_due_at"] == "2026-03-13T23:59:59+08:00"
 
 
+def test_an_edit_inside_a_finished_clock_stop_recounts_the_stop(world, app):
+    """A day that becomes a holiday inside a stop that already ended was a working day stopped; it is not any
+    more, so the stop is one working day shorter and the deadlines come one working day earlier."""
+    no = world.new_case()["case_no"]  # accepted Friday 6 March: promised due Friday 13
+    clock.travel_to(at(2026, 3, 9, 10, 0))
+    status, body = world.api.post(f"/api/v1/cases/{no}/suspend", "acc", {
+        "kind": "supplement", "reason": "材料不全", "missing_materials": ["营业执照复印件"]})
+    assert status == 200, body
+    clock.travel_to(at(2026, 3, 12, 15, 0))
+    status, body = world.api.post(f"/api/v1/cases/{no}/resume", "acc", {"note": "已补正"})
+    assert status == 200 and body["deadlines"]["promised_due_at"] == "2026-03-18T23:59:59+08:00"  # +3 (Tue–Thu)
+    seeded = year_of(world, 2026)
+    status, body = put(world, 2026, {"holidays": seeded["holidays"] + ["2026-03-11"], "workdays": seeded["workdays"]})
+    assert status == 200 and body["recomputed_cases"] == 0  # see below: the two changes cancel out
+    d = world.api.get(f"/api/v1/cases/{no}", "sup")[1]["deadlines"]
+    # 5 working days from Friday 6 skipping Wed 11 → Mon 16, then 2 stopped (Tue 10, Thu 12) → Wed 18.
+    # Had the stop kept its old count of 3, the promised deadline would have moved to Thursday 19.
+    assert d["promised_due_at"] == "2026-03-18T23:59:59+08:00"
+    events = world.api.get(f"/api/v1/cases/{no}/events", "sup")[1]
+    [recount] = [e for e in events if e["action"] == "suspension_recounted"]
+    assert recount["detail"]["before"] == 3 and recount["detail"]["working_days"] == 2 and recount["actor"] == "admin"
+
+
 def test_only_admins_edit_and_bad_input_is_refused_naming_the_field(world):
     before = year_of(world, 2026)
     good = {"holidays": before["holidays"], "workdays": before["workdays"]}
@@ -146,7 +169,7 @@ def test_a_deadline_into_an_unknown_year_is_flagged_and_the_admins_told_once(wor
     assert [r["username"] for r in mine[0]["recipients"]] == ["admin"]
     assert world.api.get("/api/v1/notices", "acc")[1] == []  # a clerk is not bothered with it
     status, acked = world.api.post(f"/api/v1/notices/{mine[0]['id']}/ack", "admin")
-    assert status == 200 and acked["acknowledged_at"]
+    assert status == 200 and acked["acknowledged_at"] and acked["resolved_at"] is None
 
     # The admin enters the year (New Year's Day off): both cases move and are complete again.
     status, body = put(world, UNKNOWN, {"holidays": [f"{UNKNOWN}-01-01"], "workdays": []})
@@ -155,6 +178,12 @@ def test_a_deadline_into_an_unknown_year_is_flagged_and_the_admins_told_once(wor
         d = world.api.get(f"/api/v1/cases/{case['case_no']}", "acc")[1]["deadlines"]
         assert d["calendar_complete"] is True and "calendar_note" not in d
         assert d["statutory_due_at"].startswith(f"{UNKNOWN}-01-25")  # Fri 1 Jan off: the following Monday
+    [notice] = [n for n in world.api.get("/api/v1/notices", "admin")[1] if n["case_no"] is None]
+    assert notice["resolved_at"]  # the condition it reported is gone: closed, once, audited
+    [resolved] = registry_events(app, "notice_resolved")
+    assert resolved.actor == "admin" and resolved.detail["source_key"] == f"calendar_missing:{UNKNOWN}"
+    assert put(world, UNKNOWN, {"holidays": [f"{UNKNOWN}-01-01"], "workdays": []})[0] == 200
+    assert len(registry_events(app, "notice_resolved")) == 1
 
 
 def test_missing_years_names_only_the_years_counted_into(app):

@@ -94,6 +94,7 @@ def test_r04_a_refusal_with_an_empty_opinion_raises_a_red_notice(world):
     assert "理由、法律依据" in notice["reason"]
     assert sorted(r["username"] for r in notice["recipients"]) == ["rev", "sup", "sup01"]
     assert case["deadlines"]["card"] == "red"
+    assert case["deadlines"]["card_reason"] == notice["reason"]  # red without any deadline passed: it says why
     [event] = violations(world, case["case_no"])
     assert event["detail"]["measured"] == {"negative": "approved=false", "opinion": False, "legal_basis": False}
 
