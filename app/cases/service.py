@@ -13,10 +13,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, inspect, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, selectinload, undefer
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine
@@ -24,6 +23,7 @@ from app.audit import service as audit
 from app.calendar import service as calendar
 from app.catalog.models import PowerItem
 from app.catalog import service as catalog
+from app.db import write_changed_rows
 from app.definitions import service as definitions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs import service as orgs
@@ -308,34 +308,12 @@ def wake(session: Session, settings: Settings, case_ids: list[int]) -> int:
     return raised
 
 
-_CASE_COLUMNS = {prop.key: prop.columns[0] for prop in Case.__mapper__.column_attrs}
-
-
 def _write_case_rows(session: Session, batch: list[Case]) -> None:
-    """The batch's case rows in one multi-row UPDATE, still checked against the version each was read at.
-
-    The ORM's own versioned UPDATE goes one row per statement; for a worker batch that is the dearest part
-    of the write. Written values are then marked committed on the objects, so the flush after this does
-    not write them again (anything this missed is still written there, with the version check).
-    """
-    groups: dict[frozenset, list[tuple[Case, dict]]] = {}
-    for case in batch:
-        state = inspect(case)  # committed_state: the attributes set since the row was read
-        changed = {key: state.dict[key] for key in state.committed_state if key in _CASE_COLUMNS and key != "version"}
-        if changed:
-            groups.setdefault(frozenset(changed), []).append((case, changed))
-    table = Case.__table__
-    for keys, rows in groups.items():
-        stmt = (table.update().where(table.c.id == bindparam("w_id"), table.c.version == bindparam("w_version"))
-                .values({_CASE_COLUMNS[k]: bindparam(f"v_{k}") for k in keys} | {table.c.version: bindparam("w_next")}))
-        params = [{**{f"v_{k}": v for k, v in changed.items()}, "w_id": case.id, "w_version": case.version,
-                   "w_next": case.version + 1} for case, changed in rows]
-        if session.connection().execute(stmt, params).rowcount != len(params):
-            raise Conflict("a case was changed by someone else at the same moment", code="stale_case")
-        for case, changed in rows:
-            for key, value in changed.items():
-                set_committed_value(case, key, value)
-            set_committed_value(case, "version", case.version + 1)
+    """The batch's case rows in multi-row UPDATEs, each still checked against the version it was read at: the
+    ORM's versioned UPDATE goes one row per statement, the dearest part of a batch's write. (Task rows and
+    audit heads are left to the flush, which already batches unversioned UPDATEs.)"""
+    if not write_changed_rows(session, batch, version_key="version"):
+        raise Conflict("a case was changed by someone else at the same moment", code="stale_case")
 
 
 def _wake_one(session: Session, settings: Settings, case: Case) -> int:
