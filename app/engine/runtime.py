@@ -126,6 +126,9 @@ def _attached_activity(timer_task):
     return next((c for c in parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
 
 
+MAX_TREE_DEPTH = 1000  # SpiffWorkflow's TaskIterator default max_depth
+
+
 class CaseRun:
     """A loaded workflow plus the helpers its expressions may call."""
 
@@ -302,7 +305,17 @@ class CaseRun:
         errored = next((t for t in self._all_tasks() if t.state == TaskState.ERROR), None)
         if errored is not None:
             raise EngineError("the engine stopped on an error", errored.task_spec.bpmn_id)
+        if self._beyond_reach():
+            raise EngineError(f"the case went round a loop too often: its steps are more than {MAX_TREE_DEPTH} deep "
+                              "and the engine would stop following them (the action was not saved)")
         return self._diff(before)
+
+    def _beyond_reach(self) -> bool:
+        """SpiffWorkflow walks its task tree to a depth of 1000 and silently ignores what lies deeper, so an
+        automatic loop of a few hundred rounds would end the case early without a word. The walk then finds
+        fewer tasks than the workflow holds."""
+        held = len(self.workflow.tasks) + sum(len(sp.tasks) for sp in self.workflow.subprocesses.values())
+        return len(self._all_tasks()) < held
 
     def _diff(self, before: dict) -> list[Change]:
         changes: list[Change] = []

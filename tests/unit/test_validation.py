@@ -273,3 +273,39 @@ def test_a_data_store_is_refused_on_the_task_that_uses_it():
         + '<bpmn:dataStoreReference id="Store_ref" name="Archive"/>')
     (problem,) = refused(xml)
     assert problem.element_id == "Task_review" and "'Archive'" in problem.message
+
+
+def _automatic_loop(rounds: int) -> bytes:
+    """A script task counting up and a gateway sending it round again until `rounds`: no one in between."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="Defs" targetNamespace="http://x">
+  <bpmn:process id="Process_loop" isExecutable="true">
+    <bpmn:startEvent id="Event_start"/>
+    <bpmn:sequenceFlow id="Flow_in" sourceRef="Event_start" targetRef="Task_count"/>
+    <bpmn:scriptTask id="Task_count" name="计数"><bpmn:script>n = n + 1</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="Flow_check" sourceRef="Task_count" targetRef="Gateway_again"/>
+    <bpmn:exclusiveGateway id="Gateway_again" default="Flow_done"/>
+    <bpmn:sequenceFlow id="Flow_again" sourceRef="Gateway_again" targetRef="Task_count">
+      <bpmn:conditionExpression>n &lt; {rounds}</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="Flow_done" sourceRef="Gateway_again" targetRef="Task_decide"/>
+    <bpmn:userTask id="Task_decide" name="决定"/>
+    <bpmn:sequenceFlow id="Flow_out" sourceRef="Task_decide" targetRef="Event_end"/>
+    <bpmn:endEvent id="Event_end"/>
+  </bpmn:process>
+</bpmn:definitions>
+""".encode()
+
+
+def test_an_automatic_loop_too_deep_for_the_engine_is_an_error_not_a_silent_stop():
+    """SpiffWorkflow stops walking its task tree 1000 deep; a loop of hundreds of rounds would otherwise leave
+    the case short of its user task, silently. A short loop runs through."""
+    short = _automatic_loop(10)
+    deployable = engine.validate(short, limit=LIMIT, tz=TZ)
+    run, _ = engine.CaseRun.start(engine.bundle_for(deployable.sha256, short, deployable.process_id, TZ), {"n": 0}, {})
+    assert [t.bpmn_id for t in run.tasks() if t.state == "ready"] == ["Task_decide"]
+    deep = _automatic_loop(600)
+    deployable = engine.validate(deep, limit=LIMIT, tz=TZ)
+    with pytest.raises(engine.EngineError) as info:
+        engine.CaseRun.start(engine.bundle_for(deployable.sha256, deep, deployable.process_id, TZ), {"n": 0}, {})
+    assert "loop" in info.value.message and "1000" in info.value.message
