@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.db import insert_after_flush
+from app.db_batch import insert_after_flush
 
 from .models import AuditEvent, AuditStream
 
@@ -36,7 +36,7 @@ def record(session: Session, stream: str, action: str, actor: str, *, case_id: i
            task_bpmn_id: str | None = None, detail: dict | None = None) -> None:
     """Append one event to `stream` (server time; the caller's transaction commits it with the change).
 
-    The event is hashed now and written at the next flush (app.db.insert_after_flush); a rollback forgets
+    The event is hashed now and written at the next flush (app.db_batch.insert_after_flush); a rollback forgets
     it with the rest of the transaction.
     """
     detail = json.loads(json.dumps(detail or {}, default=str))  # store exactly what was hashed

@@ -23,7 +23,7 @@ from app.audit import service as audit
 from app.calendar import service as calendar
 from app.catalog.models import PowerItem
 from app.catalog import service as catalog
-from app.db import write_changed_rows
+from app.db_batch import write_changed_rows
 from app.definitions import service as definitions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs import service as orgs

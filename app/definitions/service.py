@@ -14,7 +14,7 @@ from app import clock, engine
 from app.audit import service as audit
 from app.catalog import service as catalog
 from app.engine.xmlsafe import parse_untrusted
-from app.db import transaction_memo
+from app.db_batch import transaction_memo
 from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.orgs.models import User
 

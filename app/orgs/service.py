@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import clock
 from app.audit import service as audit
-from app.db import transaction_memo
+from app.db_batch import transaction_memo
 from app.errors import Conflict, Invalid, NotFound, Unauthenticated
 
 from .models import ORG_KINDS, ROLES, ApiToken, OrgUnit, User, UserPost

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.db import insert_after_flush
+from app.db_batch import insert_after_flush
 from app.audit import service as audit
 from app.errors import Forbidden, NotFound
 from app.orgs import service as orgs

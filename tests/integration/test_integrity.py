@@ -167,9 +167,9 @@ def test_a_batch_write_of_a_case_changed_behind_its_back_is_refused(world, app):
 
 
 def test_rows_queued_after_flush_are_written_at_commit_and_forgotten_on_rollback(world, app):
-    """Audit events and notice recipients are queued plain rows (app.db.insert_after_flush): written at the
+    """Audit events and notice recipients are queued plain rows (app.db_batch.insert_after_flush): written at the
     next flush or, when nothing else changed, at commit; a rolled-back savepoint drops its queued rows."""
-    from app.db import insert_after_flush
+    from app.db_batch import insert_after_flush
 
     db = app.extensions["sunlight.db"]
     table = AuditEvent.__table__
