@@ -514,6 +514,22 @@ def rules_set(code, enabled, level, params):
     click.echo(_rule_line(rule))
 
 
+files_cli = AppGroup("files", help="Uploaded materials (申请材料).")
+
+
+@files_cli.command("prune")
+@click.option("--days", type=click.IntRange(1, 3650), default=7, show_default=True,
+              help="forget uploads never attached to a case and older than this")
+def files_prune(days):
+    """Remove uploads no case was ever opened with (rows audited; bytes no other upload shares)."""
+    from datetime import timedelta
+
+    from app.cases import files
+
+    rows, removed = files.prune_orphans(_db(), _settings(), timedelta(days=days), "cli")
+    click.echo(f"{rows} unattached upload(s) older than {days} day(s) forgotten; {removed} file(s) removed from disk")
+
+
 @click.command("demo")
 def demo():
     """Load the demo district: 22 departments, 668 powers with flows, staff, cases in every state (idempotent)."""
@@ -545,7 +561,7 @@ def serve(host, port):
 
 def register(app: Flask) -> None:
     for group in (db_cli, orgs_cli, users_cli, timers_cli, audit_cli, calendar_cli, cases_cli, orders_cli,
-                  notices_cli, rules_cli):
+                  notices_cli, rules_cli, files_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(demo)

@@ -173,6 +173,7 @@ def _write(settings: Settings, key: str, sha256: str, data: bytes) -> None:
     """Write the bytes at `key` atomically; content-addressed, so an intact copy already there is kept."""
     target = _path(settings, key)
     if target.exists() and _digest_of(target) == sha256:
+        _touch(target)  # in use again: prune_orphans leaves recently touched bytes alone
         return
     _root(settings).mkdir(mode=0o700, parents=True, exist_ok=True)
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -183,6 +184,7 @@ def _write(settings: Settings, key: str, sha256: str, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
+        _touch(target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -197,6 +199,12 @@ def _write(settings: Settings, key: str, sha256: str, data: bytes) -> None:
             os.close(dir_fd)
     except OSError:
         pass
+
+
+def _touch(path: Path) -> None:
+    """Stamp the bytes with the service clock (not the filesystem's), the clock prune_orphans compares with."""
+    now = clock.now().timestamp()
+    os.utime(path, (now, now))
 
 
 def store(session: Session, settings: Settings, actor: User, filename: str | None, data: bytes,
@@ -226,6 +234,36 @@ def store(session: Session, settings: Settings, actor: User, filename: str | Non
     session.add(row)
     session.flush()
     return row
+
+
+def prune_orphans(db, settings: Settings, older_than, actor_name: str) -> tuple[int, int]:
+    """Forget uploads never attached to a case and older than `older_than` (a timedelta); returns (rows
+    removed, files removed from disk). The rows go first, in one audited transaction; then the bytes of
+    each, unless another row still uses the same content or the file was touched since the cutoff (an
+    identical upload reuses the bytes and touches them), so no remaining row is ever left without its bytes."""
+    cutoff = clock.now() - older_than
+    with db.unit_of_work() as s:
+        rows = list(s.scalars(select(CaseFile).where(CaseFile.case_id.is_(None), CaseFile.uploaded_at < cutoff)
+                              .order_by(CaseFile.id).with_for_update()))
+        keys = {row.storage_key for row in rows}
+        for row in rows:
+            s.delete(row)
+        if rows:
+            audit.record(s, orgs.REGISTRY, "uploads_pruned", actor_name,
+                         detail={"rows": len(rows), "older_than_days": older_than.days, "cutoff": cutoff.isoformat()})
+    removed = 0
+    for key in sorted(keys):
+        with db.unit_of_work() as s:
+            if s.scalar(select(CaseFile.id).where(CaseFile.storage_key == key).limit(1)) is not None:
+                continue
+        path = _path(settings, key)
+        try:
+            if path.stat().st_mtime < cutoff.timestamp():
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            pass
+    return len(rows), removed
 
 
 def visible(session: Session, viewer: User, public_id: str) -> CaseFile:

@@ -264,3 +264,43 @@ def test_two_cases_racing_for_the_same_files_one_wins(world, app):
     winner = next(b for c, b in results if c == 201)
     assert [m["file_id"] for m in winner["materials"]] == [form["file_id"], licence["file_id"]]
     assert len(world.api.get("/api/v1/tasks", "acc")[1]) == 1
+
+
+def test_uploads_no_case_was_opened_with_are_pruned_with_their_bytes(world, app, cli):
+    """Orphan uploads older than the cutoff lose their row (audited) and their bytes, unless an attached upload
+    shares the same content; attached and recent uploads are untouched."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from app import clock
+    from app.audit.models import AuditEvent
+    from app.cases.files_models import CaseFile
+
+    settings = app.extensions["sunlight.settings"]
+    form = uploaded(world, PDF, "form.pdf")
+    licence = uploaded(world, PNG, "licence.png")
+    status, case = open_case(world, [{"name": FORM, "file_id": form["file_id"]},
+                                     {"name": LICENCE, "file_id": licence["file_id"]}])
+    assert status == 201, case
+    orphan = uploaded(world, JPEG, "forgotten.jpg")  # never attached
+    same_bytes = uploaded(world, PDF, "again.pdf")  # never attached, but shares its bytes with the case's form
+    with app.extensions["sunlight.db"].unit_of_work() as s:
+        paths = {r.public_id: files.verified_path(settings, r) for r in s.scalars(select(CaseFile))}
+    assert "0 unattached upload(s)" in cli("files", "prune", "--days", "7")  # nothing is that old yet
+    clock.advance(timedelta(days=8))
+    recent = uploaded(world, JPEG + b"x", "today.jpg")
+    out = cli("files", "prune", "--days", "7")
+    assert out.startswith("2 unattached upload(s)") and "1 file(s) removed" in out, out
+    assert not paths[orphan["file_id"]].exists()  # its bytes were its own
+    assert paths[same_bytes["file_id"]].exists() and paths[form["file_id"]].exists()  # still the attached form's bytes
+
+    def status_of(file_id):
+        headers = {"Authorization": f"Bearer {world.tokens['acc']}"}
+        return world.api.client.get(f"/api/v1/files/{file_id}", headers=headers).status_code
+
+    assert status_of(orphan["file_id"]) == 404
+    assert status_of(form["file_id"]) == 200 and status_of(recent["file_id"]) == 200
+    with app.extensions["sunlight.db"].unit_of_work() as s:
+        [pruned] = s.scalars(select(AuditEvent).where(AuditEvent.action == "uploads_pruned")).all()
+        assert pruned.actor == "cli" and pruned.stream == "registry" and pruned.detail["rows"] == 2
