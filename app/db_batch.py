@@ -3,7 +3,7 @@ a few statements while every service function keeps writing as if it handled one
 
 - transaction_memo: lookups asked once per transaction;
 - insert_after_flush: append-only rows (audit events, notice recipients) written in bulk after a flush;
-- write_changed_rows: many changed rows of one class in multi-row UPDATEs (with a version check);
+- write_versioned_rows: many changed rows of one class in multi-row UPDATEs, version-checked;
 - any rollback, of a savepoint too, forgets all of it (session.info).
 """
 from __future__ import annotations
@@ -78,14 +78,13 @@ def _before_commit(session: Session) -> None:
         _write_queued_rows(session)
 
 
-def write_changed_rows(session: Session, objects: list, version_key: str | None = None) -> bool:
+def write_versioned_rows(session: Session, objects: list, version_key: str) -> bool:
     """UPDATE the changed columns of these persistent objects (one mapped class) in multi-row statements,
     grouped by which columns changed, then mark the values committed so the next flush skips them.
 
-    For a batch of many similar rows (the worker's cases) this is a few statements instead of one per row.
-    With `version_key`, each row is checked against the version it was read at and the version bumped, as
-    the ORM's own version check would; returns False as soon as a row was changed meanwhile, and the caller
-    must then roll back.
+    For a batch of many similar rows (the worker's cases) this is a few statements instead of the ORM's one
+    per versioned row. Each row is checked against the version it was read at and the version bumped, as the
+    ORM's own check would; returns False as soon as a row was changed meanwhile (the caller must roll back).
     """
     groups: dict[frozenset, list[tuple[object, dict]]] = {}
     for obj in objects:
@@ -98,30 +97,21 @@ def write_changed_rows(session: Session, objects: list, version_key: str | None 
             groups.setdefault(frozenset(changed), []).append((obj, changed))
     for keys, rows in groups.items():
         mapper = inspect(rows[0][0]).mapper
-        table = mapper.local_table
         [pk] = mapper.primary_key
-        where = [pk == bindparam("w_pk")]
+        version = mapper.column_attrs[version_key].columns[0]
         values = {mapper.column_attrs[k].columns[0]: bindparam(f"v_{k}") for k in keys}
-        if version_key:
-            version = mapper.column_attrs[version_key].columns[0]
-            where.append(version == bindparam("w_version"))
-            values[version] = bindparam("w_next")
-        stmt = table.update().where(*where).values(values)
-        params = []
-        for obj, changed in rows:
-            row = {f"v_{k}": v for k, v in changed.items()}
-            row["w_pk"] = mapper.primary_key_from_instance(obj)[0]
-            if version_key:
-                row["w_version"] = getattr(obj, version_key)
-                row["w_next"] = row["w_version"] + 1
-            params.append(row)
-        if session.connection().execute(stmt, params).rowcount != len(params) and version_key:
+        stmt = (mapper.local_table.update()
+                .where(pk == bindparam("w_pk"), version == bindparam("w_version"))
+                .values({**values, version: bindparam("w_next")}))
+        params = [{**{f"v_{k}": v for k, v in changed.items()}, "w_pk": mapper.primary_key_from_instance(obj)[0],
+                   "w_version": getattr(obj, version_key), "w_next": getattr(obj, version_key) + 1}
+                  for obj, changed in rows]
+        if session.connection().execute(stmt, params).rowcount != len(params):
             return False
         for obj, changed in rows:
             for key, value in changed.items():
                 set_committed_value(obj, key, value)
-            if version_key:
-                set_committed_value(obj, version_key, getattr(obj, version_key) + 1)
+            set_committed_value(obj, version_key, getattr(obj, version_key) + 1)
     return True
 
 

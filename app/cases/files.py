@@ -251,11 +251,12 @@ def prune_orphans(db, settings: Settings, older_than, actor_name: str) -> tuple[
         if rows:
             audit.record(s, orgs.REGISTRY, "uploads_pruned", actor_name,
                          detail={"rows": len(rows), "older_than_days": older_than.days, "cutoff": cutoff.isoformat()})
+    if not keys:
+        return 0, 0
+    with db.unit_of_work() as s:  # bytes another upload still uses stay
+        shared = set(s.scalars(select(CaseFile.storage_key).where(CaseFile.storage_key.in_(sorted(keys)))))
     removed = 0
-    for key in sorted(keys):
-        with db.unit_of_work() as s:
-            if s.scalar(select(CaseFile.id).where(CaseFile.storage_key == key).limit(1)) is not None:
-                continue
+    for key in sorted(keys - shared):
         path = _path(settings, key)
         try:
             if path.stat().st_mtime < cutoff.timestamp():

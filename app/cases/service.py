@@ -23,7 +23,7 @@ from app.audit import service as audit
 from app.calendar import service as calendar
 from app.catalog.models import PowerItem
 from app.catalog import service as catalog
-from app.db_batch import write_changed_rows
+from app.db_batch import write_versioned_rows
 from app.definitions import service as definitions
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs import service as orgs
@@ -312,7 +312,7 @@ def _write_case_rows(session: Session, batch: list[Case]) -> None:
     """The batch's case rows in multi-row UPDATEs, each still checked against the version it was read at: the
     ORM's versioned UPDATE goes one row per statement, the dearest part of a batch's write. (Task rows and
     audit heads are left to the flush, which already batches unversioned UPDATEs.)"""
-    if not write_changed_rows(session, batch, version_key="version"):
+    if not write_versioned_rows(session, batch, version_key="version"):
         raise Conflict("a case was changed by someone else at the same moment", code="stale_case")
 
 

@@ -283,8 +283,7 @@ class CaseRun:
     def _snapshot(self) -> dict:
         """State (and cycle firings) of every task by id; order does not matter, so no tree walk."""
         snap = {}
-        workflows = [self.workflow, *self.workflow.subprocesses.values()]
-        for t in (task for wf in workflows for task in wf.tasks.values()):
+        for t in (task for wf in self._workflows() for task in wf.tasks.values()):
             cycle = isinstance(getattr(t.task_spec, "event_definition", None), CycleTimerEventDefinition)
             snap[t.id] = (t.state, _firings(t) if cycle else 0)
         return snap
@@ -314,8 +313,11 @@ class CaseRun:
         """SpiffWorkflow walks its task tree to a depth of 1000 and silently ignores what lies deeper, so an
         automatic loop of a few hundred rounds would end the case early without a word. The walk then finds
         fewer tasks than the workflow holds."""
-        held = len(self.workflow.tasks) + sum(len(sp.tasks) for sp in self.workflow.subprocesses.values())
-        return len(self._all_tasks()) < held
+        return len(self._all_tasks()) < sum(len(wf.tasks) for wf in self._workflows())
+
+    def _workflows(self) -> list:
+        """The case's workflow and its subprocesses: each holds its own tasks."""
+        return [self.workflow, *self.workflow.subprocesses.values()]
 
     def _diff(self, before: dict) -> list[Change]:
         changes: list[Change] = []
