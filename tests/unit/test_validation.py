@@ -2,6 +2,7 @@
 and the timer values designers type are accepted."""
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -217,16 +218,18 @@ def test_a_condition_from_another_engine_gets_a_hint():
     ("timeDuration", "P3D"),
     ("timeDuration", 'f"PT{24*3}H"'),
     ("timeCycle", "R3/PT24H"),
-    ("timeDate", "2026-12-01T09:00:00"),
-    ("timeDate", "2026-12-01T09:00:00+08:00"),
+    ("timeDate", "IN_A_WEEK_NAIVE"),  # dates relative to the (frozen) clock, so none of them expires
+    ("timeDate", "IN_A_WEEK"),
     ("timeDate", "workdays(5)"),
 ])
-def test_timer_values_as_designers_type_them_deploy(kind, value):
-    xml = with_timer(kind, value)
+def test_timer_values_as_designers_type_them_deploy(kind, value, frozen_now):
+    in_a_week = (frozen_now + timedelta(days=7)).astimezone(TZ)
+    value = value.replace("IN_A_WEEK_NAIVE", in_a_week.replace(tzinfo=None).isoformat(timespec="seconds"))
+    xml = with_timer(kind, value.replace("IN_A_WEEK", in_a_week.isoformat(timespec="seconds")))
     deployable = engine.validate(xml, limit=LIMIT, tz=TZ)
     bundle = engine.bundle_for(deployable.sha256, xml, deployable.process_id, TZ)
-    run, _ = engine.CaseRun.start(bundle, {}, {"workdays": lambda n: "2026-12-08T23:59:59+08:00"})
-    assert run.next_timer_due() is not None
+    run, _ = engine.CaseRun.start(bundle, {}, {"workdays": lambda n: in_a_week.isoformat()})
+    assert run.next_timer_due() is not None and run.next_timer_due() > frozen_now
 
 
 @pytest.mark.parametrize("kind, value", [
