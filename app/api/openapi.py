@@ -9,9 +9,15 @@ from functools import lru_cache
 
 from apispec import APISpec
 
+from app.cases.models import CASE_STATUSES
+
 S = {"type": "string"}
 I = {"type": "integer"}
+OBJ = {"type": "object", "additionalProperties": True}
 DT = {"type": "string", "format": "date-time", "nullable": True}
+UNIT = {"type": "string", "enum": ["working", "natural"], "description": (
+    "工作日 | 自然日; default by category: working for licensing, levy, other; natural for penalty and enforcement "
+    "limits over ten days (行政处罚法 Art. 60/85, 行政强制法 Art. 25/69)")}
 ERRORS = {400: "Malformed request", 401: "No or bad token", 403: "Not allowed", 404: "Unknown or not visible",
           409: "Conflict (stale, not ready, duplicate, wrong status)", 413: "Body too large",
           415: "Wrong content type", 422: "Invalid (the details name the problem)", 429: "Rate limited"}
@@ -33,7 +39,21 @@ SCHEMAS = {
                                                                       "other"]},
         "department": S, "promised_days": I, "statutory_days": I, "accepting_authority": S, "implementing_body": S,
         "supervision_phone": S, "fee": S, "legal_basis": S,
-        "materials": {"type": "array", "items": {"$ref": "#/components/schemas/Material"}}}},
+        "materials": {"type": "array", "items": {"$ref": "#/components/schemas/Material"}},
+        "promised_unit": UNIT, "statutory_unit": UNIT,
+        "clock_start_step": {"type": "string", "nullable": True, "description": (
+            "BPMN id of the 受理/立案 user task: the clocks start when it completes (null: at creation)")},
+        "max_extensions": {**I, "description": "default by category (licensing 1, 行政许可法 Art. 42)"},
+        "max_extension_days": {**I, "description": "in statutory_unit, all extensions together (licensing 10)"},
+        "supplement_step": {"type": "string", "nullable": True, "description": (
+            "BPMN id of the 一次性告知补正 user task: completing it needs missing_materials and stops the clock")},
+        "min_step_seconds": {"type": "object", "additionalProperties": {"type": "integer", "nullable": True},
+                             "description": "rule R01 (too fast) looks only at these steps: {bpmn_id: seconds}"},
+        "allows_deferred": {"type": "boolean", "description": "容缺受理: materials may be owed until a date"},
+        "pledge_verify_days": {"type": "integer", "nullable": True, "description": (
+            "告知承诺: pledges accepted, verified within this many working days of acceptance")}}},
+    "ItemPatch": {"type": "object", "description": "any of ItemIn's fields except code, category and department",
+                  "additionalProperties": True},
     "Item": {"allOf": [{"$ref": "#/components/schemas/ItemIn"}, {"type": "object", "properties": {
         "status": {"type": "string", "enum": ["draft", "active", "suspended", "abolished"]},
         "status_reason": {"type": "string", "nullable": True}, "department_name": S}}]},
@@ -59,8 +79,14 @@ SCHEMAS = {
     "WorkItem": {"allOf": [{"$ref": "#/components/schemas/Task"}, {"type": "object", "properties": {
         "case_no": S, "task_id": S, "item_code": S, "item_name": S}}]},
     "Deadlines": {"type": "object", "properties": {
+        "started": {"type": "boolean", "description": "false (and the due dates null) until the clock_start_step "
+                                                      "completes"},
+        "accepted_at": DT, "clock_start_step": {"type": "string", "nullable": True},
         "promised_due_at": DT, "statutory_due_at": DT, "warn_at": DT,
+        "promised_unit": UNIT, "statutory_unit": UNIT,
         "remaining_working_days": {"type": "integer", "nullable": True},
+        "remaining_days": {"type": "integer", "nullable": True, "description": "in the promised clock's unit"},
+        "extension_days": I, "suspended_days": I, "suspended_natural_days": I, "clock_stopped": {"type": "boolean"},
         "card": {"type": "string", "enum": ["none", "warning", "yellow", "red"]},
         "card_reason": {"type": "string", "nullable": True,
                         "description": "why the case carries its card (staff case view only)"},
@@ -83,21 +109,33 @@ SCHEMAS = {
     "Case": {"type": "object", "properties": {
         "case_no": S, "query_code": {"type": "string", "description": "only in the answer to POST /cases"},
         "item_code": S, "item_name": S, "definition_id": I,
-        "status": {"type": "string", "enum": ["running", "completed", "suspended", "terminated"]},
+        "status": {"type": "string", "enum": list(CASE_STATUSES)},
+        "clock_stop": {**OBJ, "nullable": True, "description": "the open clock stop (补正 with its missing list…)"},
+        "ended": {**OBJ, "nullable": True, "description": "{status, at, reason, legal_basis} once refused, withdrawn "
+                                                          "or terminated"},
         "applicant": {"$ref": "#/components/schemas/Applicant"}, "created_at": DT, "completed_at": DT,
         "next_timer_due_at": DT, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
         "deadlines": {"$ref": "#/components/schemas/Deadlines"},
         "notices": {"type": "array", "items": {"$ref": "#/components/schemas/Notice"}},
         "materials": {"type": "array", "items": {"$ref": "#/components/schemas/CaseMaterial"}}}},
-    "Completion": {"type": "object", "properties": {"data": {"type": "object", "additionalProperties": True},
-                                                    "opinion": S}},
+    "Completion": {"type": "object", "properties": {
+        "data": {"type": "object", "additionalProperties": True}, "opinion": S,
+        "missing_materials": {"type": "array", "items": S, "description": (
+            "required at the item's supplement_step (一次性告知 the whole list); refused elsewhere")}}},
+    "Ending": {"type": "object", "required": ["reason", "legal_basis"], "properties": {"reason": S,
+                                                                                     "legal_basis": S}},
     "Event": {"type": "object", "properties": {
         "seq": I, "at": DT, "actor": S, "action": S, "task_bpmn_id": {"type": "string", "nullable": True},
         "detail": {"type": "object", "additionalProperties": True}, "hash": S}},
     "PublicCase": {"type": "object", "properties": {
         "case_no": S, "item_name": S, "status": S, "current_steps": {"type": "array", "items": S},
         "next_steps": {"type": "array", "items": S}, "remaining_working_days": {"type": "integer", "nullable": True},
-        "promised_due_at": DT, "accepted_at": DT, "completed_at": DT,
+        "remaining_days": {"type": "integer", "nullable": True}, "promised_unit": UNIT,
+        "started": {"type": "boolean"}, "calendar_complete": {"type": "boolean"},
+        "promised_due_at": DT, "received_at": DT, "accepted_at": DT, "completed_at": DT,
+        "clock_stop": {**OBJ, "nullable": True, "description": "{kind, missing_materials (补正: the one-time list), "
+                                                               "expected_days, started_at}"},
+        "ended": {**OBJ, "nullable": True},
         "rating": {"type": "integer", "nullable": True}}},
     "RatingIn": {"type": "object", "required": ["code", "score"], "properties": {
         "code": S, "score": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": S}},
@@ -137,6 +175,10 @@ def _query(name: str, schema=None, required=False) -> dict:
 
 
 CODE, DEF, CASE_NO = _path("code"), _path("definition_id", I), _path("case_no")
+ENDINGS = (("refuse", "不予受理: refuse before acceptance (clerk of the case's department); after the clock_start_step "
+                      "completed 409", "Ending"),
+           ("withdraw", "撤回: the applicant withdraws (clerk of the case's department)", "Reason"),
+           ("terminate", "终止: terminate (a clerk holding a leader post, or admin)", "Ending"))
 XML = {"application/xml": {"schema": {"type": "string"}}}
 
 
@@ -148,8 +190,11 @@ def _paths() -> dict[str, dict]:
         "/api/v1/openapi.json": {"get": _op("This document", auth=False, tag="ops")},
         "/api/v1/items": {"post": _op("Register a power item (admin, designer)", 201, "Item", body="ItemIn",
                                       errors=(400, 404, 409, 415, 422))},
-        "/api/v1/items/{code}": {"get": _op("An item with its public elements and status", out="Item",
-                                            errors=(404,), params=[CODE])},
+        "/api/v1/items/{code}": {
+            "get": _op("An item with its public elements and status", out="Item", errors=(404,), params=[CODE]),
+            "patch": _op("Change some of an item's fields (admin, or a designer of its department; audited); a "
+                         "change of limits or units recomputes its running cases' deadlines", out="Item",
+                         body="ItemPatch", errors=(400, 404, 415, 422), params=[CODE])},
         "/api/v1/items/{code}/{action}": {"post": _op(
             "Suspend (暂停行使), resume or abolish an item, with a reason (admin)", out="Item", body="Reason",
             errors=(400, 404, 409, 415, 422),
@@ -174,6 +219,9 @@ def _paths() -> dict[str, dict]:
         "/api/v1/cases/{case_no}/tasks/{task_id}/complete": {"post": _op(
             "Complete a READY task (clerk holding the lane's post)", out="Case", body="Completion",
             errors=(400, 404, 409, 415, 422), params=[CASE_NO, _path("task_id")])},
+        **{f"/api/v1/cases/{{case_no}}/{how}": {"post": _op(summary, out="Case", body=body,
+                                                           errors=(400, 403, 404, 409, 415, 422), params=[CASE_NO])}
+           for how, summary, body in ENDINGS},
         "/api/v1/tasks": {"get": _op("The caller's worklist (clerk)", out=arr("WorkItem"))},
         "/api/v1/cases/{case_no}/events": {"get": _op("The case's audit trail, oldest first", out=arr("Event"),
                                                       errors=(404,), params=[CASE_NO])},

@@ -8,9 +8,9 @@ from sqlalchemy.orm import Session
 
 from app import clock, engine
 from app.calendar import service as calendar
-from app.cases import clock_stops
+from app.cases import clock_stops, stops
 from app.cases import files as case_files
-from app.cases.models import Case
+from app.cases.models import OPEN_STATUSES, Case
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
@@ -25,18 +25,24 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(current_app.extensions["sunlight.settings"].tz).isoformat() if value else None
 
 
+LIMIT_FIELDS = ("promised_unit", "statutory_unit", "clock_start_step", "max_extensions", "max_extension_days",
+                "supplement_step", "allows_deferred", "pledge_verify_days")
+
+
 def item(it: PowerItem) -> dict:
     return {"code": it.code, "name": it.name, "category": it.category, "department": it.org_unit.code,
             "department_name": it.org_unit.name, "promised_days": it.promised_days,
             "statutory_days": it.statutory_days, "accepting_authority": it.accepting_authority,
             "implementing_body": it.implementing_body, "supervision_phone": it.supervision_phone, "fee": it.fee,
             "legal_basis": it.legal_basis, "materials": it.materials, "kind": it.kind, "warn_days": it.warn_days,
-            "special_procedures": it.special_procedures, "status": it.status, "status_reason": it.status_reason}
+            "special_procedures": it.special_procedures, "status": it.status, "status_reason": it.status_reason,
+            **{f: getattr(it, f) for f in LIMIT_FIELDS}, "min_step_seconds": it.min_step_seconds or {}}
 
 
 def public_item(it: PowerItem) -> dict:
     out = item(it)
-    for private in ("status", "status_reason", "warn_days"):
+    for private in ("status", "status_reason", "warn_days", "clock_start_step", "supplement_step", "min_step_seconds",
+                    "max_extensions", "max_extension_days"):
         out.pop(private)
     out["flow_url"] = f"/public/api/v1/items/{it.code}/bpmn"
     return out
@@ -52,25 +58,34 @@ def definition(d: ProcessDefinition) -> dict:
 
 
 def deadlines(session: Session, settings: Settings, case: Case) -> dict:
-    """The two clocks as stored, the working days left (frozen while the clock is stopped) and the card."""
+    """The two clocks as stored, the days left (frozen while the clock is stopped) and the card.
+
+    `remaining_working_days` counts working days whatever the unit; `remaining_days` counts in the promised
+    clock's own unit (calendar days for a penalty), which is what the applicant is promised.
+    """
     cal = calendar.load(session, settings.tz)
     now = clock_stops.frozen_at(session, case) or clock.now()
-    left = None
-    if case.promised_due_at and case.status in ("running", "suspended"):
+    started = case.accepted_at is not None
+    left = left_in_unit = None
+    if case.promised_due_at and case.status in OPEN_STATUSES:
         left = cal.working_days_left(now, case.promised_due_at)
+        left_in_unit = cal.days_left(now, case.promised_due_at, case.item.promised_unit)
     card = case.card
     if case.status == "running":  # what the worker is about to raise is already true
         for level, at in (("warning", case.warn_at), ("yellow", case.promised_due_at), ("red", case.statutory_due_at)):
             if at and now > at and sup_deadlines.RANK[level] > sup_deadlines.RANK[card]:
                 card = level
-    out = {"promised_due_at": iso(case.promised_due_at), "statutory_due_at": iso(case.statutory_due_at),
-           "warn_at": iso(case.warn_at), "remaining_working_days": left, "card": card,
+    out = {"started": started, "promised_due_at": iso(case.promised_due_at),
+           "statutory_due_at": iso(case.statutory_due_at), "warn_at": iso(case.warn_at),
+           "remaining_working_days": left, "remaining_days": left_in_unit, "card": card,
+           "promised_unit": case.item.promised_unit, "statutory_unit": case.item.statutory_unit,
            "calendar_complete": case.calendar_complete, "accepted_at": iso(case.accepted_at),
-           "extension_days": case.extension_days, "suspended_days": case.suspended_days,
+           "clock_start_step": case.clock_start_step, "extension_days": case.extension_days,
+           "suspended_days": case.suspended_days, "suspended_natural_days": case.suspended_natural_days,
            "clock_stopped": case.status == "suspended"}
     if not case.calendar_complete:
         out["calendar_note"] = ("the deadline runs into a year without a working-day calendar; "
-                                "it was counted on weekends alone")
+                                "it was counted on weekends alone (provisional)")
     return out
 
 
@@ -100,6 +115,22 @@ def notice(n: SupervisionNotice, case_no: str, viewer_id: int | None = None) -> 
             "acknowledged_at": iso(mine.acknowledged_at if mine else (min(acks) if acks else None))}
 
 
+def clock_stop(session: Session, c: Case) -> dict | None:
+    """The open clock stop (补正 with its one-time list of what is missing, a hearing…), if the clock is stopped."""
+    stop = stops.current(session, c) if c.status == "suspended" else None
+    if stop is None:
+        return None
+    return {"kind": stop.kind, "reason": stop.reason, "legal_basis": stop.legal_basis,
+            "missing_materials": stop.missing_materials, "expected_days": stop.expected_days,
+            "started_at": iso(stop.started_at), "step": stop.task_bpmn_id}
+
+
+def ending(c: Case) -> dict | None:
+    if c.ended_at is None:
+        return None
+    return {"status": c.status, "at": iso(c.ended_at), "reason": c.end_reason, "legal_basis": c.end_legal_basis}
+
+
 def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
     notices = supervision.notices_for(session, viewer, case_id=c.id) if viewer else []
     dl = deadlines(session, settings, c)
@@ -108,8 +139,8 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
             "definition_id": c.definition_id, "status": c.status, "applicant": c.applicant,
             "created_at": iso(c.created_at), "completed_at": iso(c.completed_at),
             "next_timer_due_at": iso(c.next_timer_due_at),
-            "tasks": [task(t) for t in c.tasks], "deadlines": dl,
-            "notices": [notice(n, c.case_no, viewer.id) for n in notices],
+            "tasks": [task(t) for t in c.tasks], "deadlines": dl, "clock_stop": clock_stop(session, c),
+            "ended": ending(c), "notices": [notice(n, c.case_no, viewer.id) for n in notices],
             "materials": case_files.case_materials(session, c)}
 
 
@@ -120,7 +151,12 @@ def public_case(session: Session, settings: Settings, c: Case) -> dict:
     bundle = definitions.bundle(d, settings.tz)
     nexts = engine.next_user_steps(bundle, [t.bpmn_id for t in current]) if current else []
     dl = deadlines(session, settings, c)
+    stop = clock_stop(session, c)
     return {"case_no": c.case_no, "item_name": c.item.name, "status": c.status,
             "current_steps": [t.name or t.bpmn_id for t in current], "next_steps": nexts,
-            "remaining_working_days": dl["remaining_working_days"], "promised_due_at": dl["promised_due_at"],
-            "accepted_at": iso(c.created_at), "completed_at": iso(c.completed_at)}
+            "remaining_working_days": dl["remaining_working_days"], "remaining_days": dl["remaining_days"],
+            "promised_unit": dl["promised_unit"], "promised_due_at": dl["promised_due_at"],
+            "started": dl["started"], "calendar_complete": dl["calendar_complete"],
+            "received_at": iso(c.created_at), "accepted_at": iso(c.accepted_at), "completed_at": iso(c.completed_at),
+            "clock_stop": {k: stop[k] for k in ("kind", "missing_materials", "expected_days", "started_at")}
+            if stop else None, "ended": ending(c)}

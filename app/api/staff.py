@@ -4,11 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from app.audit import service as audit
+from app.cases import endings
 from app.cases import service as cases
+from app.catalog import limits
 from app.catalog import service as catalog
 from app.definitions import service as definitions
 from app.errors import Forbidden, NotFound
 from app.orgs.service import can_see
+from app.supervision import deadlines
 from app.supervision import service as supervision
 
 from . import render
@@ -39,6 +42,19 @@ def change_item_status(code: str, action: str):
     with db().unit_of_work() as s:
         user = caller(s, "admin")
         return render.item(catalog.change_status(s, user, code, action, body.get("reason")))
+
+
+@staff.patch("/items/<code>")
+def update_item(code: str):
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "admin", "designer")
+        item, changed = catalog.update_item(s, user, code, body)
+        definitions.check_item_steps(s, item, settings().tz)
+        out = render.item(item)
+        out["recomputed_cases"] = (deadlines.recompute_item_cases(s, settings(), item.id, user.username)
+                                   if set(changed) & set(limits.RECOUNTED) else 0)
+        return out
 
 
 @staff.get("/items/<code>")
@@ -84,7 +100,7 @@ def submit_definition(definition_id: int):
     with db().unit_of_work() as s:
         user = caller(s, "designer")
         _check_definition_scope(s, user, definition_id)
-        d = definitions.submit(s, user, definition_id)
+        d = definitions.submit(s, user, definition_id, settings().tz)
         return render.definition(d)
 
 
@@ -128,7 +144,19 @@ def complete_task(case_no: str, task_id: str):
     with db().unit_of_work() as s:
         user = caller(s, "clerk")
         case = cases.complete_task(s, settings(), user, case_no, task_id, body.get("data") or {},
-                                   body.get("opinion", ""))
+                                   body.get("opinion", ""), body.get("missing_materials"))
+        return render.case(s, settings(), case, user)
+
+
+@staff.post("/cases/<case_no>/refuse", defaults={"how": "refuse"})
+@staff.post("/cases/<case_no>/withdraw", defaults={"how": "withdraw"})
+@staff.post("/cases/<case_no>/terminate", defaults={"how": "terminate"})
+def end_case(case_no: str, how: str):
+    """不予受理, 撤回, 终止: each ends the case for good (see app/cases/endings.py)."""
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "clerk", "admin")
+        case = endings.end(s, settings(), user, case_no, how, body)
         return render.case(s, settings(), case, user)
 
 

@@ -45,7 +45,8 @@ def extend(case_no: str):
         user = caller(s, "clerk", "admin")
         ext = clock_stops.extend(s, settings(), user, case_no, body)
         case = s.get(Case, ext.case_id)
-        return {"id": ext.id, "case_no": case.case_no, "working_days": ext.working_days, "reason": ext.reason,
+        return {"id": ext.id, "case_no": case.case_no, "days": ext.days, "unit": ext.unit,
+                "working_days": ext.days if ext.unit == "working" else None, "reason": ext.reason,
                 "approved_by": user.username, "created_at": render.iso(ext.created_at),
                 "deadlines": render.deadlines(s, settings(), case)}, 201
 
@@ -121,7 +122,7 @@ doc.document({
         "Stop the case's clock (补正, hearing, testing…; clerk of the case's department)", out="Case", body="Suspension",
         errors=(400, 404, 409, 415, 422), params=[_CASE])},
     "/api/v1/cases/{case_no}/resume": {"post": doc.op(
-        "Restart the clock; deadlines move by the working days spent stopped", out="Case", body="Resumption",
+        "Restart the clock; each deadline moves by the days spent stopped, in its own unit", out="Case", body="Resumption",
         errors=(400, 404, 409, 415, 422), params=[_CASE])},
     "/api/v1/cases/{case_no}/extensions": {"post": doc.op(
         "Extend the statutory limit (延期; a leader post or admin)", 201, "Extension", body="ExtensionIn",
@@ -148,10 +149,13 @@ doc.document({
         "reason": _S, "legal_basis": _S, "expected_days": _I,
         "missing_materials": {"type": "array", "items": _S}}},
     "Resumption": {"type": "object", "properties": {"note": _S}},
-    "ExtensionIn": {"type": "object", "required": ["working_days", "reason"], "properties": {
-        "working_days": _I, "reason": _S}},
+    "ExtensionIn": {"type": "object", "required": ["reason"], "properties": {
+        "days": {**_I, "description": "in the statutory clock's unit; past the item's max_extensions or "
+                                      "max_extension_days 422 extension_limit"},
+        "working_days": {**_I, "description": "the old name of days (still accepted)"}, "reason": _S}},
     "Extension": {"type": "object", "properties": {
-        "id": _I, "case_no": _S, "working_days": _I, "reason": _S, "approved_by": _S,
+        "id": _I, "case_no": _S, "days": _I, "unit": {"type": "string", "enum": ["working", "natural"]},
+        "working_days": {"type": "integer", "nullable": True}, "reason": _S, "approved_by": _S,
         "created_at": {"type": "string", "format": "date-time"}, "deadlines": doc.ref("Deadlines")}},
     "OrderIn": {"type": "object", "required": ["case_no", "instruction", "due_at"], "properties": {
         "case_no": _S, "notice_id": _I, "instruction": _S, "due_at": {"type": "string", "format": "date-time"}}},

@@ -21,6 +21,8 @@ from app.orgs.service import REGISTRY
 from .models import CalendarDay, CalendarYear
 
 SEED_SOURCE = "chinesecalendar"
+WORKING, NATURAL = "working", "natural"  # 工作日 / 自然日 (calendar days): the two units a time limit is counted in
+UNITS = (WORKING, NATURAL)
 
 
 @dataclass
@@ -51,6 +53,38 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 counted += 1
         return datetime.combine(day, time(23, 59, 59), self.tz), complete
+
+    def add_natural_days(self, start: datetime, n: int) -> tuple[datetime, bool]:
+        """End (23:59:59 local) of the n-th calendar day after `start`'s day, rolled forward to the next working
+        day when that day is a holiday or a weekend rest day (民法典 Art. 203: a limit ending on a day off ends
+        on the first working day after it); and whether the calendar knew every day it had to judge.
+
+        Penalty and enforcement limits over ten days are calendar days (行政处罚法 Art. 60/85, 行政强制法
+        Art. 25/69); the days between are never judged, so only the last day and the roll-forward need data.
+        """
+        day = start.astimezone(self.tz).date() + timedelta(days=n)
+        complete = day.year in self.known_years
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+            complete &= day.year in self.known_years
+        return datetime.combine(day, time(23, 59, 59), self.tz), complete
+
+    def add_days(self, start: datetime, n: int, unit: str) -> tuple[datetime, bool]:
+        """n days of `unit` ("working" or "natural") after `start`'s day: the end of the limit."""
+        return self.add_working_days(start, n) if unit == WORKING else self.add_natural_days(start, n)
+
+    def days_in(self, start: datetime, end: datetime, unit: str) -> int:
+        """Days of `unit` after `start`'s day up to and including `end`'s day (a clock stop's length)."""
+        if unit == WORKING:
+            return self.working_days_in(start, end)
+        return max((end.astimezone(self.tz).date() - start.astimezone(self.tz).date()).days, 0)
+
+    def days_left(self, now: datetime, due: datetime, unit: str) -> int:
+        """Days of `unit` from tomorrow up to the due day (0 on the due day, negative once overdue)."""
+        if unit == WORKING:
+            return self.working_days_left(now, due)
+        count = (due.astimezone(self.tz).date() - now.astimezone(self.tz).date()).days
+        return count if now <= due else min(count, -1)
 
     def working_days_in(self, start: datetime, end: datetime) -> int:
         """Working days after `start`'s day up to and including `end`'s day (a clock stop's length)."""
@@ -131,7 +165,6 @@ def workdays_helper(session: Session, tz: ZoneInfo):
 # --- the admins' edit (B2: the State Council publishes each year's calendar late in the year before) ---------
 YEAR_RANGE = (2000, 2100)
 MAX_ENTRIES = 366  # per list: a year has no more days than that
-RECOMPUTE_BATCH = 200  # cases locked and recomputed per round, so a big district never loads everything at once
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # date.fromisoformat alone would also take "20261001" or "2026-W40-1"
 
 
@@ -256,17 +289,7 @@ def recompute_cases_in(session: Session, settings, year: int, actor_name: str) -
     from app.supervision import deadlines
 
     start, end = datetime(year, 1, 1, tzinfo=settings.tz), datetime(year + 1, 1, 1, tzinfo=settings.tz)
-    ids = list(session.scalars(select(Case.id).where(
-        Case.status.in_(("running", "suspended")), Case.accepted_at < end, Case.statutory_due_at >= start)
-        .order_by(Case.id)))
-    moved = 0
-    for i in range(0, len(ids), RECOMPUTE_BATCH):
-        # Locked and read fresh, like every other writer of a case, so no one's concurrent change is lost.
-        batch = session.scalars(select(Case).where(Case.id.in_(ids[i:i + RECOMPUTE_BATCH])).order_by(Case.id)
-                                .with_for_update(of=Case).execution_options(populate_existing=True))
-        for case in batch:
-            clock_stops.recount_ended(session, settings, case, actor_name)  # past stops: counted on the old one
-            moved += deadlines.recompute(session, settings, case, reason="calendar_edit", actor=actor_name)
-            deadlines.schedule(case)
-        session.flush()
-    return moved
+    return deadlines.recompute_open_cases(
+        session, settings, [Case.accepted_at < end, Case.statutory_due_at >= start], "calendar_edit", actor_name,
+        # past stops were counted on the old calendar: count them again first
+        before_each=lambda case: clock_stops.recount_ended(session, settings, case, actor_name))

@@ -1,8 +1,9 @@
 """Clock stops (补正 supplements, hearings, testing, expert review…) and extensions (延期) of a case.
 
-A stop freezes the case: no timer fires and no deadline signal is raised until it resumes; then the
-deadlines move by the working days spent stopped and the waiting BPMN timers by the time spent stopped.
-An extension moves the statutory deadline and needs a leader (a clerk holding a leader post) or an admin.
+A stop freezes the case: no timer fires and no deadline signal is raised until it resumes; then each
+deadline moves by the days spent stopped in its own unit and the waiting BPMN timers by the time spent
+stopped. An extension moves the statutory deadline, within the item's caps, and needs a leader (a clerk
+holding a leader post) or an admin.
 """
 from __future__ import annotations
 
@@ -17,20 +18,13 @@ from app.calendar import service as calendar
 from app.errors import Conflict, Forbidden, Invalid
 from app.orgs.models import User
 from app.settings import Settings
-from app.supervision import deadlines, rules
+from app.supervision import deadlines
 
 from . import service as cases
-from .models import SUSPENSION_KINDS, Case, CaseExtension, CaseSuspension
+from . import stops
+from .models import OPEN_STATUSES, Case, CaseExtension, CaseSuspension
 
-MAX_TEXT = 5000
-
-
-def _text(body: dict, field: str, required: bool = True) -> str:
-    value = body.get(field, "")
-    if not isinstance(value, str) or len(value) > MAX_TEXT or (required and not value.strip()):
-        raise Invalid(f"{field} is {'required ' if required else ''}text (at most {MAX_TEXT} characters)",
-                      details=[{"field": field}])
-    return value.strip()
+UNIT_WORDS = {"working": "working days", "natural": "days"}
 
 
 def _days(body: dict, field: str, low: int, high: int, required: bool = True) -> int | None:
@@ -38,7 +32,7 @@ def _days(body: dict, field: str, low: int, high: int, required: bool = True) ->
     if value is None and not required:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise Invalid(f"{field} must be a whole number of working days ({low}–{high})", details=[{"field": field}])
+        raise Invalid(f"{field} must be a whole number of days ({low}–{high})", details=[{"field": field}])
     return value
 
 
@@ -48,8 +42,7 @@ def _clerk_of(actor: User, case: Case) -> None:
 
 
 def open_stop(session: Session, case: Case) -> CaseSuspension | None:
-    return session.scalar(select(CaseSuspension).where(CaseSuspension.case_id == case.id,
-                                                       CaseSuspension.ended_at.is_(None)))
+    return stops.current(session, case)
 
 
 def suspend(session: Session, settings: Settings, actor: User, case_no: str, body: dict) -> Case:
@@ -57,30 +50,14 @@ def suspend(session: Session, settings: Settings, actor: User, case_no: str, bod
     _clerk_of(actor, case)
     if case.status != "running":
         raise Conflict(f"the case is {case.status}; only a running case can be suspended", code="case_not_running")
-    kind = body.get("kind")
-    if kind not in SUSPENSION_KINDS:
-        raise Invalid(f"kind must be one of {', '.join(SUSPENSION_KINDS)}", details=[{"field": "kind"}])
-    missing = body.get("missing_materials") or []
-    if not isinstance(missing, list) or not all(isinstance(m, str) and m.strip() for m in missing) or len(missing) > 100:
-        raise Invalid("missing_materials must be a list of material names", details=[{"field": "missing_materials"}])
-    if kind == "supplement" and not missing:
-        raise Invalid("a 补正 (supplement) stop lists everything missing at once (一次性告知): missing_materials",
-                      details=[{"field": "missing_materials"}])
-    now = clock.now()
+    kind = stops.check_kind(body.get("kind"))
+    missing = stops.missing_list(body)
+    reason, basis = stops.text(body, "reason"), stops.text(body, "legal_basis", required=False)
+    expected = _days(body, "expected_days", 1, 365, required=False)
     # Timers that fell due before the stop still fire now: the stop cannot hide a late step.
     cases.refresh_due_timers(session, settings, case)
-    stop = CaseSuspension(case_id=case.id, kind=kind, reason=_text(body, "reason"),
-                          legal_basis=_text(body, "legal_basis", required=False),
-                          expected_days=_days(body, "expected_days", 1, 365, required=False),
-                          missing_materials=[m.strip() for m in missing], started_at=now, started_by_id=actor.id)
-    session.add(stop)
-    if kind == "supplement":  # R03: the one-time 补正 notice must come within 5 working days of receipt
-        rules.on_supplement_requested(session, settings, case, now)
-    case.status = "suspended"
-    deadlines.schedule(case)
-    audit.record(session, audit.case_stream(case.id), "case_suspended", actor.username, case_id=case.id,
-                 detail={"kind": kind, "reason": stop.reason, "legal_basis": stop.legal_basis,
-                         "expected_days": stop.expected_days, "missing_materials": stop.missing_materials})
+    stops.open_stop(session, settings, case, actor, kind=kind, reason=reason, legal_basis=basis,
+                    expected_days=expected, missing=missing)
     cases.save(session)
     return case
 
@@ -92,13 +69,12 @@ def resume(session: Session, settings: Settings, actor: User, case_no: str, body
     if case.status != "suspended" or stop is None:
         raise Conflict("the case is not suspended", code="case_not_suspended")
     now = clock.now()
-    cal = calendar.load(session, settings.tz)
-    stop.ended_at, stop.ended_by_id, stop.note = now, actor.id, _text(body, "note", required=False)
-    stop.working_days = cal.working_days_in(stop.started_at, now)
-    case.suspended_days += stop.working_days
+    stops.end_stop(session, settings, stop, actor, stops.text(body, "note", required=False), now)
+    case.suspended_days, case.suspended_natural_days = stops.total_stopped(session, case)
     case.status = "running"
     audit.record(session, audit.case_stream(case.id), "case_resumed", actor.username, case_id=case.id,
-                 detail={"kind": stop.kind, "working_days": stop.working_days, "note": stop.note})
+                 detail={"kind": stop.kind, "working_days": stop.working_days, "natural_days": stop.natural_days,
+                         "counted": stops.counts(case, stop), "note": stop.note})
     cases.shift_timers(session, settings, case, now - stop.started_at)
     deadlines.recompute(session, settings, case, reason="resumed", actor=actor.username)
     deadlines.schedule(case)
@@ -111,18 +87,33 @@ def is_leader(actor: User, settings: Settings) -> bool:
 
 
 def extend(session: Session, settings: Settings, actor: User, case_no: str, body: dict) -> CaseExtension:
+    """延期: the statutory limit moves by `days` in its unit, within the item's caps (行政许可法 Art. 42)."""
     case = cases.get_visible(session, actor, case_no, for_update=True)
     if not is_leader(actor, settings) or (actor.role == "clerk" and actor.org_unit_id != case.org_unit_id):
         raise Forbidden(f"an extension (延期) needs a leader of the department (a post among "
                         f"{', '.join(settings.leader_posts)}) or an admin")
-    if case.status not in ("running", "suspended"):
+    if case.status not in OPEN_STATUSES:
         raise Conflict(f"the case is {case.status}", code="case_not_running")
-    ext = CaseExtension(case_id=case.id, working_days=_days(body, "working_days", 1, 60),
-                        reason=_text(body, "reason"), approved_by_id=actor.id, created_at=clock.now())
+    if case.accepted_at is None:
+        raise Conflict("the clocks have not started (the case is not accepted yet): nothing to extend",
+                       code="clock_not_started")
+    field = "days" if "days" in body or "working_days" not in body else "working_days"  # working_days: old name
+    days, reason, item = _days(body, field, 1, 3650), stops.text(body, "reason"), case.item
+    granted = session.scalars(select(CaseExtension.days).where(CaseExtension.case_id == case.id)).all()
+    unit = UNIT_WORDS[item.statutory_unit]
+    if len(granted) >= item.max_extensions:
+        raise Invalid(f"this item allows {item.max_extensions} extension(s) and {len(granted)} were granted",
+                      code="extension_limit", details=[{"field": field, "max_extensions": item.max_extensions}])
+    if sum(granted) + days > item.max_extension_days:
+        raise Invalid(f"extensions of this item may add at most {item.max_extension_days} {unit} in all "
+                      f"({sum(granted)} granted already)", code="extension_limit",
+                      details=[{"field": field, "max_extension_days": item.max_extension_days}])
+    ext = CaseExtension(case_id=case.id, days=days, unit=item.statutory_unit, reason=reason,
+                        approved_by_id=actor.id, created_at=clock.now())
     session.add(ext)
-    case.extension_days += ext.working_days
+    case.extension_days += ext.days
     audit.record(session, audit.case_stream(case.id), "case_extended", actor.username, case_id=case.id,
-                 detail={"working_days": ext.working_days, "reason": ext.reason})
+                 detail={"days": ext.days, "unit": ext.unit, "reason": ext.reason})
     deadlines.recompute(session, settings, case, reason="extension", actor=actor.username)
     deadlines.schedule(case)
     cases.save(session)
@@ -137,7 +128,7 @@ def recount_ended(session: Session, settings: Settings, case: Case, actor_name: 
     ended = session.scalars(select(CaseSuspension).where(CaseSuspension.case_id == case.id,
                                                          CaseSuspension.ended_at.is_not(None))
                             .order_by(CaseSuspension.id))
-    change = 0
+    before = case.suspended_days
     for stop in ended:
         days = cal.working_days_in(stop.started_at, stop.ended_at)
         if days != stop.working_days:
@@ -145,10 +136,10 @@ def recount_ended(session: Session, settings: Settings, case: Case, actor_name: 
                          detail={"kind": stop.kind, "started_at": stop.started_at.isoformat(),
                                  "ended_at": stop.ended_at.isoformat(), "before": stop.working_days,
                                  "working_days": days})
-            change += days - (stop.working_days or 0)
             stop.working_days = days
-    case.suspended_days += change
-    return change
+    session.flush()
+    case.suspended_days, case.suspended_natural_days = stops.total_stopped(session, case)
+    return case.suspended_days - before
 
 
 def frozen_at(session: Session, case: Case) -> datetime | None:

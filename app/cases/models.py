@@ -1,7 +1,7 @@
 """Cases (办件): the engine state blob plus projections that lists read without loading workflows."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,7 +10,10 @@ from app.catalog.models import PowerItem
 from app.db import Base
 from app.definitions.models import ProcessDefinition
 
-CASE_STATUSES = ("running", "completed", "suspended", "terminated")
+CASE_STATUSES = ("running", "completed", "suspended", "refused", "withdrawn", "terminated")
+OPEN_STATUSES = ("running", "suspended")
+# 不予受理, 撤回, 终止: each ends the case for good (tasks cancelled, clocks stopped, no signal again).
+END_STATUSES = ("refused", "withdrawn", "terminated")
 
 
 class Case(Base):
@@ -31,20 +34,27 @@ class Case(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()
-    # Deadlines counted in working days from acceptance (承诺 promised, 法定 statutory), kept here and
-    # recomputed on every clock stop, resume, extension and calendar edit (see app/supervision/deadlines.py).
+    # Deadlines counted from acceptance (受理/立案) in each clock's unit (承诺 promised, 法定 statutory), kept
+    # here and recomputed on every clock stop, resume, extension, limit change and calendar edit (see
+    # app/supervision/deadlines.py). accepted_at stays empty until the clock_start_step completes.
+    clock_start_step: Mapped[str | None] = mapped_column(String(200))  # the item's, pinned when the case opened
     accepted_at: Mapped[datetime | None] = mapped_column()
     promised_due_at: Mapped[datetime | None] = mapped_column()
     statutory_due_at: Mapped[datetime | None] = mapped_column()
     warn_at: Mapped[datetime | None] = mapped_column()
     extension_days: Mapped[int] = mapped_column(default=0, server_default="0")  # 延期: approved extra working days (statutory)
     suspended_days: Mapped[int] = mapped_column(default=0, server_default="0")  # working days spent in finished clock stops
+    suspended_natural_days: Mapped[int] = mapped_column(default=0, server_default="0")  # the same stops in calendar days
     calendar_complete: Mapped[bool] = mapped_column(default=True)
     card: Mapped[str] = mapped_column(String(16), default="none", server_default="none")  # none | warning | yellow | red
     signalled: Mapped[list] = mapped_column(default=list, server_default="[]")  # deadline signals already raised: warning, yellow, red
     order_due_at: Mapped[datetime | None] = mapped_column()  # earliest deadline of its open 督办 orders
+    materials_due_at: Mapped[datetime | None] = mapped_column()  # earliest 容缺/告知承诺 material still owed
+    ended_at: Mapped[datetime | None] = mapped_column()  # refused, withdrawn or terminated at
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    end_legal_basis: Mapped[str | None] = mapped_column(Text)
     # The next moment the worker must look at this case (a timer, a deadline signal, an order falling
-    # overdue): min of the three, so one indexed query finds everything due.
+    # overdue, a material owed): the earliest, so one indexed query finds everything due.
     wake_at: Mapped[datetime | None] = mapped_column(index=True)
 
     item: Mapped[PowerItem] = relationship(lazy="joined")
@@ -100,6 +110,8 @@ class CaseSuspension(Base):
     ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
     working_days: Mapped[int | None] = mapped_column()  # counted when the clock restarts
+    natural_days: Mapped[int | None] = mapped_column()  # the same stop in calendar days
+    task_bpmn_id: Mapped[str | None] = mapped_column(String(200))  # the diagram's 补正 step that opened it, if any
 
 
 class CaseExtension(Base):
@@ -109,10 +121,32 @@ class CaseExtension(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    working_days: Mapped[int]
+    days: Mapped[int]  # in `unit`: the statutory clock's unit when it was granted
+    unit: Mapped[str] = mapped_column(String(8), default="working", server_default="working")
     reason: Mapped[str] = mapped_column(Text)
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column()
+
+
+MATERIAL_SOURCES = ("paper", "deferred", "pledge")
+
+
+class CaseMaterialRecord(Base):
+    """A material provided otherwise than by upload: checked on paper at the window, 容缺 (accepted now, owed
+    by `due_on`) or 告知承诺 (the applicant's pledge, to be verified by `due_on`). Settled when it arrives or is
+    verified; still unsettled after `due_on`, it raises a yellow notice."""
+
+    __tablename__ = "case_material_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(16))  # paper | deferred | pledge
+    due_on: Mapped[date | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column()
+    settled_at: Mapped[datetime | None] = mapped_column()
+    settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class CaseRating(Base):

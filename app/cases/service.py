@@ -32,8 +32,8 @@ from app.settings import Settings
 from app.supervision import deadlines, orders, rules
 from app.supervision import service as supervision
 
-from . import files
-from .models import Case, CaseTask
+from . import files, stops
+from .models import OPEN_STATUSES, Case, CaseTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 TIMER_RETRY = timedelta(minutes=10)
@@ -57,7 +57,7 @@ def helpers(session: Session, settings: Settings) -> dict:
     return {"workdays": calendar.workdays_helper(session, settings.tz)}
 
 
-def _engine_error(exc: engine.EngineError) -> Invalid:
+def engine_error(exc: engine.EngineError) -> Invalid:
     return Invalid(f"the case cannot proceed: {exc.message}", code="engine_error",
                    details=[{"element_id": exc.element_id, "line": None, "message": exc.message}])
 
@@ -97,6 +97,12 @@ class _Action:
     actor: str
 
 
+def apply_changes(session: Session, settings: Settings, case: Case, actor: str, run: engine.CaseRun,
+                  changes: list[engine.Change]) -> None:
+    """For the case's other actions (e.g. ending it): the same audit, notices and projections as a step."""
+    _apply(_Action(session, settings, case, actor), run, changes)
+
+
 def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> None:
     """Audit events for the changes, notices for fired boundary timers, then the projections."""
     s, case = act.session, act.case
@@ -117,11 +123,24 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
                 channels=act.settings.notice_channels)
             step_late = True
     _project(act, run)
+    _start_clocks_at_acceptance(act, changes)
     if step_late:  # a step over its limit is a yellow card (黄牌); set after the projection's queries so the
         deadlines.raise_card(case, "yellow")  # case row is written once, not flushed early on its own
     # An action after a deadline passed raises its signal even before the worker.
     deadlines.raise_due(s, case, channels=act.settings.notice_channels)
     deadlines.schedule(case)
+
+
+def _start_clocks_at_acceptance(act: _Action, changes: list[engine.Change]) -> None:
+    """The clocks run from 受理/立案 (the item's clock_start_step), not from when the case was registered."""
+    case = act.case
+    if case.accepted_at is not None or case.clock_start_step is None:
+        return
+    if any(ch.action == "task_completed" and ch.bpmn_id == case.clock_start_step for ch in changes):
+        case.accepted_at = clock.now()
+        audit.record(act.session, audit.case_stream(case.id), "clock_started", act.actor, case_id=case.id,
+                     task_bpmn_id=case.clock_start_step, detail={"accepted_at": case.accepted_at.isoformat()})
+        deadlines.recompute(act.session, act.settings, case)
 
 
 def _project(act: _Action, run: engine.CaseRun) -> None:
@@ -144,7 +163,7 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
     case.next_timer_due_at = run.next_timer_due()
     case.state = run.dump()
     case.serializer_version = engine.SERIALIZER_VERSION
-    if run.completed and case.status != "completed":
+    if run.completed and case.status == "running":  # an ended case (refused, withdrawn…) was cancelled, not completed
         case.status, case.completed_at, case.next_timer_due_at = "completed", now, None
         audit.record(act.session, audit.case_stream(case.id), "case_completed", act.actor, case_id=case.id)
 
@@ -168,7 +187,7 @@ def refresh_due_timers(session: Session, settings: Settings, case: Case) -> None
     try:
         _apply(act, run, run.refresh_timers())
     except engine.EngineError as exc:
-        raise _engine_error(exc) from None
+        raise engine_error(exc) from None
 
 
 def shift_timers(session: Session, settings: Settings, case: Case, delta) -> None:
@@ -215,14 +234,16 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
     try:
         run, changes = engine.CaseRun.start(bundle, data, helpers(session, settings))
     except engine.EngineError as exc:
-        raise _engine_error(exc) from None
+        raise engine_error(exc) from None
     now = clock.now()
     code = "".join(secrets.choice(QUERY_ALPHABET) for _ in range(8))
     case_no = _new_case_no(session, settings)
+    # Without a clock_start_step the case is accepted as it is registered; otherwise at that step.
     case = Case(case_no=case_no, query_code_hash=_query_hash(settings, case_no, code), item_id=item.id,
                 definition_id=definition.id, org_unit_id=item.org_unit_id, applicant=applicant, status="running",
                 state=b"", serializer_version=engine.SERIALIZER_VERSION, created_by_id=actor.id, created_at=now,
-                accepted_at=now, signalled=[], extension_days=0, suspended_days=0, card="none")
+                clock_start_step=item.clock_start_step, accepted_at=None if item.clock_start_step else now,
+                signalled=[], extension_days=0, suspended_days=0, suspended_natural_days=0, card="none")
     case.item = item
     deadlines.recompute(session, settings, case)
     session.add(case)
@@ -241,18 +262,23 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
 
 
 def complete_task(session: Session, settings: Settings, actor: User, case_no: str, task_id: str,
-                  data, opinion) -> Case:
-    if not isinstance(opinion, str) or len(opinion) > 5000:
+                  data, opinion, missing_materials=None) -> Case:
+    """Complete a READY step. At the item's 补正 step (supplement_step), `missing_materials` is the one-time
+    list of everything missing (一次性告知): the case's clock stops with it until the clerk restarts it."""
+    if not isinstance(opinion, str) or len(opinion) > 5000 or "\x00" in opinion:
         raise Invalid("opinion must be text (at most 5000 characters)", details=[{"field": "opinion"}])
     case = get_visible(session, actor, case_no, for_update=True)
     act = _Action(session, settings, case, actor.username)
     try:
         if case.status != "running":
-            raise Conflict(f"the case is {case.status}", code="case_not_running")
+            raise Conflict(f"the case is {case.status}" + (
+                "; restart its clock when the applicant is back (恢复计时)" if case.status == "suspended" else ""),
+                code="case_not_running")
         run = _load(act)
         fired = run.refresh_timers()  # a due timer fires before the user's action, never after it
         view = run.find_task(task_id)
         _authorize(actor, case, view)
+        supplement = _supplement_list(case, view, missing_materials)
         changes = fired + run.complete(task_id, data)
     except engine.TaskNotFound:
         raise NotFound(f"no task {task_id} in case {case_no}") from None
@@ -262,10 +288,14 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
     except engine.InvalidCaseData as exc:
         raise Invalid(str(exc), details=[{"field": "data"}]) from None
     except engine.EngineError as exc:
-        raise _engine_error(exc) from None
+        raise engine_error(exc) from None
     _apply(act, run, changes)
     row = next(t for t in case.tasks if t.id == view.id)
     row.completed_by_id, row.opinion = actor.id, opinion
+    if supplement is not None:
+        stops.open_stop(session, settings, case, actor, kind="supplement", reason=opinion.strip() or
+                        stops.SUPPLEMENT_REASON, legal_basis=stops.SUPPLEMENT_BASIS, expected_days=None,
+                        missing=supplement, task_bpmn_id=view.bpmn_id)
     save(session)  # the version check first: a concurrent change is a 409, never an error inside the rules
     # Rules beyond time (R01 fast step, R04 unreasoned refusal; R02 burst case) judge the finished action.
     now = clock.now()
@@ -274,6 +304,20 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
         rules.on_case_completed(session, settings, case, now)
     save(session)
     return case
+
+
+def _supplement_list(case: Case, view: engine.TaskView, raw) -> list[str] | None:
+    """The missing list when `view` is the item's 补正 step (required there), else None (and none accepted)."""
+    if view.bpmn_id != case.item.supplement_step:
+        if raw:
+            raise Invalid(f"missing_materials belongs to the 补正 step ({case.item.supplement_step or 'none'})",
+                          details=[{"field": "missing_materials"}])
+        return None
+    missing = stops.missing_list({"missing_materials": raw})
+    if not missing:
+        raise Invalid("the 补正 step tells the applicant everything missing at once (一次性告知): "
+                      "missing_materials is required", details=[{"field": "missing_materials"}])
+    return missing
 
 
 def _authorize(actor: User, case: Case, view: engine.TaskView) -> None:

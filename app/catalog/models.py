@@ -13,6 +13,7 @@ CATEGORIES = ("licensing", "penalty", "enforcement", "levy", "other")
 ITEM_STATUSES = ("draft", "active", "suspended", "abolished")
 ITEM_KINDS = ("promised", "immediate")
 CATEGORY_CODES = {"licensing": "XK", "penalty": "CF", "enforcement": "QZ", "levy": "ZS", "other": "QT"}
+CLOCK_UNITS = ("working", "natural")  # 工作日 | 自然日: what a time limit counts (see app/catalog/limits.py)
 
 
 class PowerItem(Base):
@@ -23,9 +24,25 @@ class PowerItem(Base):
     name: Mapped[str] = mapped_column(String(300), index=True)
     category: Mapped[str] = mapped_column(String(16), index=True)
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
-    promised_days: Mapped[int]  # 承诺时限, working days
-    statutory_days: Mapped[int]  # 法定时限, working days
-    warn_days: Mapped[int] = mapped_column(default=1, server_default="1")  # 预警: this many working days before the promised limit
+    promised_days: Mapped[int]  # 承诺时限, in promised_unit
+    statutory_days: Mapped[int]  # 法定时限, in statutory_unit
+    promised_unit: Mapped[str] = mapped_column(String(8), default="working", server_default="working")
+    statutory_unit: Mapped[str] = mapped_column(String(8), default="working", server_default="working")
+    warn_days: Mapped[int] = mapped_column(default=1, server_default="1")  # 预警: this many days (promised_unit) before the promised limit
+    # The BPMN id of the 受理/立案 step: the clocks start when it completes (None: when the case is created).
+    clock_start_step: Mapped[str | None] = mapped_column(String(200))
+    # 延期 caps, days in statutory_unit (行政许可法 Art. 42: once, at most 10 working days).
+    max_extensions: Mapped[int] = mapped_column(default=1, server_default="1")
+    max_extension_days: Mapped[int] = mapped_column(default=10, server_default="10")
+    # The diagram's 一次性告知补正 step: completing it stops the clock with the list of what is missing.
+    supplement_step: Mapped[str | None] = mapped_column(String(200))
+    # Rule R01 (step completed implausibly fast) looks only at these steps: {bpmn_id: minimum seconds or None
+    # for the rule's default}. Never acceptance or window steps by default: normal window work is fast.
+    min_step_seconds: Mapped[dict] = mapped_column(default=dict, server_default="{}")
+    allows_deferred: Mapped[bool] = mapped_column(default=False, server_default="0")  # 容缺受理
+    # 告知承诺: the applicant's pledge may stand in for a listed material, verified within this many working
+    # days of acceptance (None: the item takes no pledges).
+    pledge_verify_days: Mapped[int | None] = mapped_column()
     accepting_authority: Mapped[str] = mapped_column(String(300), default="")
     implementing_body: Mapped[str] = mapped_column(String(300), default="")
     supervision_phone: Mapped[str] = mapped_column(String(64), default="")

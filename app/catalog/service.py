@@ -12,6 +12,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs.models import OrgUnit, User
 from app.orgs.service import REGISTRY, can_see, org_by_code
 
+from . import limits
 from .models import CATEGORIES, CATEGORY_CODES, ITEM_KINDS, PowerItem
 
 DEFAULT_CODE_SCHEME = "{dept}-{type}-{serial:04d}"
@@ -69,6 +70,33 @@ def _special_procedures(raw) -> list[dict]:
     return out
 
 
+def _limit_fields(body: dict, given: tuple[str, ...]) -> dict:
+    return {f: limits.PARSERS[f](body, f) for f in given}
+
+
+def _texts(body: dict, given) -> dict:
+    out = {}
+    for f in given:
+        v = body.get(f, "")
+        if not isinstance(v, str):
+            raise Invalid(f"{f} must be text", details=[{"field": f}])
+        out[f] = v.strip()[:5000]
+    return out
+
+
+def _name(body: dict) -> str:
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 300:
+        raise Invalid("name is required (at most 300 characters)", details=[{"field": "name"}])
+    return name.strip()
+
+
+def _kind(body: dict) -> str:
+    if body.get("kind", "promised") not in ITEM_KINDS:
+        raise Invalid(f"kind must be one of {', '.join(ITEM_KINDS)}", details=[{"field": "kind"}])
+    return body.get("kind", "promised")
+
+
 def create_item(session: Session, actor: User, body: dict, code_scheme: str = DEFAULT_CODE_SCHEME) -> PowerItem:
     """Register a power item. It stays a draft (not public, no cases) until a definition is published."""
     code = body.get("code")
@@ -77,45 +105,77 @@ def create_item(session: Session, actor: User, body: dict, code_scheme: str = DE
                       "coding scheme)", details=[{"field": "code"}])
     if body.get("category") not in CATEGORIES:
         raise Invalid(f"category must be one of {', '.join(CATEGORIES)}", details=[{"field": "category"}])
-    if body.get("kind", "promised") not in ITEM_KINDS:
-        raise Invalid(f"kind must be one of {', '.join(ITEM_KINDS)}", details=[{"field": "kind"}])
-    warn_days = body.get("warn_days", 1)
-    if not isinstance(warn_days, int) or isinstance(warn_days, bool) or not 0 <= warn_days <= 30:
-        raise Invalid("warn_days must be a whole number of working days (0–30)", details=[{"field": "warn_days"}])
-    name = body.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise Invalid("name is required", details=[{"field": "name"}])
-    days = {}
-    for f in ("promised_days", "statutory_days"):
-        v = body.get(f)
-        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 3650:
-            raise Invalid(f"{f} must be a whole number of working days (0–3650)", details=[{"field": f}])
-        days[f] = v
-    if days["promised_days"] > days["statutory_days"]:
-        raise Invalid("the promised limit (承诺时限) cannot exceed the statutory limit (法定时限)",
-                      details=[{"field": "promised_days"}])
+    kind, name = _kind(body), _name(body)
+    required = ("promised_days", "statutory_days")
+    optional = tuple(f for f in limits.PARSERS if f not in required and f in body)
+    fields = limits.with_defaults(body["category"], _limit_fields(body, required + optional))
+    limits.check_consistent(fields["promised_days"], fields["promised_unit"], fields["statutory_days"],
+                            fields["statutory_unit"])
     if not isinstance(body.get("department"), str):
         raise Invalid("department (an org unit code) is required", details=[{"field": "department"}])
     org = org_by_code(session, body["department"])
     if actor.role != "admin" and not can_see(actor, org):
         raise Forbidden("you may only register items of your own org unit")
-    texts = {}
-    for f in TEXT_FIELDS:
-        v = body.get(f, "")
-        if not isinstance(v, str):
-            raise Invalid(f"{f} must be text", details=[{"field": f}])
-        texts[f] = v.strip()[:5000]
+    texts = _texts(body, TEXT_FIELDS)
     code = code or next_code(session, code_scheme, org, body["category"])
     if session.scalar(select(PowerItem.id).where(PowerItem.code == code)):
         raise Conflict(f"item {code} exists already", code="duplicate")
-    item = PowerItem(code=code, name=name.strip()[:300], category=body["category"], org_unit_id=org.id,
+    item = PowerItem(code=code, name=name, category=body["category"], org_unit_id=org.id,
                      materials=_materials(body.get("materials")), status="draft", created_at=clock.now(),
-                     kind=body.get("kind", "promised"), warn_days=warn_days,
-                     special_procedures=_special_procedures(body.get("special_procedures")), **days, **texts)
+                     kind=kind, special_procedures=_special_procedures(body.get("special_procedures")),
+                     **fields, **texts)
     session.add(item)
     session.flush()
     audit.record(session, REGISTRY, "item_created", actor.username, detail={"code": code, "name": item.name})
     return item
+
+
+# What PATCH may change: everything public or counted, never the code, category or department (those make
+# another item: register it and abolish this one).
+PATCHABLE = ("name", "kind", "materials", "special_procedures", *TEXT_FIELDS, *limits.PARSERS)
+FIXED = ("code", "category", "department")
+
+
+def update_item(session: Session, actor: User, code: str, body: dict) -> tuple[PowerItem, dict]:
+    """Change some of an item's fields (a partial body), audited with each field's old and new value.
+    Returns the item and {field: (old, new)} of what really changed; the caller recounts running cases'
+    deadlines when a limit changed (limits.RECOUNTED)."""
+    item = session.scalar(select(PowerItem).where(PowerItem.code == code).with_for_update(of=PowerItem))
+    if item is None or not can_see(actor, item.org_unit):
+        raise NotFound(f"no item {code}")
+    if actor.role not in ("admin", "designer"):
+        raise Forbidden("only an admin or a designer of the item's department changes an item")
+    if not body:
+        raise Invalid("send at least one field to change", details=[{"field": "body"}])
+    for f in body:
+        if f in FIXED:
+            raise Invalid(f"{f} cannot be changed; register a new item instead", details=[{"field": f}])
+        if f not in PATCHABLE:
+            raise Invalid(f"unknown field {f}", details=[{"field": f}])
+    new = _parsed(body)
+    limits.check_consistent(*(new.get(f, getattr(item, f)) for f in
+                              ("promised_days", "promised_unit", "statutory_days", "statutory_unit")))
+    changed = {f: (getattr(item, f), v) for f, v in new.items() if getattr(item, f) != v}
+    for f, (_old, v) in changed.items():
+        setattr(item, f, v)
+    if changed:
+        audit.record(session, REGISTRY, "item_updated", actor.username,
+                     detail={"code": code, "changes": {f: {"old": o, "new": n} for f, (o, n) in changed.items()}})
+    return item, changed
+
+
+def _parsed(body: dict) -> dict:
+    out = _limit_fields(body, tuple(f for f in limits.PARSERS if f in body))
+    out.update(_texts(body, tuple(f for f in TEXT_FIELDS if f in body)))
+    if "name" in body:
+        out["name"] = _name(body)
+    if "kind" in body:
+        out["kind"] = _kind(body)
+    if "materials" in body:
+        out["materials"] = _materials(body["materials"])
+    if "special_procedures" in body:
+        out["special_procedures"] = _special_procedures(body["special_procedures"])
+    return out
 
 
 def item_by_code(session: Session, code: str) -> PowerItem:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app import clock, engine
 from app.audit import service as audit
+from app.catalog import limits
 from app.catalog import service as catalog
 from app.engine.xmlsafe import parse_untrusted
 from app.db_batch import transaction_memo
@@ -58,14 +59,41 @@ def get(session: Session, definition_id: int, *, for_update: bool = False) -> Pr
     return definition
 
 
-def submit(session: Session, actor: User, definition_id: int) -> ProcessDefinition:
+def submit(session: Session, actor: User, definition_id: int, tz: ZoneInfo) -> ProcessDefinition:
     definition = get(session, definition_id, for_update=True)
     if definition.status not in ("draft", "rejected"):
         raise Conflict(f"a {definition.status} definition cannot be submitted", code="wrong_status")
+    missing = missing_steps(definition.item, bundle(definition, tz))
+    if missing:  # the item would start its clocks (or stop them for 补正) at a step this diagram lacks
+        raise Invalid("the diagram lacks steps the item names: " + "; ".join(
+            f"{field} = {step}" for field, step in missing), code="invalid_bpmn",
+            details=[{"element_id": step, "line": None, "field": field,
+                      "message": f"the item's {field} names user task '{step}', which this diagram does not have"}
+                     for field, step in missing])
     definition.status = "in_review"
     definition.submitted_at = clock.now()
     audit.record(session, stream(definition.id), "definition_submitted", actor.username)
     return definition
+
+
+def missing_steps(item, spec: engine.SpecBundle) -> list[tuple[str, str]]:
+    """(field, bpmn_id) of each step the item names (clock_start_step, supplement_step, R01's steps) that is
+    not a user task of the diagram."""
+    steps = engine.user_steps(spec)
+    return [(field, step) for field, step in limits.steps_named(item).items() if step not in steps]
+
+
+def check_item_steps(session: Session, item, tz: ZoneInfo) -> None:
+    """After an item names steps: each must be a user task of its current flow (the published version, or
+    the newest draft before one is published). Without any diagram yet, submit checks them later."""
+    current = published_for(session, item.id) or next(iter(versions_of(session, item.id)), None)
+    if current is None:
+        return
+    missing = missing_steps(item, bundle(current, tz))
+    if missing:
+        field, step = missing[0]
+        raise Invalid(f"{field}: '{step}' is not a user task of version {current.version} of this item's flow",
+                      details=[{"field": field, "element_id": step}])
 
 
 def _element_comments(definition: ProcessDefinition, raw) -> list[dict]:

@@ -91,10 +91,22 @@ MATERIALS = {
     "other": [("申请表", True, 1), ("身份证明", True, 1)],
 }
 
-# Which drawn flow runs which kind of power (bpmn/), and its limits in working days (promised, statutory).
+# Which drawn flow runs which kind of power (bpmn/), and its limits (promised, statutory). The units follow the
+# law by category (app/catalog/limits.py): licensing 10/20 working days (行政许可法 Art. 42, 82); penalties
+# 90 calendar days from 立案 (行政处罚法 Art. 60), enforcement 30 calendar days (行政强制法 Art. 25).
 FLOWS = {"licensing": ("licensing_full.bpmn", 10, 20), "penalty": ("penalty_general.bpmn", 60, 90),
          "enforcement": ("enforcement_measure.bpmn", 20, 30), "levy": ("levy_collection.bpmn", 5, 10),
          "other": ("immediate_item.bpmn", 0, 1)}
+# Where each flow's clocks start (受理, 立案, the seizure itself), its 补正 step, and the steps rule R01 watches
+# for implausible speed (never the window's: 收件 and 受理 take seconds at a window).
+CLOCKS = {
+    "licensing": {"clock_start_step": "Task_accept", "supplement_step": "Task_supplement",
+                  "min_step_seconds": {"Task_review": 300, "Task_site_check": 600}},
+    "penalty": {"clock_start_step": "Task_file", "min_step_seconds": {"Task_investigate": 600, "Task_review": 300}},
+    "enforcement": {"clock_start_step": "Task_seize", "min_step_seconds": {"Task_record": 300}},
+    "levy": {"min_step_seconds": {"Task_recheck": 120}},
+    "other": {},
+}
 TEMPLATES = {"licensing": _LICENSING, "penalty": _PENALTY, "enforcement": _ENFORCEMENT, "levy": _LEVY,
              "other": _OTHER}
 

@@ -22,7 +22,7 @@ from app.settings import Settings
 from app.supervision import orders
 from app.worker import sweep
 
-from .catalogue import DEPARTMENTS, FLOWS, MATERIALS, STREETS, items
+from .catalogue import CLOCKS, DEPARTMENTS, FLOWS, MATERIALS, STREETS, items
 
 BPMN = Path(__file__).resolve().parents[2] / "bpmn"
 DISTRICT = ("CA", "崇安区")
@@ -87,14 +87,15 @@ def _catalogue(s, settings: Settings) -> int:
                 "implementing_body": it.department.name, "supervision_phone": "0510-82701234",
                 "fee": "依法收取" if it.category == "levy" else "不收费",
                 "legal_basis": f"{it.department.law}第{it.article}条",
-                "materials": [{"name": n, "required": r, "copies": c} for n, r, c in MATERIALS[it.category]]}
+                "materials": [{"name": n, "required": r, "copies": c} for n, r, c in MATERIALS[it.category]],
+                **CLOCKS[it.category]}
         if it.category == "penalty":
             body["special_procedures"] = [{"name": "听证", "legal_basis": "《中华人民共和国行政处罚法》第六十四条",
                                            "days": 20}]
         item = catalog.create_item(s, designer, body, settings.item_code_scheme)
         d = definitions.upload(s, designer, item.code, flows[it.category], limit=settings.max_bpmn_bytes,
                                tz=settings.tz)
-        definitions.submit(s, designer, d.id)
+        definitions.submit(s, designer, d.id, settings.tz)
         definitions.review(s, legal, d.id, "approve", "经法制审核，符合法定权限和程序")
         count += 1
     return count

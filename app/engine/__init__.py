@@ -5,10 +5,10 @@ from .expressions import ExpressionError, check_expression, check_script, evalua
 from .migration import blockers as migration_blockers
 from .migration import migrate
 from .runtime import SERIALIZER_VERSION, CaseRun, Change, TaskView, check_data
-from .specs import Deployable, SpecBundle, bundle_for, next_user_steps, sha256, validate
+from .specs import Deployable, SpecBundle, bundle_for, next_user_steps, sha256, user_steps, validate
 
 __all__ = [
     "BpmnTooLarge", "CannotMigrate", "CaseRun", "Change", "Deployable", "EngineError", "ExpressionError", "InvalidBpmn",
     "InvalidCaseData", "Problem", "SERIALIZER_VERSION", "SpecBundle", "TaskNotFound", "TaskNotReady", "TaskView",
-    "bundle_for", "migrate", "migration_blockers", "next_user_steps", "check_data", "check_expression", "check_script", "evaluate", "sha256", "validate",
+    "bundle_for", "migrate", "migration_blockers", "next_user_steps", "check_data", "check_expression", "check_script", "evaluate", "sha256", "user_steps", "validate",
 ]

@@ -197,6 +197,10 @@ class CaseRun:
             self.workflow.do_engine_steps()
         return self._step(act)
 
+    def cancel(self) -> list[Change]:
+        """End the case early (不予受理, 撤回, 终止): every open task and waiting event is cancelled, for good."""
+        return self._step(self.workflow.cancel)
+
     # --- reading ----------------------------------------------------------------------------------------------
     def tasks(self) -> list[TaskView]:
         views = (self._view(t) for t in self._all_tasks())

@@ -261,3 +261,10 @@ def next_user_steps(bundle: SpecBundle, current_bpmn_ids: list[str]) -> list[str
                 continue
             frontier.extend(ts.outputs)
     return found
+
+
+def user_steps(bundle: SpecBundle) -> dict[str, str | None]:
+    """The diagram's user steps (manual tasks), {bpmn_id: name}: what an item may name as a step."""
+    specs = [bundle.spec, *[s for s in bundle.subprocess_specs.values() if s is not None]]
+    return {ts.bpmn_id: ts.bpmn_name for one in specs for ts in one.task_specs.values()
+            if getattr(ts, "manual", False) and getattr(ts, "bpmn_id", None)}

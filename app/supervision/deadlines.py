@@ -1,8 +1,8 @@
-"""Two clocks per case (承诺 promised, 法定 statutory) in working days, and their signals.
+"""Two clocks per case (承诺 promised, 法定 statutory), each in its unit (working or calendar days), and their signals.
 
 Deadlines are derived, never edited: accepted_at + the item's limit + approved extensions (statutory only)
-+ working days spent in finished clock stops, on the working-day calendar. They are recomputed on every
-stop, resume, extension and calendar edit. Signals — pre-warning (预警), yellow card (承诺时限已过), red card
++ the days spent in finished clock stops, on the working-day calendar. They are recomputed on every
+stop, resume, extension, change of the item's limits and calendar edit. Signals — pre-warning (预警), yellow card (承诺时限已过), red card
 (法定时限已过) — are raised once each, by the timer worker or by any action that happens after they fell due.
 """
 from __future__ import annotations
@@ -36,18 +36,32 @@ def raise_card(case, level: str) -> None:
         case.card = level
 
 
+def stopped_days(case, unit: str) -> int:
+    """The days the case's clock stood still in finished stops, counted in `unit`."""
+    return case.suspended_days if unit == "working" else case.suspended_natural_days
+
+
 def recompute(session: Session, settings: Settings, case, *, reason: str | None = None, actor: str = "system") -> bool:
-    """Derive the deadlines; when they changed and a reason is given, record why. Returns whether they changed."""
+    """Derive the deadlines; when they changed and a reason is given, record why. Returns whether they changed.
+
+    Each clock counts in its own unit (工作日 or 自然日, see app/catalog/limits.py) from acceptance; before the
+    clock_start_step completed (accepted_at empty) there are no deadlines at all.
+    """
+    before = (case.promised_due_at, case.statutory_due_at, case.warn_at)
     if case.accepted_at is None:
-        return False
+        case.promised_due_at = case.statutory_due_at = case.warn_at = None
+        case.calendar_complete = True
+        return before != (None, None, None)
     cal = calendar.load(session, settings.tz)
-    item, stopped = case.item, case.suspended_days
-    promised, ok_p = cal.add_working_days(case.accepted_at, item.promised_days + stopped)
-    statutory, ok_s = cal.add_working_days(case.accepted_at, item.statutory_days + case.extension_days + stopped)
+    item, start = case.item, case.accepted_at
+    p_unit, s_unit = item.promised_unit, item.statutory_unit
+    promised, ok_p = cal.add_days(start, item.promised_days + stopped_days(case, p_unit), p_unit)
+    statutory, ok_s = cal.add_days(start, item.statutory_days + case.extension_days + stopped_days(case, s_unit),
+                                   s_unit)
     warn = None
     if item.promised_days > item.warn_days:
-        warn, _ = cal.add_working_days(case.accepted_at, item.promised_days - item.warn_days + stopped)
-    before = (case.promised_due_at, case.statutory_due_at, case.warn_at)
+        warn, _ = cal.add_days(start, item.promised_days - item.warn_days + stopped_days(case, p_unit), p_unit)
+        warn = min(warn, promised)  # a roll-forward past a holiday can move the limit, never the warning past it
     case.promised_due_at, case.statutory_due_at, case.warn_at = promised, statutory, warn
     case.calendar_complete = ok_p and ok_s
     changed = before != (promised, statutory, warn)
@@ -55,10 +69,43 @@ def recompute(session: Session, settings: Settings, case, *, reason: str | None 
         audit.record(session, audit.case_stream(case.id), "deadlines_recomputed", actor, case_id=case.id,
                      detail={"reason": reason, "promised_due_at": promised.isoformat(),
                              "statutory_due_at": statutory.isoformat(), "warn_at": warn.isoformat() if warn else None,
+                             "promised_unit": p_unit, "statutory_unit": s_unit,
                              "calendar_complete": case.calendar_complete})
     if not case.calendar_complete:
-        tell_admins_of_missing_years(session, settings, cal.missing_years(case.accepted_at, max(promised, statutory)))
+        tell_admins_of_missing_years(session, settings, cal.missing_years(start, max(promised, statutory)))
     return changed
+
+
+RECOMPUTE_BATCH = 200  # cases locked and recomputed per round, so a big district never loads everything at once
+
+
+def recompute_open_cases(session: Session, settings: Settings, where, reason: str, actor: str,
+                         before_each=None) -> int:
+    """Recompute the deadlines of the open cases matching `where` (SQL criteria on Case), in locked batches;
+    `before_each(case)` runs first on each (e.g. recounting past stops). Returns how many moved."""
+    from app.cases.models import OPEN_STATUSES, Case  # the circle issue #16 breaks: cases import this module
+
+    ids = list(session.scalars(select(Case.id).where(Case.status.in_(OPEN_STATUSES), *where).order_by(Case.id)))
+    moved = 0
+    for i in range(0, len(ids), RECOMPUTE_BATCH):
+        # Locked and read fresh, like every other writer of a case, so no one's concurrent change is lost.
+        batch = session.scalars(select(Case).where(Case.id.in_(ids[i:i + RECOMPUTE_BATCH])).order_by(Case.id)
+                                .with_for_update(of=Case).execution_options(populate_existing=True))
+        for case in batch:
+            if before_each is not None:
+                before_each(case)
+            moved += recompute(session, settings, case, reason=reason, actor=actor)
+            schedule(case)
+        session.flush()
+    return moved
+
+
+def recompute_item_cases(session: Session, settings: Settings, item_id: int, actor: str) -> int:
+    """An item's limits or units changed: its running cases' clocks follow (each move audited)."""
+    from app.cases.models import Case
+
+    return recompute_open_cases(session, settings, [Case.item_id == item_id, Case.accepted_at.is_not(None)],
+                                "item_limits_changed", actor)
 
 
 def tell_admins_of_missing_years(session: Session, settings: Settings, years: list[int]) -> None:

@@ -6,7 +6,8 @@ or was emptied — still supervises. Each hook is a pure service function called
 transaction; a violation raises one notice (source_key makes it once only), the case's card, and an audit
 event "rule_violated" with the measured value, so the finding can be checked later from the trail alone.
 
-- R01 a step completed implausibly fast: handled offline, then registered online (体外循环, C4).
+- R01 a step completed implausibly fast: handled offline, then registered online (体外循环, C4). Only for the
+  steps an item names (PowerItem.min_step_seconds), never by default: window work is fast by nature.
 - R02 a case created and finished in one burst: finished cases bulk-entered afterwards (C4).
 - R03 a 补正 notice issued more than N working days after receipt: the law then counts the application as
   accepted on the day of receipt (行政许可法 Art. 32(4), B5).
@@ -203,23 +204,26 @@ def on_task_completed(session: Session, settings, case, task_row, data, opinion,
     """R01 and R04 on a step just completed (task_row has completed_by_id and opinion set); how many raised."""
     rules, data, opinion = active(session), data if isinstance(data, dict) else {}, opinion or ""
     raised = 0
-    if "R01" in rules and task_row.kind == "user":
-        raised += _fast_step(session, settings, case, task_row, rules["R01"], now)
+    timed = case.item.min_step_seconds or {}
+    if "R01" in rules and task_row.kind == "user" and task_row.bpmn_id in timed:
+        raised += _fast_step(session, settings, case, task_row, rules["R01"], now, timed[task_row.bpmn_id])
     if "R04" in rules:
         raised += _unreasoned_refusal(session, settings, case, task_row, rules["R04"], data, opinion)
     return raised
 
 
-def _fast_step(session, settings, case, task_row, rule: Rule, now: datetime) -> bool:
+def _fast_step(session, settings, case, task_row, rule: Rule, now: datetime, minimum: int | None) -> bool:
+    """Only for a step the item names: a window clerk completes 收件/受理 in seconds, and that is normal work."""
+    minimum = minimum or rule.params["min_seconds"]
     # Server timestamps only (C4): the step's row was created when it became ready, by this server's clock.
     seconds = (now - task_row.created_at).total_seconds()
-    if seconds >= rule.params["min_seconds"]:
+    if seconds >= minimum:
         return False
     step = task_row.name or task_row.bpmn_id
     return _violate(session, settings, case, rule, clerks=_step_clerks(session, case, task_row), task_row=task_row,
-                    reason=f"环节“{step}”自到达至办结仅用{max(seconds, 0):.0f}秒（少于{rule.params['min_seconds']}秒），"
+                    reason=f"环节“{step}”自到达至办结仅用{max(seconds, 0):.0f}秒（少于{minimum}秒），"
                            "疑似线下办理后线上补录（体外循环）",
-                    measured={"seconds": round(seconds, 3)})
+                    measured={"seconds": round(seconds, 3), "min_seconds": minimum})
 
 
 def negative_reason(data: dict, params: dict) -> str | None:
@@ -274,9 +278,10 @@ def on_case_completed(session: Session, settings, case, now: datetime) -> bool:
 def on_supplement_requested(session: Session, settings, case, now: datetime) -> bool:
     """R03, called when a 补正 (supplement) stop starts: told later than N working days after receipt?"""
     rule = active(session).get("R03")
-    if rule is None or case.accepted_at is None:
+    if rule is None:
         return False
-    days = calendar.load(session, settings.tz).working_days_in(case.accepted_at, now)
+    # Counted from receipt (收件: the case was registered), not from acceptance, which the 补正 delays.
+    days = calendar.load(session, settings.tz).working_days_in(case.created_at, now)
     limit = rule.params["max_working_days"]
     if days <= limit:
         return False

@@ -112,7 +112,7 @@ def submit_definition(definition_id: int):
             raise NotFound(f"no definition {definition_id}")
     try:
         with db().unit_of_work() as s:
-            definitions.submit(s, signed_in(s, "designer"), definition_id)
+            definitions.submit(s, signed_in(s, "designer"), definition_id, settings().tz)
     except DomainError as exc:
         flash_error(exc)
     else:

@@ -17,7 +17,18 @@ REFUSAL_BASIS = "不符合《食品经营许可管理办法》第十条规定的
 
 @pytest.fixture
 def world(app, frozen_now):
-    return build_world(app)
+    world = build_world(app)
+    # R01 looks only at the steps an item names: 审查 at the rule's default minimum, 决定 at ten minutes.
+    status, body = world.api.call("PATCH", "/api/v1/items/CA01-XK-0001", "admin",
+                                  json={"min_step_seconds": {"Task_review": None, "Task_decide": 600}})
+    assert status == 200, body
+    return world
+
+
+def reviewed(world, took, user="rev"):
+    """A case accepted at window speed, then reviewed `took` after the review step became ready."""
+    case = finish(world, world.new_case(), "Task_accept", "acc", took=timedelta(seconds=5))
+    return finish(world, case, "Task_review", user, {"approved": True}, took=took)
 
 
 def finish(world, case, bpmn_id, user, data=None, opinion="同意", took=timedelta(0)):
@@ -46,20 +57,36 @@ def configure(world, code, body, user="admin"):
 
 
 # --- R01 a step completed implausibly fast -------------------------------------------------------------------
-def test_r01_a_step_completed_within_seconds_of_becoming_ready_raises_a_notice_to_its_clerk(world):
-    case = finish(world, world.new_case(), "Task_accept", "acc", took=timedelta(seconds=3))
+def test_r01_a_named_step_completed_within_seconds_of_becoming_ready_raises_a_notice_to_its_clerk(world):
+    case = reviewed(world, timedelta(seconds=3))
     [notice] = rule_notices(world, case["case_no"], "R01")
-    assert notice["level"] == "yellow" and notice["task_bpmn_id"] == "Task_accept"
-    assert "受理" in notice["reason"] and "3秒" in notice["reason"]
-    assert sorted(r["username"] for r in notice["recipients"]) == ["acc", "sup", "sup01"]
+    assert notice["level"] == "yellow" and notice["task_bpmn_id"] == "Task_review"
+    assert "审查" in notice["reason"] and "3秒" in notice["reason"]
+    assert sorted(r["username"] for r in notice["recipients"]) == ["rev", "sup", "sup01"]
     assert case["deadlines"]["card"] == "yellow"
     [event] = violations(world, case["case_no"])
-    assert event["detail"]["rule"] == "R01" and event["detail"]["measured"] == {"seconds": 3.0}
-    assert event["task_bpmn_id"] == "Task_accept" and event["detail"]["notice"] == notice["source_key"]
+    assert event["detail"]["rule"] == "R01" and event["detail"]["measured"] == {"seconds": 3.0, "min_seconds": 60}
+    assert event["task_bpmn_id"] == "Task_review" and event["detail"]["notice"] == notice["source_key"]
+
+
+def test_r01_never_looks_at_a_step_the_item_does_not_name_such_as_acceptance_at_the_window(world):
+    """Normal window work is fast: 受理 in five seconds raises no card (the clocks issue: no crying wolf)."""
+    case = finish(world, world.new_case(), "Task_accept", "acc", took=timedelta(seconds=5))
+    assert case["notices"] == [] and violations(world, case["case_no"]) == []
+    assert case["deadlines"]["card"] == "none"
+
+
+def test_r01_uses_the_minimum_the_item_names_for_its_step(world):
+    case = reviewed(world, timedelta(minutes=2))
+    assert rule_notices(world, case["case_no"], "R01") == []  # 审查: the rule's 60 s
+    case = finish(world, case, "Task_decide", "dec", took=timedelta(minutes=5))  # 决定: the item's 600 s
+    [event] = [e for e in violations(world, case["case_no"]) if e["detail"]["rule"] == "R01"]
+    assert event["task_bpmn_id"] == "Task_decide" and event["detail"]["measured"] == {"seconds": 300.0,
+                                                                                     "min_seconds": 600}
 
 
 def test_r01_is_silent_when_the_clerk_took_ten_minutes(world):
-    case = finish(world, world.new_case(), "Task_accept", "acc", took=timedelta(minutes=10))
+    case = reviewed(world, timedelta(minutes=10))
     assert case["notices"] == [] and violations(world, case["case_no"]) == []
     assert case["deadlines"]["card"] == "none"
 
@@ -74,7 +101,8 @@ def test_r02_a_case_finished_within_ten_minutes_of_creation_is_flagged_to_the_cl
     [notice] = rule_notices(world, case["case_no"], "R02")
     assert notice["level"] == "yellow" and notice["task_bpmn_id"] is None and "6.0分钟" in notice["reason"]
     assert sorted(r["username"] for r in notice["recipients"]) == ["acc", "dec", "rev", "sup", "sup01"]
-    assert [e["detail"]["measured"] for e in violations(world, case["case_no"])] == [{"minutes": 6.0, "steps": 3}]
+    assert [e["detail"]["measured"] for e in violations(world, case["case_no"])
+            if e["detail"]["rule"] == "R02"] == [{"minutes": 6.0, "steps": 3}]
 
 
 def test_r02_is_silent_for_a_case_worked_over_a_realistic_time(world):
@@ -165,15 +193,15 @@ def test_r03_a_supplement_notice_after_seven_working_days_is_flagged_once(world,
 def test_a_disabled_rule_raises_nothing(world):
     status, body = configure(world, "R01", {"enabled": False})
     assert status == 200 and body["enabled"] is False
-    case = finish(world, world.new_case(), "Task_accept", "acc")
+    case = reviewed(world, timedelta(seconds=1))
     assert case["notices"] == [] and violations(world, case["case_no"]) == []
 
 
 def test_a_level_changed_by_the_admin_is_used_by_the_next_violation(world):
-    before = finish(world, world.new_case(), "Task_accept", "acc")
+    before = reviewed(world, timedelta(seconds=1))
     status, body = configure(world, "R01", {"level": "red"})
     assert status == 200 and body["level"] == "red" and body["defaults"]["level"] == "yellow"
-    after = finish(world, world.new_case(), "Task_accept", "acc")
+    after = reviewed(world, timedelta(seconds=1))
     assert [n["level"] for n in rule_notices(world, before["case_no"], "R01")] == ["yellow"]
     assert [n["level"] for n in rule_notices(world, after["case_no"], "R01")] == ["red"]
     assert after["deadlines"]["card"] == "red"
@@ -182,18 +210,18 @@ def test_a_level_changed_by_the_admin_is_used_by_the_next_violation(world):
 def test_params_change_what_counts_as_a_violation(world):
     status, body = configure(world, "R01", {"params": {"min_seconds": 900}})
     assert status == 200 and body["params"] == {"min_seconds": 900}
-    case = finish(world, world.new_case(), "Task_accept", "acc", took=timedelta(minutes=10))
+    case = reviewed(world, timedelta(minutes=10))
     assert len(rule_notices(world, case["case_no"], "R01")) == 1
     status, body = configure(world, "R04", {"params": {"negative_words": ["不予许可"]}})
     assert status == 200 and body["params"]["false_fields"] == ["approved"]  # the other params stay
 
 
 def test_each_violation_is_raised_once_even_if_the_hook_runs_again(world, app):
-    case = finish(world, world.new_case(), "Task_accept", "acc")
+    case = reviewed(world, timedelta(0))
     db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
     with db.unit_of_work() as s:
         loaded = s.scalar(select(Case).where(Case.case_no == case["case_no"]))
-        row = next(t for t in loaded.tasks if t.bpmn_id == "Task_accept")
+        row = next(t for t in loaded.tasks if t.bpmn_id == "Task_review")
         assert rules.on_task_completed(s, settings, loaded, row, {}, "同意", clock.now()) == 0
     assert len(rule_notices(world, case["case_no"], "R01")) == 1 and len(violations(world, case["case_no"])) == 1
 
