@@ -78,7 +78,7 @@ def _texts(body: dict, given) -> dict:
     out = {}
     for f in given:
         v = body.get(f, "")
-        if not isinstance(v, str):
+        if not isinstance(v, str) or "\x00" in v:
             raise Invalid(f"{f} must be text", details=[{"field": f}])
         out[f] = v.strip()[:5000]
     return out
@@ -86,7 +86,7 @@ def _texts(body: dict, given) -> dict:
 
 def _name(body: dict) -> str:
     name = body.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 300:
+    if not isinstance(name, str) or not name.strip() or len(name) > 300 or "\x00" in name:
         raise Invalid("name is required (at most 300 characters)", details=[{"field": "name"}])
     return name.strip()
 
