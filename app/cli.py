@@ -238,10 +238,14 @@ def _case_action(action, username: str, case_no: str, body: dict) -> None:
         with _db().unit_of_work() as s:
             result = action(s, _settings(), _as_user(s, username), case_no, body)
             case = result if isinstance(result, Case) else s.get(Case, result.case_id)  # an extension → its case
-            click.echo(f"{case.case_no}: {case.status}; promised due {case.promised_due_at:%Y-%m-%d %H:%M %Z}, "
-                       f"statutory due {case.statutory_due_at:%Y-%m-%d %H:%M %Z}")
+            click.echo(f"{case.case_no}: {case.status}; promised due {_when(case.promised_due_at)}, "
+                       f"statutory due {_when(case.statutory_due_at)}")
     except DomainError as exc:
         _fail(exc)
+
+
+def _when(moment) -> str:
+    return f"{moment.astimezone(_settings().tz):%Y-%m-%d %H:%M %Z}" if moment else "-"
 
 
 @cases_cli.command("suspend")
@@ -276,13 +280,56 @@ def cases_resume(case_no, username, note):
 @cases_cli.command("extend")
 @click.argument("case_no")
 @click.option("--as", "username", required=True, help="a leader (LEADER_POSTS) or an admin")
-@click.option("--days", type=int, required=True, help="working days added to the statutory limit")
+@click.option("--days", type=int, required=True, help="days added to the statutory limit, in its unit")
 @click.option("--reason", required=True)
 def cases_extend(case_no, username, days, reason):
-    """Extend the statutory limit (延期)."""
+    """Extend the statutory limit (延期), within the item's caps."""
     from app.cases import clock_stops
 
-    _case_action(clock_stops.extend, username, case_no, {"working_days": days, "reason": reason})
+    _case_action(clock_stops.extend, username, case_no, {"days": days, "reason": reason})
+
+
+def _end_command(how: str, who: str, summary: str, needs_basis: bool):
+    @cases_cli.command(how, help=summary)
+    @click.argument("case_no")
+    @click.option("--as", "username", required=True, help=who)
+    @click.option("--reason", required=True)
+    @click.option("--legal-basis", default="", required=needs_basis)
+    def command(case_no, username, reason, legal_basis):
+        from app.cases import endings
+
+        _case_action(lambda s, settings, user, no, body: endings.end(s, settings, user, no, how, body),
+                     username, case_no, {"reason": reason, "legal_basis": legal_basis})
+
+    return command
+
+
+cases_refuse = _end_command("refuse", "a clerk of the case's department",
+                            "不予受理: refuse a case before its acceptance step completed.", True)
+cases_withdraw = _end_command("withdraw", "a clerk of the case's department",
+                              "撤回: the applicant withdraws the application.", False)
+cases_terminate = _end_command("terminate", "a leader (LEADER_POSTS) of the department or an admin",
+                               "终止: terminate a case.", True)
+
+
+@cases_cli.command("recount")
+@click.option("--item", "item_code", default=None, help="only this item's cases")
+@click.option("--actor", default="cli", help="the name recorded in the audit trail")
+def cases_recount(item_code, actor):
+    """Recompute the deadlines of every open case (after an upgrade changed how limits count); audited."""
+    from app.catalog import service as catalog
+    from app.cases.models import Case
+    from app.supervision import deadlines
+
+    try:
+        with _db().unit_of_work() as s:
+            where = [Case.accepted_at.is_not(None)]
+            if item_code:
+                where.append(Case.item_id == catalog.item_by_code(s, item_code).id)
+            moved = deadlines.recompute_open_cases(s, _settings(), where, "recount", actor)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"{moved} case(s) got new deadlines")
 
 
 @cases_cli.command("migrate")

@@ -6,10 +6,10 @@ from sqlalchemy import select
 
 from app.api import render
 from app.audit import service as audit
-from app.cases import clock_stops
+from app.cases import clock_stops, endings
 from app.cases import files as case_files
 from app.cases import service as cases
-from app.cases.models import SUSPENSION_KINDS, Case
+from app.cases.models import OPEN_STATUSES, SUSPENSION_KINDS, Case
 from app.catalog import service as catalog
 from app.definitions import service as definitions
 from app.errors import DomainError, Invalid, NotFound
@@ -19,7 +19,7 @@ from app.supervision import orders
 from app.supervision import service as supervision
 
 from . import web
-from .common import db, flash_error, settings, signed_in
+from .common import clock_marks, db, flash_error, settings, signed_in
 from .decisions import fields_for, parse_values
 from .i18n import _, current_lang
 
@@ -42,15 +42,15 @@ def worklist():
             dl = render.deadlines(s, settings(), by_no[case_no])
             tasks.append({"case_no": case_no, "item_code": code, "item_name": name, "name": t.name or t.bpmn_id,
                           "lane": t.lane, "created_at": t.created_at, "due_at": t.due_at,
-                          "left": dl["remaining_working_days"], "card": dl["card"],
-                          "status": by_no[case_no].status})
-        tasks.sort(key=lambda r: (r["left"] is None, r["left"] if r["left"] is not None else 0, CARD_RANK[r["card"]]))
+                          **clock_marks(dl), "status": by_no[case_no].status})
+        # A case waiting for the applicant (补正) or a hearing cannot be worked: it sinks below the workable ones.
+        tasks.sort(key=lambda r: (r["status"] != "running", r["left"] is None,
+                                  r["left"] if r["left"] is not None else 0, CARD_RANK[r["card"]]))
         open_cases = []
         for c in cases.open_cases(s, user):
             dl = render.deadlines(s, settings(), c)
             open_cases.append({"case_no": c.case_no, "item_name": c.item.name, "status": c.status,
-                               "left": dl["remaining_working_days"], "card": dl["card"],
-                               "promised_due_at": c.promised_due_at})
+                               **clock_marks(dl), "promised_due_at": c.promised_due_at})
         open_cases.sort(key=lambda r: (CARD_RANK[r["card"]], r["left"] is None, r["left"] or 0))
         items, _total = catalog.public_items(s, None, None, user.org_unit.code, 1, 1000)
         items = [{"code": i.code, "name": i.name} for i in items]
@@ -77,6 +77,7 @@ def case_page(case_no: str):
             for t in case.tasks:
                 if t.state == "ready" and t.kind == "user" and (not t.lane or t.lane in user.post_names):
                     workable.append({"id": t.id, "name": t.name or t.bpmn_id, "lane": t.lane,
+                                     "supplement": t.bpmn_id == case.item.supplement_step,
                                      "fields": fields_for(d.xml, t.bpmn_id, settings().max_bpmn_bytes)})
         found = orders.listing(s, user, None, case.id) if user.role in ("clerk", "supervisor", "admin") else []
         order_list = [render.order(o, case.case_no) for o in found]
@@ -92,8 +93,12 @@ def case_page(case_no: str):
         events = [{"at": e.at, "actor": e.actor, "action": e.action} for e in audit.events_of_case(s, case.id)]
         is_clerk = user.role == "clerk" and user.org_unit_id == case.org_unit_id
         history = _history(s, case)
+        is_open = case.status in OPEN_STATUSES
+        can_end = {"refuse": is_open and is_clerk and case.accepted_at is None, "withdraw": is_open and is_clerk,
+                   "terminate": is_open and (is_clerk or user.role == "admin")
+                   and clock_stops.is_leader(user, settings())}
     return render_template("web/case.html", case=view, workable=workable, orders=order_list, stop=stop_view,
-                           states=states, history=history, events=events, is_clerk=is_clerk,
+                           states=states, history=history, events=events, is_clerk=is_clerk, can_end=can_end,
                            kinds=SUSPENSION_KINDS, definition_id=case.definition_id)
 
 
@@ -128,15 +133,20 @@ def complete_task(case_no: str, task_id: str):
             if missing:
                 raise Invalid("answer every decision", details=[{"field": n} for n in missing])
             cases.complete_task(s, settings(), user, case_no, task_id, data,
-                                (request.form.get("opinion") or "").strip())
-            done = case.status == "completed"
+                                (request.form.get("opinion") or "").strip(),
+                                _lines(request.form.get("missing_materials")) or None)
+            status = case.status
     except NotFound:
         raise
     except DomainError as exc:
         flash_error(exc)
         return back
-    flash(_("已办结该办件。") if done else _("已提交，流程进入下一环节。"), "success")
-    return redirect(url_for("web.case_page", case_no=case_no)) if done else redirect(url_for("web.worklist"))
+    if status == "running":
+        flash(_("已提交，流程进入下一环节。"), "success")
+        return redirect(url_for("web.worklist"))
+    flash({"completed": _("已办结该办件。"), "suspended": _("已一次性告知补正，计时暂停，待申请人补齐材料后恢复计时。")}
+          .get(status, _("已提交。")), "success")
+    return back
 
 
 @web.post("/cases/<case_no>/suspend")
@@ -148,9 +158,26 @@ def suspend(case_no: str):
         expected = -1  # the service refuses it with its own message
     body = {"kind": f.get("kind"), "reason": f.get("reason", ""), "legal_basis": f.get("legal_basis", ""),
             "expected_days": expected,
-            "missing_materials": [m.strip() for m in (f.get("missing_materials") or "").splitlines() if m.strip()]}
+            "missing_materials": _lines(f.get("missing_materials"))}
     return _clerk_action(case_no, lambda s, u: clock_stops.suspend(s, settings(), u, case_no, body),
                          _("已暂停计时。"))
+
+
+def _lines(text: str | None) -> list[str]:
+    """One entry per line of a textarea (e.g. the materials to supplement), blank lines dropped."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+@web.post("/cases/<case_no>/refuse", defaults={"how": "refuse"})
+@web.post("/cases/<case_no>/withdraw", defaults={"how": "withdraw"})
+@web.post("/cases/<case_no>/terminate", defaults={"how": "terminate"})
+def end_case(case_no: str, how: str):
+    """不予受理, 撤回, 终止 from the case page: the same service as the API."""
+    body = {"reason": request.form.get("reason", ""), "legal_basis": request.form.get("legal_basis", "")}
+    done = {"refuse": _("已作出不予受理决定，办件已结束。"), "withdraw": _("申请人已撤回，办件已结束。"),
+            "terminate": _("办件已终止。")}[how]
+    return _clerk_action(case_no, lambda s, u: endings.end(s, settings(), u, case_no, how, body), done,
+                         roles=("clerk", "admin") if how == "terminate" else ("clerk",))
 
 
 @web.post("/cases/<case_no>/resume")
@@ -160,11 +187,11 @@ def resume(case_no: str):
                          _("已恢复计时，期限已顺延。"))
 
 
-def _clerk_action(case_no: str, act, done: str):
+def _clerk_action(case_no: str, act, done: str, roles: tuple[str, ...] = ("clerk",)):
     """A clerk's form on a case page: run `act(session, clerk)`, flash the outcome, back to the case."""
     try:
         with db().unit_of_work() as s:
-            act(s, signed_in(s, "clerk"))
+            act(s, signed_in(s, *roles))
     except NotFound:
         raise
     except DomainError as exc:

@@ -15,7 +15,7 @@ from app.supervision import orders
 from app.supervision import service as supervision
 
 from . import web
-from .common import db, flash_error, settings, signed_in
+from .common import clock_marks, db, flash_error, settings, signed_in
 from .i18n import _
 
 BOARD = ("supervisor", "admin")
@@ -35,8 +35,8 @@ def supervision_board():
         for c in cases.carded_cases(s, user, department or None, item_code or None):
             dl = render.deadlines(s, settings(), c)
             cards.append({"case_no": c.case_no, "item_code": c.item.code, "item_name": c.item.name,
-                          "department": s.get(OrgUnit, c.org_unit_id).name, "status": c.status, "card": dl["card"],
-                          "left": dl["remaining_working_days"], "promised_due_at": c.promised_due_at,
+                          "department": s.get(OrgUnit, c.org_unit_id).name, "status": c.status, **clock_marks(dl),
+                          "promised_due_at": c.promised_due_at,
                           "statutory_due_at": c.statutory_due_at,
                           "steps": [t.name or t.bpmn_id for t in c.tasks if t.state == "ready" and t.kind == "user"]})
         rank = {"red": 0, "yellow": 1, "warning": 2, "none": 3}

@@ -3,7 +3,7 @@
 Existing items get the units and extension caps the law gives their category (app/catalog/limits.py: penalty
 and enforcement limits over ten days in calendar days, 30-day extensions); existing clock stops are measured
 in calendar days too. Deadlines of open cases are not recomputed here (that needs the calendar): run
-`flask --app wsgi deadlines recount` once after upgrading.
+`flask --app wsgi cases recount` once after upgrading.
 
 Revision ID: 0008
 Revises: 0007
