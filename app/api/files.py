@@ -72,10 +72,20 @@ doc.document({
         errors=(404,), params=[doc.path_param("file_id")])},
 }, {
     "UploadedFile": _FILE_OUT,
-    "MaterialRef": {"type": "object", "required": ["name", "file_id"], "properties": {
+    "MaterialRef": {"type": "object", "required": ["name"], "description": (
+        "exactly one of file_id, paper, deferred_until, pledged; every one counts as provided"), "properties": {
         "name": {"type": "string", "description": "one of the item's material names"},
-        "file_id": {"type": "string", "description": "from POST /api/v1/files; each file attaches to one case"}}},
+        "file_id": {"type": "string", "description": "from POST /api/v1/files; each file attaches to one case"},
+        "paper": {"type": "boolean", "enum": [True], "description": "checked on paper at the window"},
+        "deferred_until": {"type": "string", "format": "date", "description": (
+            "容缺受理 (items with allows_deferred): owed until this day; still owed after it, a yellow notice")},
+        "pledged": {"type": "boolean", "enum": [True], "description": (
+            "告知承诺 (items with pledge_verify_days): verified within that many working days, else a yellow notice")}}},
     "CaseMaterial": {"type": "object", "properties": {
         "name": doc.S, "required": {"type": "boolean"}, "copies": doc.I, "provided": {"type": "boolean"},
+        "paper": {"type": "boolean"},
+        "how": {"type": "string", "nullable": True, "enum": ["file", "paper", "deferred", "pledge", None]},
+        "due_on": {"type": "string", "format": "date", "nullable": True},
+        "settled_at": {"type": "string", "format": "date-time", "nullable": True},
         "file_id": doc.S, "files": {"type": "array", "items": doc.ref("UploadedFile")}}},
 })

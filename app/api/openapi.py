@@ -122,6 +122,8 @@ SCHEMAS = {
         "data": {"type": "object", "additionalProperties": True}, "opinion": S,
         "missing_materials": {"type": "array", "items": S, "description": (
             "required at the item's supplement_step (一次性告知 the whole list); refused elsewhere")}}},
+    "MaterialSettled": {"type": "object", "required": ["name"], "properties": {
+        "name": S, "file_id": S, "paper": {"type": "boolean"}, "verified": {"type": "boolean"}, "note": S}},
     "Ending": {"type": "object", "required": ["reason", "legal_basis"], "properties": {"reason": S,
                                                                                      "legal_basis": S}},
     "Event": {"type": "object", "properties": {
@@ -222,6 +224,10 @@ def _paths() -> dict[str, dict]:
         **{f"/api/v1/cases/{{case_no}}/{how}": {"post": _op(summary, out="Case", body=body,
                                                            errors=(400, 403, 404, 409, 415, 422), params=[CASE_NO])}
            for how, summary, body in ENDINGS},
+        "/api/v1/cases/{case_no}/materials": {"post": _op(
+            "A material owed by the case arrives (容缺: {name, file_id} or {name, paper: true}) or a pledge is "
+            "verified (告知承诺: {name, verified: true, note}); clerk of the case's department", out="Case",
+            body="MaterialSettled", errors=(400, 404, 409, 415, 422), params=[CASE_NO])},
         "/api/v1/tasks": {"get": _op("The caller's worklist (clerk)", out=arr("WorkItem"))},
         "/api/v1/cases/{case_no}/events": {"get": _op("The case's audit trail, oldest first", out=arr("Event"),
                                                       errors=(404,), params=[CASE_NO])},

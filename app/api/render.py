@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from app import clock, engine
 from app.calendar import service as calendar
 from app.cases import clock_stops, stops
-from app.cases import files as case_files
+from app.cases import materials as case_materials
 from app.cases.models import OPEN_STATUSES, Case
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
@@ -141,7 +141,7 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
             "next_timer_due_at": iso(c.next_timer_due_at),
             "tasks": [task(t) for t in c.tasks], "deadlines": dl, "clock_stop": clock_stop(session, c),
             "ended": ending(c), "notices": [notice(n, c.case_no, viewer.id) for n in notices],
-            "materials": case_files.case_materials(session, c)}
+            "materials": case_materials.of_case(session, c)}
 
 
 def public_case(session: Session, settings: Settings, c: Case) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from app.audit import service as audit
-from app.cases import endings
+from app.cases import endings, materials
 from app.cases import service as cases
 from app.catalog import limits
 from app.catalog import service as catalog
@@ -158,6 +158,15 @@ def end_case(case_no: str, how: str):
         user = caller(s, "clerk", "admin")
         case = endings.end(s, settings(), user, case_no, how, body)
         return render.case(s, settings(), case, user)
+
+
+@staff.post("/cases/<case_no>/materials")
+def settle_material(case_no: str):
+    """A 容缺 material brought later, or a 告知承诺 pledge verified."""
+    body = json_body()
+    with db().unit_of_work() as s:
+        user = caller(s, "clerk")
+        return render.case(s, settings(), materials.settle(s, settings(), user, case_no, body), user)
 
 
 @staff.get("/tasks")

@@ -7,10 +7,7 @@ from the first bytes (PDF, JPEG, PNG, OFD); what the client declares is not beli
 its `public_id` (a 256-bit random token), only by staff who can see the uploader's org unit or the case's, and
 its hash is checked again on every read.
 
-Completeness (一次性告知). When a case is opened with a `materials` list, every required material of the item
-must be among them; otherwise the acceptance is refused with *all* the missing materials listed at once.
-A request without a `materials` key is not checked (paper materials checked at the window; the public contract's
-clients that never upload keep working).
+Which materials a case has, and whether they are complete, is app/cases/materials.py.
 """
 from __future__ import annotations
 
@@ -42,7 +39,6 @@ from .models import Case
 
 log = logging.getLogger("sunlight.files")
 
-MAX_MATERIALS = 200  # entries in one case's materials list
 _CHUNK = 1024 * 1024
 
 
@@ -293,103 +289,3 @@ def verified_path(settings: Settings, row: CaseFile) -> Path:
 def info(row: CaseFile) -> dict:
     return {"file_id": row.public_id, "filename": row.filename, "content_type": row.content_type,
             "size": row.size, "sha256": row.sha256}
-
-
-# --- materials of a case ---------------------------------------------------------------------------------------
-def _problem(field: str, message: str, material: str | None = None) -> dict:
-    out = {"field": field, "message": message}
-    if material is not None:
-        out["material"] = material
-    return out
-
-
-def check_materials(session: Session, actor: User, item: PowerItem, org_unit_id: int, raw, *,
-                    require_complete: bool = True) -> list[dict]:
-    """The `materials` of a case request, checked: [{name, file_id}]. Refuses (422) with every problem at
-    once — bad entries, and (with require_complete) each required material of the item that is missing."""
-    if not isinstance(raw, list) or len(raw) > MAX_MATERIALS:
-        raise Invalid(f"materials must be a list of at most {MAX_MATERIALS} {{name, file_id}}",
-                      details=[_problem("materials", "must be a list of {name, file_id}")])
-    names = {m["name"] for m in item.materials}
-    problems, checked, seen = [], [], set()
-    for i, entry in enumerate(raw):
-        field = f"materials[{i}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) \
-                or not isinstance(entry.get("file_id"), str):
-            problems.append(_problem(field, "each material is {name, file_id}"))
-            continue
-        name, file_id = entry["name"].strip(), entry["file_id"].strip()
-        ok = True
-        if name not in names:
-            problems.append(_problem(f"{field}.name", f"“{name}”不是事项 {item.code} 的申请材料 "
-                                                      f"(not a material of this item)", name))
-            ok = False
-        if file_id in seen:
-            problems.append(_problem(f"{field}.file_id", "the same file is listed twice", name))
-            continue
-        seen.add(file_id)
-        row = session.scalar(select(CaseFile).where(CaseFile.public_id == file_id)) if len(file_id) <= 64 else None
-        if row is None or (row.org_unit_id != org_unit_id and row.uploaded_by_id != actor.id):
-            # Another department's upload is answered exactly like an unknown one.
-            problems.append(_problem(f"{field}.file_id", "no such file among your department's uploads", name))
-        elif row.case_id is not None:
-            problems.append(_problem(f"{field}.file_id", "this file is already attached to a case", name))
-        elif ok:
-            checked.append({"name": name, "file_id": file_id})
-    missing = []
-    if require_complete:
-        provided = {m["name"] for m in checked}
-        missing = [m["name"] for m in item.materials if m.get("required") and m["name"] not in provided]
-    if problems:
-        raise Invalid(f"{len(problems)} material(s) cannot be accepted"
-                      + (f"; and {len(missing)} required material(s) are missing" if missing else ""),
-                      code="invalid_materials",
-                      details=problems + [_problem("materials", f"缺少必要材料“{n}”", n) for n in missing])
-    if missing:
-        raise Invalid(f"材料不齐全，不予受理；一次性告知缺少的全部材料：{'、'.join(missing)}",
-                      code="materials_incomplete",
-                      details=[_problem("materials", f"缺少必要材料“{n}”", n) for n in missing])
-    return checked
-
-
-def attach(session: Session, case: Case, materials, actor: User) -> list[CaseFile]:
-    """Attach uploaded files to the case as the named materials (each file once, ever)."""
-    checked = check_materials(session, actor, case.item, case.org_unit_id, materials, require_complete=False)
-    rows = []
-    for m in checked:
-        # Conditional: of two cases racing for one file, exactly one gets it.
-        done = session.execute(update(CaseFile)
-                               .where(CaseFile.public_id == m["file_id"], CaseFile.case_id.is_(None))
-                               .values(case_id=case.id, material_name=m["name"])
-                               .execution_options(synchronize_session="fetch"))
-        if done.rowcount != 1:
-            raise Conflict("a file was attached to another case at the same moment; upload it again",
-                           code="file_already_attached", details=[_problem("materials", m["file_id"], m["name"])])
-        rows.append(session.scalar(select(CaseFile).where(CaseFile.public_id == m["file_id"])))
-    if rows:
-        audit.record(session, audit.case_stream(case.id), "materials_attached", actor.username, case_id=case.id,
-                     detail={"materials": [{"name": r.material_name, "filename": r.filename, "size": r.size,
-                                            "content_type": r.content_type, "sha256": r.sha256} for r in rows]})
-    return rows
-
-
-def case_materials(session: Session, case: Case) -> list[dict]:
-    """The item's materials with what the case provided: [{name, required, copies, provided, file_id?, files}]."""
-    rows = session.scalars(select(CaseFile).where(CaseFile.case_id == case.id).order_by(CaseFile.id)).all()
-    by_name: dict[str, list[CaseFile]] = {}
-    for r in rows:
-        by_name.setdefault(r.material_name or "", []).append(r)
-    out = []
-    for m in case.item.materials:
-        out.append(_material(m["name"], bool(m.get("required")), m.get("copies", 1), by_name.pop(m["name"], [])))
-    for name, files in by_name.items():  # a material the item no longer lists
-        out.append(_material(name, False, 1, files))
-    return out
-
-
-def _material(name: str, required: bool, copies: int, files: list[CaseFile]) -> dict:
-    out = {"name": name, "required": required, "copies": copies, "provided": bool(files)}
-    if files:
-        out["file_id"] = files[0].public_id
-        out["files"] = [info(f) for f in files]
-    return out

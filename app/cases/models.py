@@ -147,6 +147,7 @@ class CaseMaterialRecord(Base):
     settled_at: Mapped[datetime | None] = mapped_column()
     settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    signalled_at: Mapped[datetime | None] = mapped_column()  # when its lateness was signalled (once)
 
 
 class CaseRating(Base):

@@ -29,10 +29,11 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs import service as orgs
 from app.orgs.models import OrgUnit, User
 from app.settings import Settings
-from app.supervision import deadlines, orders, rules
+from app.supervision import deadlines, orders, owed, rules
 from app.supervision import service as supervision
 
-from . import files, stops
+from . import materials as case_materials
+from . import stops
 from .models import OPEN_STATUSES, Case, CaseTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -224,7 +225,7 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
     applicant = _check_applicant(body.get("applicant"))
     # Materials are checked only when the request lists them (clients that never upload keep working);
     # then every required one must be there, and all the missing ones are named at once (一次性告知).
-    materials = (files.check_materials(session, actor, item, item.org_unit_id, body["materials"])
+    materials = (case_materials.check(session, settings, actor, item, item.org_unit_id, body["materials"])
                  if body.get("materials") is not None else None)
     try:
         data = engine.check_data(body.get("data") or {})
@@ -255,7 +256,7 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
                  detail={"case_no": case_no, "item": item.code, "definition_id": definition.id,
                          "version": definition.version})
     if materials:
-        files.attach(session, case, materials, actor)
+        case_materials.attach(session, settings, case, materials, actor)
     _apply(_Action(session, settings, case, actor.username), run, changes)
     save(session)
     return case, code
@@ -371,6 +372,8 @@ def _wake_one(session: Session, settings: Settings, case: Case) -> int:
     else:
         raised += deadlines.raise_due(session, case, now, channels=settings.notice_channels)
     raised += orders.escalate_overdue(session, case, now, channels=settings.notice_channels)
+    if case.materials_due_at is not None and case.materials_due_at <= now:
+        raised += owed.raise_due(session, settings, case, now)
     deadlines.schedule(case)
     return raised
 

@@ -134,7 +134,8 @@ def next_signal_at(case) -> datetime | None:
 
 def schedule(case) -> None:
     """When the worker must next look at the case: its next timer, deadline signal or order deadline."""
-    moments = [case.next_timer_due_at if case.status == "running" else None, next_signal_at(case), case.order_due_at]
+    moments = [case.next_timer_due_at if case.status == "running" else None, next_signal_at(case), case.order_due_at,
+               case.materials_due_at]
     moments = [m for m in moments if m is not None]
     case.wake_at = min(moments) if moments else None
 

@@ -173,13 +173,9 @@ EN: dict[str, str] = {
     "证件号码": "ID number",
     "联系电话": "Phone",
     "申请材料核验": "Materials check",
-    "纸质材料在窗口核验后勾选；也可以上传电子材料（PDF、JPEG、PNG、OFD）——上传时每项必需材料都要上传。缺少的材料将一次性告知。":
-        "Tick paper materials once checked at the window, or upload electronic ones (PDF, JPEG, PNG, OFD) — when "
-        "uploading, upload every required material. Whatever is missing is listed at once.",
     "材料": "Material",
     "纸质已核验": "Paper checked",
     "电子材料": "Electronic copy",
-    "未上传电子材料": "no electronic copy uploaded",
     "办件": "Case",
     "承诺期限": "Promised deadline",
     "法定期限": "Statutory deadline",
@@ -314,4 +310,13 @@ EN: dict[str, str] = {
     '补齐后请到窗口递交；补正期间不计入办理时限。': 'Bring them to the window; the time spent supplementing does not count against the limit.',
     '预计 %(n)s 日': 'expected %(n)s days',
     '预计天数': 'Expected days',
+    '每项材料：纸质材料在窗口核验后勾选，或上传电子材料（PDF、JPEG、PNG、OFD），两种方式可以混用。缺少的必需材料将一次性告知。': 'For each material: tick it once checked on paper at the window, or upload it (PDF, JPEG, PNG, OFD); both may be mixed. Every missing required material is told at once.',
+    '容缺受理：承诺补齐日期': 'Accepted with it owed, to be brought by',
+    '告知承诺': 'Pledged instead (told-and-pledged)',
+    '纸质材料已核验': 'checked on paper',
+    '容缺受理，承诺于 %(d)s 前补齐': 'owed, to be brought by %(d)s',
+    '已补齐': 'brought',
+    '告知承诺，%(d)s 前核查': 'pledged, to be verified by %(d)s',
+    '已核查': 'verified',
+    '未提供': 'not provided',
 }

@@ -244,23 +244,24 @@ def new_case():
     applicant = {k: (form.get(k) or "").strip() for k in ("name", "id_number", "phone")}
     uploads = {m["name"]: request.files.get(f"file_{i}") for i, m in enumerate(item_view["materials"])}
     uploads = {n: f for n, f in uploads.items() if f is not None and f.filename}
-    if not uploads:
-        # Paper materials checked at the window: every required one must be ticked; all missing named at once.
-        missing = [m["name"] for i, m in enumerate(item_view["materials"])
-                   if m.get("required") and not form.get(f"paper_{i}")]
-        if missing:
-            flash(_("材料不齐全，不予受理；一次性告知缺少的全部材料：") + _sep().join(missing), "error")
-            return render_template("web/new_case.html", item=item_view, form=form, missing=missing), 422
     try:
         with db().unit_of_work() as s:
             user = signed_in(s, "clerk")
-            body = {"item_code": code, "applicant": applicant, "data": {}}
-            if uploads:  # electronic materials: the service checks completeness (一次性告知)
-                body["materials"] = []
-                for name, part in uploads.items():
+            materials = []  # each material as the window had it: uploaded, on paper, owed (容缺) or pledged
+            for i, m in enumerate(item_view["materials"]):
+                part = uploads.get(m["name"])
+                if part is not None:
                     row = case_files.store(s, settings(), user, part.filename,
                                            part.stream.read(settings().max_file_bytes + 1), part.mimetype or None)
-                    body["materials"].append({"name": name, "file_id": row.public_id})
+                    materials.append({"name": m["name"], "file_id": row.public_id})
+                elif form.get(f"paper_{i}"):
+                    materials.append({"name": m["name"], "paper": True})
+                elif (form.get(f"deferred_{i}") or "").strip():
+                    materials.append({"name": m["name"], "deferred_until": form[f"deferred_{i}"].strip()})
+                elif form.get(f"pledged_{i}"):
+                    materials.append({"name": m["name"], "pledged": True})
+            # The service checks completeness: every missing material is told at once (一次性告知).
+            body = {"item_code": code, "applicant": applicant, "data": {}, "materials": materials}
             case, query_code = cases.create_case(s, settings(), user, body)
             case_no = case.case_no
     except NotFound:

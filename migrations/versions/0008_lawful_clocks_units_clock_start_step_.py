@@ -36,6 +36,7 @@ def upgrade() -> None:
     sa.Column('settled_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('settled_by_id', sa.Integer(), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('signalled_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_material_records_case_id_cases')),
     sa.ForeignKeyConstraint(['settled_by_id'], ['users.id'], name=op.f('fk_case_material_records_settled_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_material_records'))

@@ -304,3 +304,84 @@ def test_uploads_no_case_was_opened_with_are_pruned_with_their_bytes(world, app,
     with app.extensions["sunlight.db"].unit_of_work() as s:
         [pruned] = s.scalars(select(AuditEvent).where(AuditEvent.action == "uploads_pruned")).all()
         assert pruned.actor == "cli" and pruned.stream == "registry" and pruned.detail["rows"] == 2
+
+
+# --- paper, 容缺 and 告知承诺 at the window ---------------------------------------------------------------------
+def test_paper_and_uploaded_materials_mix_and_both_count_as_provided(world):
+    pdf = uploaded(world, PDF)
+    status, case = open_case(world, [{"name": FORM, "file_id": pdf["file_id"]}, {"name": LICENCE, "paper": True}])
+    assert status == 201, case
+    by_name = {m["name"]: m for m in case["materials"]}
+    assert (by_name[FORM]["provided"], by_name[FORM]["paper"]) == (True, False)
+    assert (by_name[LICENCE]["provided"], by_name[LICENCE]["paper"], by_name[LICENCE]["how"]) == (True, True, "paper")
+    status, body = open_case(world, [{"name": LICENCE, "paper": True}])
+    assert status == 422 and body["error"]["code"] == "materials_incomplete"
+    assert [d["material"] for d in body["error"]["details"]] == [FORM]
+
+
+@pytest.mark.parametrize("entry", [
+    {"name": FORM, "paper": "yes"}, {"name": FORM, "paper": True, "file_id": "f_x"}, {"name": FORM, "pledged": 1},
+    {"name": FORM, "deferred_until": "2026-03-20"},  # the item does not allow 容缺受理
+    {"name": FORM, "pledged": True},  # nor pledges
+    {"name": "营业执照\x00", "paper": True},
+])
+def test_odd_material_entries_are_refused_naming_the_entry(world, entry):
+    status, body = open_case(world, [entry, {"name": LICENCE, "paper": True}])
+    assert status == 422 and body["error"]["code"] == "invalid_materials"
+    assert body["error"]["details"][0]["field"].startswith("materials[0]")
+
+
+def test_a_deferred_material_owed_past_its_day_raises_one_yellow_notice_until_it_is_brought(world, app):
+    from datetime import timedelta
+
+    from app import clock, worker
+
+    assert world.api.call("PATCH", f"/api/v1/items/{ITEM['code']}", "admin", json={"allows_deferred": True})[0] == 200
+    status, case = open_case(world, [{"name": FORM, "paper": True}, {"name": LICENCE, "deferred_until": "2026-03-06"}])
+    assert status == 201, case
+    owed = next(m for m in case["materials"] if m["name"] == LICENCE)
+    assert (owed["provided"], owed["how"], owed["due_on"], owed["settled_at"]) == (True, "deferred", "2026-03-06", None)
+    for bad in ("2026-03-01", "2027-03-06", "06/03/2026", "2026-02-30"):  # past, too far, not ISO, no such day
+        status, body = open_case(world, [{"name": FORM, "paper": True}, {"name": LICENCE, "deferred_until": bad}])
+        assert status == 422, bad
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    clock.advance(timedelta(days=4, hours=14))  # Friday 6 March, 23:00: not late yet
+    worker.sweep(db, settings)
+    assert [n for n in world.api.get(f"/api/v1/cases/{case['case_no']}", "sup")[1]["notices"]
+            if n["reason"].startswith("容缺")] == []
+    clock.advance(timedelta(hours=2))  # Saturday: the day has passed
+    worker.sweep(db, settings)
+    worker.sweep(db, settings)  # once only
+    now = world.api.get(f"/api/v1/cases/{case['case_no']}", "sup")[1]
+    [notice] = [n for n in now["notices"] if n["reason"].startswith("容缺")]
+    assert notice["level"] == "yellow" and LICENCE in notice["reason"] and now["deadlines"]["card"] == "yellow"
+    url = f"/api/v1/cases/{case['case_no']}/materials"
+    assert world.api.post(url, "outsider", {"name": LICENCE, "paper": True})[0] == 404
+    assert world.api.post(url, "acc", {"name": FORM, "paper": True})[0] == 404  # nothing owed under that name
+    status, body = world.api.post(url, "acc", {"name": LICENCE, "paper": True, "note": "已补交原件"})
+    assert status == 200 and next(m for m in body["materials"] if m["name"] == LICENCE)["settled_at"]
+    assert world.api.post(url, "acc", {"name": LICENCE, "paper": True})[0] == 404  # settled: owed no more
+
+
+def test_a_pledge_is_verified_within_the_items_working_days(world, app):
+    from datetime import timedelta
+
+    from app import clock, worker
+
+    status, _ = world.api.call("PATCH", f"/api/v1/items/{ITEM['code']}", "designer", json={"pledge_verify_days": 3})
+    assert status == 200
+    status, case = open_case(world, [{"name": FORM, "paper": True}, {"name": LICENCE, "pledged": True}])
+    assert status == 201, case
+    pledged = next(m for m in case["materials"] if m["name"] == LICENCE)
+    assert (pledged["how"], pledged["due_on"]) == ("pledge", "2026-03-05")  # Monday + 3 working days
+    url = f"/api/v1/cases/{case['case_no']}/materials"
+    status, body = world.api.post(url, "acc", {"name": LICENCE, "paper": True})
+    assert status == 422 and body["error"]["details"] == [{"field": "verified"}]
+    clock.advance(timedelta(days=4))
+    worker.sweep(app.extensions["sunlight.db"], app.extensions["sunlight.settings"])
+    notices = world.api.get(f"/api/v1/cases/{case['case_no']}", "sup")[1]["notices"]
+    assert [n["level"] for n in notices if n["reason"].startswith("告知承诺")] == ["yellow"]
+    status, body = world.api.post(url, "acc", {"name": LICENCE, "verified": True, "note": "经核查属实"})
+    assert status == 200
+    _, events = world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")
+    assert [e["detail"]["how"] for e in events if e["action"] == "material_settled"] == ["verified"]
