@@ -11,7 +11,6 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app import clock
-from app.cases import clock_stops
 from app.cases import service as cases
 from app.catalog import service as catalog
 from app.db import Database
@@ -116,6 +115,17 @@ def _work(db: Database, settings: Settings, case_no: str, steps: int, minutes_be
         sweep(db, settings)
 
 
+def _ask_for_supplement(db: Database, settings: Settings, case_no: str, missing: list[str]) -> None:
+    """收件 finds the materials incomplete; the 一次性告知补正 step tells everything missing and stops the clock."""
+    for bpmn_id, data, extra in (("Task_receive", {"materials_complete": False}, None), ("Task_supplement", {}, missing)):
+        clock.advance(timedelta(minutes=3))
+        with db.unit_of_work() as s:
+            window = orgs.user_by_name(s, "ca01_window")
+            case = cases.get_visible(s, window, case_no)
+            task = next(t for t in case.tasks if t.bpmn_id == bpmn_id and t.state == "ready")
+            cases.complete_task(s, settings, window, case_no, task.id, data, "申请材料不齐全，一次性告知补正", extra)
+
+
 def _clerk_for(s, org_unit_id: int, lane: str | None) -> User:
     return orgs.clerks_for_lane(s, org_unit_id, lane)[0]
 
@@ -152,10 +162,7 @@ def _cases(db: Database, settings: Settings, real_now: datetime) -> None:
         _work(db, settings, case_no, steps)
         made.append(case_no)
     clock.travel_to(_at(5, real_now))
-    with db.unit_of_work() as s:
-        clock_stops.suspend(s, settings, orgs.user_by_name(s, "ca01_window"), made[4], {
-            "kind": "supplement", "reason": "申请材料不齐全", "legal_basis": "《中华人民共和国行政许可法》第三十二条",
-            "missing_materials": ["场所使用证明", "法定代表人身份证明"], "expected_days": 5})
+    _ask_for_supplement(db, settings, made[4], ["场所使用证明", "法定代表人身份证明"])
     clock.travel_to(_at(4, real_now))
     with db.unit_of_work() as s:
         jiwei = orgs.user_by_name(s, "jiwei")
