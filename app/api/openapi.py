@@ -9,6 +9,8 @@ from functools import lru_cache
 
 from apispec import APISpec
 
+from app.messages.texts import KINDS as MESSAGE_KINDS
+
 S = {"type": "string"}
 I = {"type": "integer"}
 DT = {"type": "string", "format": "date-time", "nullable": True}
@@ -98,7 +100,15 @@ SCHEMAS = {
         "case_no": S, "item_name": S, "status": S, "current_steps": {"type": "array", "items": S},
         "next_steps": {"type": "array", "items": S}, "remaining_working_days": {"type": "integer", "nullable": True},
         "promised_due_at": DT, "accepted_at": DT, "completed_at": DT,
-        "rating": {"type": "integer", "nullable": True}}},
+        "rating": {"type": "integer", "nullable": True},
+        "messages": {"type": "array", "items": {"$ref": "#/components/schemas/ApplicantMessage"},
+                     "description": "what the applicant was told (告知记录), oldest first, at most the latest 50"}}},
+    "ApplicantMessage": {"type": "object", "properties": {
+        "kind": {"type": "string", "enum": list(MESSAGE_KINDS)},
+        "text": {"type": "string", "description": "Simplified Chinese, as in the SMS (the query code masked)"},
+        "text_en": S, "created_at": DT,
+        "sent": {"type": "boolean", "description": "the SMS gateway took it (false: waiting, failing, or no "
+                                                   "gateway or phone: shown here only)"}}},
     "RatingIn": {"type": "object", "required": ["code", "score"], "properties": {
         "code": S, "score": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": S}},
     "ItemPage": {"type": "object", "properties": {

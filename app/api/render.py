@@ -14,6 +14,7 @@ from app.cases.models import Case
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
+from app.messages import service as messages
 from app.settings import Settings
 from app.supervision import deadlines as sup_deadlines
 from app.supervision import service as supervision
@@ -123,4 +124,11 @@ def public_case(session: Session, settings: Settings, c: Case) -> dict:
     return {"case_no": c.case_no, "item_name": c.item.name, "status": c.status,
             "current_steps": [t.name or t.bpmn_id for t in current], "next_steps": nexts,
             "remaining_working_days": dl["remaining_working_days"], "promised_due_at": dl["promised_due_at"],
-            "accepted_at": iso(c.created_at), "completed_at": iso(c.completed_at)}
+            "accepted_at": iso(c.created_at), "completed_at": iso(c.completed_at),
+            "messages": applicant_messages(session, c)}
+
+
+def applicant_messages(session: Session, c: Case) -> list[dict]:
+    """What the applicant was told (告知记录), oldest first: the texts only, never the phone or the secret."""
+    return [{"kind": m.kind, "text": m.text, "text_en": m.text_en, "created_at": iso(m.created_at),
+             "sent": m.status == "sent"} for m in messages.told(session, c.id)]
