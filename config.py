@@ -44,6 +44,13 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "0") == "1"
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))  # seconds per socket operation
+    # Messages to the applicant by SMS: sent only when SMS_GATEWAY_URL is set (see app/messages/sms.py);
+    # otherwise they are recorded and shown on the public progress page as "unsent".
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")  # sent as Authorization: Bearer …
+    SMS_TEMPLATE = os.environ.get("SMS_TEMPLATE", '{"phone": "{phone}", "text": "{text}", "id": "{id}"}')
+    SMS_SIGNATURE = os.environ.get("SMS_SIGNATURE", "【阳光运行】")  # 短信签名, before the text
+    SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "5"))  # seconds per request
 
     def __init__(self) -> None:
         self.SECRET_KEY = _secret_key()

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.errors import DomainError
+from app.messages.models import MESSAGE_STATUSES
 from app.supervision.models import NOTICE_LEVELS, ORDER_STATUSES
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
@@ -577,6 +578,43 @@ def files_prune(days):
     click.echo(f"{rows} unattached upload(s) older than {days} day(s) forgotten; {removed} file(s) removed from disk")
 
 
+messages_cli = AppGroup("messages", help="Messages to the applicant (告知) and their SMS delivery.")
+
+
+def _masked(phone: str | None) -> str:
+    """Enough of the number for an operator to recognise it, not enough to copy it out of a terminal."""
+    if not phone:
+        return "-"
+    digits = phone.replace(" ", "")
+    return digits[:3] + "****" + digits[-4:] if len(digits) > 7 else "****"
+
+
+@messages_cli.command("list")
+@click.option("--case", "case_no", default=None)
+@click.option("--status", type=click.Choice(MESSAGE_STATUSES), default=None, help="e.g. failed: what keeps failing")
+@click.option("--limit", type=click.IntRange(1, 100000), default=100, show_default=True, help="the latest N")
+def messages_list(case_no, status, limit):
+    """The latest messages, oldest first, with their delivery state (never the query code)."""
+    from sqlalchemy import select
+
+    from app.cases import service as cases
+    from app.cases.models import Case
+    from app.messages import service as messages
+
+    with _db().unit_of_work() as s:
+        case_id = s.scalar(select(Case.id).where(Case.case_no == case_no)) if case_no else None
+        if case_no and case_id is None:
+            click.echo(f"error: no case {case_no}", err=True)
+            sys.exit(2)
+        found = messages.listing(s, case_id, status, limit)
+        numbers = cases.numbers_of(s, {m.case_id for m in found})
+        for m in found:
+            tries = f" after {m.attempts} attempt(s)" if m.attempts else ""
+            problem = f" [{m.last_error}]" if m.last_error and m.status != "sent" else ""
+            click.echo(f"#{m.id} {m.created_at:%Y-%m-%d %H:%M %Z} {numbers[m.case_id]} {m.kind} {m.status}{tries} "
+                       f"to {_masked(m.phone)}{problem}: {m.text}")
+
+
 @click.command("demo")
 def demo():
     """Load the demo district: 22 departments, 668 powers with flows, staff, cases in every state (idempotent)."""
@@ -608,7 +646,7 @@ def serve(host, port):
 
 def register(app: Flask) -> None:
     for group in (db_cli, orgs_cli, users_cli, timers_cli, audit_cli, calendar_cli, cases_cli, orders_cli,
-                  notices_cli, rules_cli, files_cli):
+                  notices_cli, rules_cli, files_cli, messages_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(demo)

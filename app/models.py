@@ -5,6 +5,7 @@ from app.cases.models import Case, CaseExtension, CaseMaterialRecord, CaseRating
 from app.cases.files_models import CaseFile  # noqa: F401
 from app.catalog.models import PowerItem  # noqa: F401
 from app.definitions.models import ProcessDefinition  # noqa: F401
+from app.messages.models import ApplicantMessage  # noqa: F401
 from app.orgs.models import ApiToken, OrgUnit, User, UserPost  # noqa: F401
 from app.supervision.models import (NoticeDelivery, NoticeRecipient, OrderMessage, SupervisionNotice,  # noqa: F401
                                     SupervisionOrder, SupervisionRule)

@@ -1,8 +1,12 @@
 """What services need from configuration, without knowing about Flask."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
+
+DEFAULT_SMS_TEMPLATE = '{"phone": "{phone}", "text": "{text}", "id": "{id}"}'
 
 
 @dataclass(frozen=True)
@@ -17,6 +21,17 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class SmsSettings:
+    """The SMS gateway the applicant's messages go through (app/messages/sms.py)."""
+
+    url: str
+    token: str = field(default="", repr=False)  # a bearer token: never in a log line
+    template: str = DEFAULT_SMS_TEMPLATE  # the JSON body; {phone} {text} {id} are filled into its strings
+    signature: str = "【阳光运行】"  # 短信签名, put before the text
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
 class Settings:
     tz: ZoneInfo
     secret_key: str
@@ -26,6 +41,7 @@ class Settings:
     smtp: SmtpSettings | None = None  # None: no mail channel (SMTP_HOST empty)
     file_storage_dir: str = "instance/files"  # uploaded materials, content-addressed (app/cases/files.py)
     max_file_bytes: int = 20 * 1024 * 1024
+    sms: SmsSettings | None = None  # None: the applicant's messages are recorded and shown, never sent
 
     @property
     def notice_channels(self) -> tuple[str, ...]:
@@ -39,7 +55,7 @@ class Settings:
                    leader_posts=tuple(p.strip() for p in config["LEADER_POSTS"].split(",") if p.strip()),
                    item_code_scheme=config["ITEM_CODE_SCHEME"], smtp=_smtp(config),
                    file_storage_dir=str(config.get("FILE_STORAGE_DIR") or "instance/files"),
-                   max_file_bytes=int(config.get("MAX_FILE_BYTES") or 20 * 1024 * 1024))
+                   max_file_bytes=int(config.get("MAX_FILE_BYTES") or 20 * 1024 * 1024), sms=_sms(config))
 
 
 def _smtp(config) -> SmtpSettings | None:
@@ -51,3 +67,24 @@ def _smtp(config) -> SmtpSettings | None:
                         password=config.get("SMTP_PASSWORD") or "",
                         starttls=str(config.get("SMTP_STARTTLS", "0")).strip().lower() in ("1", "true", "yes"),
                         timeout=float(config.get("SMTP_TIMEOUT") or 10))
+
+
+def _sms(config) -> SmsSettings | None:
+    """The gateway, or None when SMS_GATEWAY_URL is empty. A bad URL or template stops the app at start,
+    rather than every message failing later."""
+    url = (config.get("SMS_GATEWAY_URL") or "").strip()
+    if not url:
+        return None
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise ValueError(f"SMS_GATEWAY_URL must be an http(s) URL, not {url!r}")
+    template = config.get("SMS_TEMPLATE") or DEFAULT_SMS_TEMPLATE
+    try:
+        json.loads(template)
+    except ValueError as exc:
+        raise ValueError(f"SMS_TEMPLATE is not valid JSON: {exc}") from None
+    if "{phone}" not in template or "{text}" not in template:
+        raise ValueError("SMS_TEMPLATE must place {phone} and {text} in its strings")
+    signature = config.get("SMS_SIGNATURE")
+    return SmsSettings(url=url, token=(config.get("SMS_GATEWAY_TOKEN") or "").strip(), template=template,
+                       signature="【阳光运行】" if signature is None else signature,
+                       timeout=float(config.get("SMS_TIMEOUT") or 5))

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from app import clock, engine
 from app.cases import service as cases
 from app.db import Database
+from app.messages import sms
 from app.settings import Settings
 from app.supervision import outbox
 
@@ -42,6 +43,9 @@ def sweep(db: Database, settings: Settings, limit: int = 10_000, batch: int = BA
     sent, failed = outbox.deliver_due(db, settings)
     if sent or failed:
         log.info("notice deliveries: %d sent, %d failed (will retry)", sent, failed)
+    sent, failed = sms.deliver_due(db, settings)  # what the applicants were told, by SMS
+    if sent or failed:
+        log.info("applicant messages: %d sent, %d failed (will retry)", sent, failed)
     return fired
 
 

@@ -10,6 +10,7 @@ from functools import lru_cache
 from apispec import APISpec
 
 from app.cases.models import CASE_STATUSES
+from app.messages.texts import KINDS as MESSAGE_KINDS
 
 S = {"type": "string"}
 I = {"type": "integer"}
@@ -138,7 +139,15 @@ SCHEMAS = {
         "clock_stop": {**OBJ, "nullable": True, "description": "{kind, missing_materials (补正: the one-time list), "
                                                                "expected_days, started_at}"},
         "ended": {**OBJ, "nullable": True},
-        "rating": {"type": "integer", "nullable": True}}},
+        "rating": {"type": "integer", "nullable": True},
+        "messages": {"type": "array", "items": {"$ref": "#/components/schemas/ApplicantMessage"},
+                     "description": "what the applicant was told (告知记录), oldest first, at most the latest 50"}}},
+    "ApplicantMessage": {"type": "object", "properties": {
+        "kind": {"type": "string", "enum": list(MESSAGE_KINDS)},
+        "text": {"type": "string", "description": "Simplified Chinese, as in the SMS (the query code masked)"},
+        "text_en": S, "created_at": DT,
+        "sent": {"type": "boolean", "description": "the SMS gateway took it (false: waiting, failing, or no "
+                                                   "gateway or phone: shown here only)"}}},
     "RatingIn": {"type": "object", "required": ["code", "score"], "properties": {
         "code": S, "score": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": S}},
     "ItemPage": {"type": "object", "properties": {

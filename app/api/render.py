@@ -14,6 +14,7 @@ from app.cases.models import OPEN_STATUSES, Case
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
+from app.messages import service as messages
 from app.settings import Settings
 from app.supervision import deadlines as sup_deadlines
 from app.supervision import service as supervision
@@ -159,4 +160,10 @@ def public_case(session: Session, settings: Settings, c: Case) -> dict:
             "started": dl["started"], "calendar_complete": dl["calendar_complete"],
             "received_at": iso(c.created_at), "accepted_at": iso(c.accepted_at), "completed_at": iso(c.completed_at),
             "clock_stop": {k: stop[k] for k in ("kind", "missing_materials", "expected_days", "started_at")}
-            if stop else None, "ended": ending(c)}
+            if stop else None, "ended": ending(c), "messages": applicant_messages(session, c)}
+
+
+def applicant_messages(session: Session, c: Case) -> list[dict]:
+    """What the applicant was told (告知记录), oldest first: the texts only, never the phone or the secret."""
+    return [{"kind": m.kind, "text": m.text, "text_en": m.text_en, "created_at": iso(m.created_at),
+             "sent": m.status == "sent"} for m in messages.told(session, c.id)]

@@ -21,7 +21,7 @@ from app.settings import Settings
 from app.supervision import deadlines
 
 from . import service as cases
-from . import stops
+from . import stops, tell
 from .models import OPEN_STATUSES, Case, CaseExtension, CaseSuspension
 
 UNIT_WORDS = {"working": "working days", "natural": "days"}
@@ -78,6 +78,7 @@ def resume(session: Session, settings: Settings, actor: User, case_no: str, body
     cases.shift_timers(session, settings, case, now - stop.started_at)
     deadlines.recompute(session, settings, case, reason="resumed", actor=actor.username)
     deadlines.schedule(case)
+    tell.tell(session, settings, case, "clock_restarted", promised_due=case.promised_due_at)
     cases.save(session)
     return case
 
@@ -116,6 +117,8 @@ def extend(session: Session, settings: Settings, actor: User, case_no: str, body
                  detail={"days": ext.days, "unit": ext.unit, "reason": ext.reason})
     deadlines.recompute(session, settings, case, reason="extension", actor=actor.username)
     deadlines.schedule(case)
+    tell.tell(session, settings, case, "extended", days=ext.days, unit=ext.unit, reason=ext.reason,
+              statutory_due=case.statutory_due_at)
     cases.save(session)
     return ext
 

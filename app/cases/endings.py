@@ -16,7 +16,7 @@ from app.errors import Conflict, Forbidden
 from app.orgs.models import User
 from app.settings import Settings
 
-from . import clock_stops, stops
+from . import clock_stops, stops, tell
 from . import service as cases
 from .models import OPEN_STATUSES, Case
 
@@ -60,6 +60,8 @@ def end(session: Session, settings: Settings, actor: User, case_no: str, how: st
     audit.record(session, audit.case_stream(case.id), ending.action, actor.username, case_id=case.id,
                  detail={"reason": reason, "legal_basis": basis or None, "accepted": case.accepted_at is not None})
     _cancel_workflow(session, settings, case, actor)
+    tell.tell(session, settings, case, ending.status, reason=reason,
+              **({"legal_basis": basis} if ending.needs_basis else {}))
     cases.save(session)
     return case
 

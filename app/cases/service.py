@@ -33,7 +33,7 @@ from app.supervision import deadlines, orders, owed, rules
 from app.supervision import service as supervision
 
 from . import materials as case_materials
-from . import stops
+from . import stops, tell
 from .models import OPEN_STATUSES, Case, CaseTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -142,6 +142,8 @@ def _start_clocks_at_acceptance(act: _Action, changes: list[engine.Change]) -> N
         audit.record(act.session, audit.case_stream(case.id), "clock_started", act.actor, case_id=case.id,
                      task_bpmn_id=case.clock_start_step, detail={"accepted_at": case.accepted_at.isoformat()})
         deadlines.recompute(act.session, act.settings, case)
+        tell.tell(act.session, act.settings, case, "accepted", item_name=case.item.name,
+                  promised_due=case.promised_due_at)
 
 
 def _project(act: _Action, run: engine.CaseRun) -> None:
@@ -167,6 +169,7 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
     if run.completed and case.status == "running":  # an ended case (refused, withdrawn…) was cancelled, not completed
         case.status, case.completed_at, case.next_timer_due_at = "completed", now, None
         audit.record(act.session, audit.case_stream(case.id), "case_completed", act.actor, case_id=case.id)
+        tell.tell(act.session, act.settings, case, "completed", item_name=case.item.name)
 
 
 def load_run(session: Session, settings: Settings, case: Case) -> engine.CaseRun:
@@ -257,6 +260,9 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
                          "version": definition.version})
     if materials:
         case_materials.attach(session, settings, case, materials, actor)
+    # The first message carries the query code; acceptance itself comes with the clock_start_step, if any.
+    tell.tell(session, settings, case, "accepted" if case.accepted_at else "received", secret=code,
+              item_name=item.name, **({"promised_due": case.promised_due_at} if case.accepted_at else {}))
     _apply(_Action(session, settings, case, actor.username), run, changes)
     save(session)
     return case, code

@@ -19,6 +19,7 @@ from app.orgs.models import User
 from app.settings import Settings
 from app.supervision import deadlines, rules
 
+from . import tell
 from .models import SUSPENSION_KINDS, Case, CaseSuspension
 
 MAX_TEXT = 5000
@@ -75,6 +76,7 @@ def open_stop(session: Session, settings: Settings, case: Case, actor: User, *, 
         rules.on_supplement_requested(session, settings, case, now)
     case.status = "suspended"
     deadlines.schedule(case)
+    tell.clock_stopped(session, settings, case, stop)
     audit.record(session, audit.case_stream(case.id), "case_suspended", actor.username, case_id=case.id,
                  task_bpmn_id=task_bpmn_id,
                  detail={"kind": kind, "reason": reason, "legal_basis": legal_basis, "expected_days": expected_days,

@@ -14,13 +14,10 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from app.delivery import RecipientError  # noqa: F401  (raised here; the outbox tells it from a channel failure)
 from app.settings import Settings, SmtpSettings
 
 LEVELS = {"warning": ("预警", "pre-warning"), "yellow": ("黄牌", "yellow card"), "red": ("红牌", "red card")}
-
-
-class RecipientError(Exception):
-    """The server refused this recipient; the channel itself works."""
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def test_a_licence_runs_from_acceptance_to_decision_by_the_right_posts(world):
     status, events = world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")
     assert status == 200
     actions = [e["action"] for e in events]
-    assert actions[0] == "case_created" and actions[-1] == "case_completed"
+    assert actions[0] == "case_created" and actions[-2:] == ["case_completed", "applicant_notified"]
     assert [e["task_bpmn_id"] for e in events if e["action"] == "task_completed"] == \
         ["Task_accept", "Task_review", "Task_decide"]
     assert [e["actor"] for e in events if e["action"] == "task_completed"] == ["acc", "rev", "dec"]
