@@ -293,3 +293,40 @@ def recompute_cases_in(session: Session, settings, year: int, actor_name: str) -
         session, settings, [Case.accepted_at < end, Case.statutory_due_at >= start], "calendar_edit", actor_name,
         # past stops were counted on the old calendar: count them again first
         before_each=lambda case: clock_stops.recount_ended(session, settings, case, actor_name))
+
+
+# --- the yearly notice, pasted (国务院办公厅关于YYYY年部分节假日安排的通知) ---------------------------------------
+MAX_NOTICE_CHARS = 20_000  # the real notice is about 1,000 characters; a page of it with headers fits many times
+
+
+def read_notice(session: Session, year: int, text) -> dict:
+    """The notice's dates for `year`, with what saving them would change against what is stored; saves nothing.
+
+    The API's parse endpoint and the calendar page both call this; saving goes through set_year like any edit.
+    """
+    from app.errors import TooLarge
+
+    from .notice_text import changes_against, parse_notice  # pure text work, no reason to load it at start-up
+
+    check_year(year)
+    if not isinstance(text, str) or not text.strip():
+        raise Invalid("text must be the notice's text (a non-empty string)", details=[{"field": "text"}])
+    if len(text) > MAX_NOTICE_CHARS:
+        raise TooLarge(f"text is longer than {MAX_NOTICE_CHARS} characters; paste the notice only",
+                       details=[{"field": "text", "max_length": MAX_NOTICE_CHARS}])
+    if "\x00" in text:
+        raise Invalid("text must not contain NUL characters", details=[{"field": "text"}])
+    parsed = parse_notice(text, year)
+    if parsed.text_year is not None and parsed.text_year != year:
+        raise Invalid(f"the text is the notice for {parsed.text_year}, not {year}", code="year_mismatch",
+                      details=[{"field": "text", "text_year": parsed.text_year, "year": year}])
+    stored = get_year(session, year)
+    out = parsed.to_dict()
+    del out["text_year"]
+    out["changes"] = changes_against(parsed, stored["holidays"], stored["workdays"])
+    return out
+
+
+def known_years(session: Session) -> list[int]:
+    """The years entered so far (seeded from the package or by an admin), ascending."""
+    return list(session.scalars(select(CalendarYear.year).order_by(CalendarYear.year)))

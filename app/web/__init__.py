@@ -15,7 +15,8 @@ web = Blueprint("web", __name__, template_folder="templates", static_folder="sta
                 static_url_path="/assets")
 
 # The views attach themselves to `web` on import.
-from . import pages_public, pages_clerk, pages_design, pages_review, pages_supervision  # noqa: E402,F401
+from . import (pages_public, pages_clerk, pages_design, pages_review, pages_supervision,  # noqa: E402,F401
+               pages_calendar)
 from .common import install  # noqa: E402
 
 
