@@ -295,7 +295,7 @@ def _end_command(how: str, who: str, summary: str, needs_basis: bool):
     @click.argument("case_no")
     @click.option("--as", "username", required=True, help=who)
     @click.option("--reason", required=True)
-    @click.option("--legal-basis", default="", required=needs_basis)
+    @click.option("--legal-basis", default="", help="the law and article" + (" (required)" if needs_basis else ""))
     def command(case_no, username, reason, legal_basis):
         from app.cases import endings
 

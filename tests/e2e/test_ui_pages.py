@@ -8,7 +8,7 @@ import pytest
 
 from app.web.i18n import BY_STATUS, ERRORS
 from app.web.messages_en import EN
-from tests.e2e.ui_support import csrf_of, login, make_app, ui_app, ui_world  # noqa: F401
+from tests.e2e.ui_support import PASSWORD, csrf_of, login, make_app, ui_app, ui_world  # noqa: F401
 from tests.world import ITEM, build_world
 
 WEB = Path(__file__).resolve().parents[2] / "app" / "web"
@@ -209,3 +209,97 @@ def test_accepting_with_uploaded_materials_checks_completeness(ui_app, ui_world)
     status, case = ui_world.api.get(f"/api/v1/cases/{case_no}", "acc")
     assert status == 200 and all(m["provided"] for m in case["materials"])
     assert "licence.pdf" in client.get(f"/cases/{case_no}").get_data(as_text=True)
+
+
+def test_one_upload_and_the_rest_ticked_on_paper_is_accepted_and_shown_as_provided(ui_app, ui_world, frozen_now):
+    """The staff-work issue: uploading one file and ticking the rest was refused, naming the ticked ones."""
+    import io
+
+    client = ui_app.test_client()
+    login(client, "acc")
+    token = csrf_of(client.get("/cases/new?item=CA01-XK-0001").get_data(as_text=True))
+    response = client.post("/cases/new?item=CA01-XK-0001", content_type="multipart/form-data", data={
+        "csrf_token": token, "name": "张三", "file_0": (io.BytesIO(b"%PDF-1.4\n%x\n"), "application.pdf"),
+        "paper_1": "1"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    case_no = response.headers["Location"].rsplit("/", 1)[1]
+    html = client.get(f"/cases/{case_no}").get_data(as_text=True)
+    assert "application.pdf" in html and "纸质材料已核验" in html and "未提供" not in html
+
+
+def _supplement_world(ui_app, ui_world):
+    """The full licensing flow on an item whose clocks start at 受理, with a window clerk."""
+    from app.orgs import service as orgs
+    from tests.conftest import BPMN
+    from tests.world import ITEM, deploy_item
+
+    with ui_app.extensions["sunlight.db"].unit_of_work() as s:
+        orgs.create_user(s, "win", "clerk", "CA01", ["窗口岗", "负责人"], PASSWORD, "test")
+        ui_world.tokens["win"] = orgs.issue_token(s, orgs.user_by_name(s, "win"), "test")
+    deploy_item(ui_world, {**ITEM, "code": "CA01-XK-0009", "clock_start_step": "Task_accept",
+                           "supplement_step": "Task_supplement", "promised_days": 10, "statutory_days": 20},
+                (BPMN / "licensing_full.bpmn").read_bytes())
+
+
+def test_the_window_tells_the_supplement_list_and_the_case_shows_stopped_everywhere(ui_app, ui_world, frozen_now):
+    _supplement_world(ui_app, ui_world)
+    status, case = ui_world.api.post("/api/v1/cases", "win", {"item_code": "CA01-XK-0009",
+                                                              "applicant": {"name": "王五"}})
+    no, code = case["case_no"], case["query_code"]
+    ui_world.complete(case, "Task_receive", "win", {"materials_complete": False})
+    client = ui_app.test_client()
+    login(client, "win")
+    html = client.get(f"/cases/{no}").get_data(as_text=True)
+    assert 'name="missing_materials"' in html and "尚未受理" in html and 'id="refuse-form"' in html
+    task = ui_world.ready(ui_world.api.get(f"/api/v1/cases/{no}", "win")[1], "Task_supplement")
+    response = client.post(f"/cases/{no}/tasks/{task['id']}/complete", data={
+        "csrf_token": csrf_of(html), "opinion": "请补正", "missing_materials": "场所使用证明\n\n营业执照复印件\n"})
+    assert response.status_code == 302
+    html = client.get(f"/cases/{no}").get_data(as_text=True)
+    assert 'id="clock-stopped"' in html and "场所使用证明、营业执照复印件" in html
+    worklist = client.get("/work").get_data(as_text=True)
+    row = next(r for r in worklist.split("<tr") if no in r)  # my worklist first, then the open cases
+    assert "暂停计时中" in row and "未起算" in row and "查看" in row  # marked, and not offered for work
+    progress = client.get("/progress").get_data(as_text=True)
+    result = client.post("/progress", data={"csrf_token": csrf_of(progress), "case_no": no, "code": code})
+    page = result.get_data(as_text=True)
+    assert 'id="clock-stop"' in page and "场所使用证明" in page and "告知记录" in page
+
+
+def test_refusal_and_termination_from_the_case_page(ui_app, ui_world, frozen_now):
+    _supplement_world(ui_app, ui_world)
+    _, case = ui_world.api.post("/api/v1/cases", "win", {"item_code": "CA01-XK-0009", "applicant": {"name": "王五"}})
+    no = case["case_no"]
+    client = ui_app.test_client()
+    login(client, "win")
+    token = csrf_of(client.get(f"/cases/{no}").get_data(as_text=True))
+    response = client.post(f"/cases/{no}/refuse", data={"csrf_token": token, "reason": "不属于本机关职权范围",
+                                                         "legal_basis": ""}, follow_redirects=True)
+    assert "legal_basis" in response.get_data(as_text=True)  # refused: the basis is required
+    response = client.post(f"/cases/{no}/refuse", data={"csrf_token": token, "reason": "不属于本机关职权范围",
+                                                         "legal_basis": "《中华人民共和国行政许可法》第三十二条"},
+                           follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert 'id="ending"' in html and "不予受理" in html and "不属于本机关职权范围" in html
+    assert 'id="end-case"' not in html  # an ended case offers nothing more
+    other = ui_world.complete(ui_world.new_case(), "Task_accept", "acc")
+    login(client, "acc")
+    html = client.get(f"/cases/{other['case_no']}").get_data(as_text=True)
+    assert 'id="withdraw-form"' in html and 'id="terminate-form"' not in html and 'id="refuse-form"' not in html
+
+
+def test_a_provisional_deadline_is_marked_on_the_case_page(ui_app, ui_world):
+    from datetime import datetime, timezone
+
+    from app import clock
+
+    with ui_app.extensions["sunlight.db"].unit_of_work() as s:
+        from app.calendar import service as calendar
+        last = max(calendar.known_years(s))
+    clock.travel_to(datetime(last, 12, 20, 2, 0, tzinfo=timezone.utc))  # 20 working days run into a year unknown
+    case = ui_world.new_case()
+    assert case["deadlines"]["calendar_complete"] is False
+    client = ui_app.test_client()
+    login(client, "acc")
+    assert 'id="provisional"' in client.get(f"/cases/{case['case_no']}").get_data(as_text=True)
+    assert "临时期限" in client.get("/work").get_data(as_text=True)

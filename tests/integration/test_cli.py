@@ -100,3 +100,38 @@ def test_orders_notices_and_rules_from_the_cli_follow_the_api_rules(app, cli, fr
     _, rules = world.api.get("/api/v1/rules", "admin")
     r01 = next(r for r in rules if r["code"] == "R01")
     assert r01["enabled"] is False and r01["level"] == "red" and r01["params"]["min_seconds"] == 30
+
+
+def test_a_case_is_refused_withdrawn_or_terminated_from_the_cli_as_through_the_api(app, cli, frozen_now):
+    from tests.world import build_world
+
+    world = build_world(app)
+    first, second = world.new_case()["case_no"], world.new_case()["case_no"]
+    # The licensing demo item starts its clocks at creation: the case is accepted, so 不予受理 is too late.
+    assert "accepted" in cli("cases", "refuse", first, "--as", "acc", "--reason", "x", "--legal-basis", "y", code=2)
+    assert "legal_basis is required" in cli("cases", "terminate", first, "--as", "admin", "--reason", "x", code=2)
+    assert "leader" in cli("cases", "terminate", first, "--as", "acc", "--reason", "x", "--legal-basis", "y", code=2)
+    out = cli("cases", "terminate", first, "--as", "admin", "--reason", "当事人死亡", "--legal-basis", "《行政强制法》第三十九条")
+    assert out.startswith(f"{first}: terminated; promised due ")
+    assert f"{second}: withdrawn" in cli("cases", "withdraw", second, "--as", "acc", "--reason", "申请人书面撤回")
+    assert "already" in cli("cases", "withdraw", second, "--as", "acc", "--reason", "again", code=2)
+    statuses = {no: world.api.get(f"/api/v1/cases/{no}", "sup")[1]["status"] for no in (first, second)}
+    assert statuses == {first: "terminated", second: "withdrawn"}
+
+
+def test_recount_recomputes_the_open_cases_after_a_change_of_how_limits_count(app, cli, frozen_now):
+    from sqlalchemy import update as sql_update
+
+    from app.catalog.models import PowerItem
+    from tests.world import build_world
+
+    world = build_world(app)
+    case = world.new_case()
+    with app.extensions["sunlight.db"].unit_of_work() as s:  # as a migration would: the column, not the service
+        s.execute(sql_update(PowerItem).values(statutory_unit="natural"))
+    assert "1 case(s) got new deadlines" in cli("cases", "recount")
+    assert "0 case(s) got new deadlines" in cli("cases", "recount", "--item", "CA01-XK-0001")
+    assert "no item" in cli("cases", "recount", "--item", "NOPE", code=2)
+    after = world.api.get(f"/api/v1/cases/{case['case_no']}", "sup")[1]["deadlines"]
+    assert after["statutory_due_at"] == "2026-03-23T23:59:59+08:00"  # 2 March + 20 calendar days, a Sunday: Monday
+    assert after["statutory_unit"] == "natural"
