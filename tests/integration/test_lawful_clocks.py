@@ -1,18 +1,18 @@
 """Lawful clocks: each limit in its unit, clocks from 受理/立案, capped extensions, and the ways a case ends."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from app import clock, worker
+from app import clock
 from app.audit.models import AuditEvent
 from app.orgs import service as orgs
 from tests.conftest import BPMN
+from tests.integration.test_supervision import at, case_of, events, sweep
 from tests.world import ITEM, build_world, deploy_item
 
-BJ = timezone(timedelta(hours=8))
 PENALTY_XML = (BPMN / "penalty_general.bpmn").read_bytes()
 FULL_XML = (BPMN / "licensing_full.bpmn").read_bytes()
 PENALTY = {"code": "CA01-CF-0001", "name": "对未取得许可从事食品经营活动的处罚", "category": "penalty",
@@ -21,14 +21,6 @@ PENALTY = {"code": "CA01-CF-0001", "name": "对未取得许可从事食品经营
 FULL = {**ITEM, "code": "CA01-XK-0002", "name": "食品经营许可（一般程序）", "promised_days": 10,
         "statutory_days": 20, "clock_start_step": "Task_accept", "supplement_step": "Task_supplement"}
 EXTRA_CLERKS = (("enf", ["执法岗"]), ("lawrev", ["法制审核岗"]), ("head", ["负责人"]), ("win", ["窗口岗"]))
-
-
-def at(*args) -> datetime:
-    return datetime(*args, tzinfo=BJ)
-
-
-def sweep(app) -> int:
-    return worker.sweep(app.extensions["sunlight.db"], app.extensions["sunlight.settings"])
 
 
 @pytest.fixture
@@ -41,16 +33,6 @@ def world(app):
     deploy_item(w, PENALTY, PENALTY_XML)
     deploy_item(w, FULL, FULL_XML)
     return w
-
-
-def case_of(world, case_no, user="sup"):
-    status, case = world.api.get(f"/api/v1/cases/{case_no}", user)
-    assert status == 200, case
-    return case
-
-
-def events(world, case_no):
-    return [e["action"] for e in world.api.get(f"/api/v1/cases/{case_no}/events", "sup")[1]]
 
 
 def public(world, case, code):
