@@ -103,7 +103,10 @@ def browser():
     except ImportError:
         pytest.skip("the playwright package is not installed (pip install -r requirements-dev.txt)")
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        # Chromium never runs under libfaketime (`faketime … make test` proves the suite date-proof; its
+        # LD_PRELOAD breaks the browser's own timers): the pages' time is the app's, which the tests control.
+        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, env=env)
         yield b
         b.close()
 
