@@ -7,7 +7,7 @@ VENDOR := app/web/static/vendor
 ASSETS := $(VENDOR)/.installed-$(shell cat package.json package-lock.json | sha256sum | cut -c1-12)
 export FLASK_APP := wsgi
 
-.PHONY: run test setup assets browser bench clean
+.PHONY: run test test-dates setup assets browser bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,6 +53,15 @@ run: setup assets
 ## migrates fresh databases and runs `alembic check` on them, so model/migration drift fails the run.
 test: setup assets browser
 	$(BIN)/python -m pytest -q -n 2
+
+## The whole suite as if today were another day (Debian's libfaketime): no test may depend on the real date.
+## Monotonic clocks stay real, or every timeout would wait for the faked year.
+DATES ?= 2027-03-01 2031-01-01
+test-dates: setup assets browser
+	@command -v faketime >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; }
+	for day in $(DATES); do echo "== $$day"; FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$day 09:00:00" \
+	  $(BIN)/python -m pytest -q -n 2 -p no:cacheprovider || exit 1; done
 
 bench: setup
 	$(BIN)/python bench/lifecycle.py
