@@ -24,8 +24,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from .api import register as register_api
     from .cli import register as register_cli
+    from .subscribers import register_all as register_subscribers
     from .web import register as register_web
 
+    register_subscribers()  # the rooms that react to case events (app/events.py)
     register_api(app)
     register_web(app)
     register_cli(app)

@@ -196,11 +196,11 @@ def calendar_show(year):
 @click.option("--source", default="admin", show_default=True, help="where the dates come from")
 def calendar_set(year, holidays, workdays, source):
     """Replace a year's calendar (as an admin, audited) and move the deadlines of the open cases it touches."""
-    from app.calendar import service as calendar
+    from app.supervision import calendar_edits
 
     try:
         with _db().unit_of_work() as s:
-            out = calendar.set_year(s, _settings(), "cli", year, list(holidays), list(workdays), source)
+            out = calendar_edits.set_year(s, _settings(), "cli", year, list(holidays), list(workdays), source)
     except DomainError as exc:
         _fail(exc)
     click.echo(f"{year}: {len(out['holidays'])} holiday(s), {len(out['workdays'])} make-up working day(s)")
@@ -212,10 +212,10 @@ def calendar_set(year, holidays, workdays, source):
 @calendar_cli.command("seed")
 def calendar_seed():
     """Load the years the chinesecalendar package knows and the database does not (never overwrites)."""
-    from app.calendar import service as calendar
+    from app.supervision import calendar_edits
 
     with _db().unit_of_work() as s:
-        years, moved = calendar.seed_years(s, _settings(), "cli")
+        years, moved = calendar_edits.seed_years(s, _settings(), "cli")
     if not years:
         click.echo("nothing to load: every year the package knows is there already")
         return
@@ -320,14 +320,14 @@ def cases_recount(item_code, actor):
     """Recompute the deadlines of every open case (after an upgrade changed how limits count); audited."""
     from app.catalog import service as catalog
     from app.cases.models import Case
-    from app.supervision import deadlines
+    from app.cases import clocks
 
     try:
         with _db().unit_of_work() as s:
             where = [Case.accepted_at.is_not(None)]
             if item_code:
                 where.append(Case.item_id == catalog.item_by_code(s, item_code).id)
-            moved = deadlines.recompute_open_cases(s, _settings(), where, "recount", actor)
+            moved = clocks.recompute_open_cases(s, _settings(), where, "recount", actor)
     except DomainError as exc:
         _fail(exc)
     click.echo(f"{moved} case(s) got new deadlines")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app.calendar import service as calendar
+from app.supervision import calendar_edits
 
 from . import openapi as doc
 from . import render
@@ -30,8 +31,8 @@ def put_year(year: int):
     body = json_body()
     with db().unit_of_work() as s:
         user = caller(s, "admin")
-        return _year_json(calendar.set_year(s, settings(), user.username, year, body.get("holidays"),
-                                            body.get("workdays"), body.get("source", "admin")))
+        return _year_json(calendar_edits.set_year(s, settings(), user.username, year, body.get("holidays"),
+                                                  body.get("workdays"), body.get("source", "admin")))
 
 
 @calendar_api.post("/calendar/<int:year>/parse")

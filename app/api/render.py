@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app import clock, engine
 from app.calendar import service as calendar
-from app.cases import clock_stops, stops
+from app.cases import clock_stops, clocks, stops
 from app.cases import materials as case_materials
 from app.cases.models import OPEN_STATUSES, Case
 from app.catalog.models import PowerItem
@@ -74,7 +74,7 @@ def deadlines(session: Session, settings: Settings, case: Case) -> dict:
     card = case.card
     if case.status == "running":  # what the worker is about to raise is already true
         for level, at in (("warning", case.warn_at), ("yellow", case.promised_due_at), ("red", case.statutory_due_at)):
-            if at and now > at and sup_deadlines.RANK[level] > sup_deadlines.RANK[card]:
+            if at and now > at and clocks.RANK[level] > clocks.RANK[card]:
                 card = level
     out = {"started": started, "promised_due_at": iso(case.promised_due_at),
            "statutory_due_at": iso(case.statutory_due_at), "warn_at": iso(case.warn_at),

@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from app.audit import service as audit
-from app.cases import endings, materials
+from app.cases import clocks, endings, materials
 from app.cases import service as cases
 from app.catalog import limits
 from app.catalog import service as catalog
 from app.definitions import service as definitions
 from app.errors import Forbidden, NotFound
 from app.orgs.service import can_see
-from app.supervision import deadlines
 from app.supervision import service as supervision
 
 from . import render
@@ -52,7 +51,7 @@ def update_item(code: str):
         item, changed = catalog.update_item(s, user, code, body)
         definitions.check_item_steps(s, item, settings().tz)
         out = render.item(item)
-        out["recomputed_cases"] = (deadlines.recompute_item_cases(s, settings(), item.id, user.username)
+        out["recomputed_cases"] = (clocks.recompute_item_cases(s, settings(), item.id, user.username)
                                    if set(changed) & set(limits.RECOUNTED) else 0)
         return out
 

@@ -186,9 +186,9 @@ def get_year(session: Session, year: int) -> dict:
             "updated_at": row.updated_at if row else None}
 
 
-def set_year(session: Session, settings, actor_name: str, year: int, holidays, workdays,
-             source: str = "admin") -> dict:
-    """Replace the year's holidays and make-up working days, audited, and move the deadlines it touches.
+def set_year(session: Session, actor_name: str, year: int, holidays, workdays, source: str = "admin") -> dict:
+    """Replace the year's holidays and make-up working days, audited. Moving the deadlines it touches is the
+    caller's next step (app/supervision/calendar_edits.py): the calendar knows nothing of cases.
 
     Only exceptions to Monday–Friday are stored (weekday holidays, weekend working days), as the seed does:
     the official notice lists whole holiday spans, weekends included, so such entries are accepted but
@@ -217,30 +217,17 @@ def set_year(session: Session, settings, actor_name: str, year: int, holidays, w
     session.flush()
     out = get_year(session, year)
     out["ignored"] = sorted(d.isoformat() for d in (off - keep_off) | (on - keep_on))
-    out["recomputed_cases"] = _year_entered(session, settings, year, actor_name)
     return out
 
 
-def seed_years(session: Session, settings, actor_name: str) -> tuple[list[int], int]:
-    """seed_from_package as an admin operation: audited, and the open cases counted into those years move."""
+def seed_years(session: Session, actor_name: str) -> list[int]:
+    """seed_from_package as an admin operation, audited; returns the years added."""
     years = seed_from_package(session)
     session.flush()
-    moved = 0
     for year in years:
         audit.record(session, REGISTRY, "calendar_updated", actor_name,
                      detail={"year": year, "source": SEED_SOURCE, "seeded": True})
-        moved += _year_entered(session, settings, year, actor_name)
-    return years, moved
-
-
-def _year_entered(session: Session, settings, year: int, actor_name: str) -> int:
-    """A year was entered or edited: move the deadlines it touches, and close the admins' notice that it was
-    missing (if one was raised). Returns how many cases moved."""
-    from app.supervision import service as notices  # notices build on cases, which build on the calendar
-
-    moved = recompute_cases_in(session, settings, year, actor_name)
-    notices.resolve(session, f"calendar_missing:{year}", actor_name, why=f"the {year} calendar was entered")
-    return moved
+    return years
 
 
 def _days_of(year: int, field_name: str, raw) -> set[date]:
@@ -279,20 +266,6 @@ def _next_stamp(session: Session) -> datetime:
     """Now, but strictly after every year's stamp: load()'s cache key must change even if the clock stood still."""
     latest, now = session.scalar(select(func.max(CalendarYear.updated_at))), clock.now()
     return now if latest is None or now > latest else latest + timedelta(microseconds=1)
-
-
-def recompute_cases_in(session: Session, settings, year: int, actor_name: str) -> int:
-    """Recompute the open cases whose acceptance-to-statutory-deadline span touches `year`; how many moved."""
-    # Imported here: cases and deadlines build on the calendar, so the calendar cannot import them at load time.
-    from app.cases import clock_stops
-    from app.cases.models import Case
-    from app.supervision import deadlines
-
-    start, end = datetime(year, 1, 1, tzinfo=settings.tz), datetime(year + 1, 1, 1, tzinfo=settings.tz)
-    return deadlines.recompute_open_cases(
-        session, settings, [Case.accepted_at < end, Case.statutory_due_at >= start], "calendar_edit", actor_name,
-        # past stops were counted on the old calendar: count them again first
-        before_each=lambda case: clock_stops.recount_ended(session, settings, case, actor_name))
 
 
 # --- the yearly notice, pasted (国务院办公厅关于YYYY年部分节假日安排的通知) ---------------------------------------

@@ -18,8 +18,8 @@ from app.calendar import service as calendar
 from app.errors import Conflict, Forbidden, Invalid
 from app.orgs.models import User
 from app.settings import Settings
-from app.supervision import deadlines
 
+from . import clocks
 from . import service as cases
 from . import stops, tell
 from .models import OPEN_STATUSES, Case, CaseExtension, CaseSuspension
@@ -76,8 +76,8 @@ def resume(session: Session, settings: Settings, actor: User, case_no: str, body
                  detail={"kind": stop.kind, "working_days": stop.working_days, "natural_days": stop.natural_days,
                          "counted": stops.counts(case, stop), "note": stop.note})
     cases.shift_timers(session, settings, case, now - stop.started_at)
-    deadlines.recompute(session, settings, case, reason="resumed", actor=actor.username)
-    deadlines.schedule(case)
+    clocks.recompute(session, settings, case, reason="resumed", actor=actor.username)
+    clocks.schedule(case)
     tell.tell(session, settings, case, "clock_restarted", promised_due=case.promised_due_at)
     cases.save(session)
     return case
@@ -115,8 +115,8 @@ def extend(session: Session, settings: Settings, actor: User, case_no: str, body
     case.extension_days += ext.days
     audit.record(session, audit.case_stream(case.id), "case_extended", actor.username, case_id=case.id,
                  detail={"days": ext.days, "unit": ext.unit, "reason": ext.reason})
-    deadlines.recompute(session, settings, case, reason="extension", actor=actor.username)
-    deadlines.schedule(case)
+    clocks.recompute(session, settings, case, reason="extension", actor=actor.username)
+    clocks.schedule(case)
     tell.tell(session, settings, case, "extended", days=ext.days, unit=ext.unit, reason=ext.reason,
               statutory_due=case.statutory_due_at)
     cases.save(session)
@@ -143,6 +143,16 @@ def recount_ended(session: Session, settings: Settings, case: Case, actor_name: 
     session.flush()
     case.suspended_days, case.suspended_natural_days = stops.total_stopped(session, case)
     return case.suspended_days - before
+
+
+def recount_year(session: Session, settings: Settings, year: int, actor_name: str) -> int:
+    """A calendar year was entered or edited: the open cases whose acceptance-to-statutory-deadline span touches
+    it count their finished stops again, then their deadlines (each move audited). Returns how many moved."""
+    start, end = datetime(year, 1, 1, tzinfo=settings.tz), datetime(year + 1, 1, 1, tzinfo=settings.tz)
+    return clocks.recompute_open_cases(
+        session, settings, [Case.accepted_at < end, Case.statutory_due_at >= start], "calendar_edit", actor_name,
+        # past stops were counted on the old calendar: count them again first
+        before_each=lambda case: recount_ended(session, settings, case, actor_name))
 
 
 def frozen_at(session: Session, case: Case) -> datetime | None:

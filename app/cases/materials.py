@@ -26,8 +26,8 @@ from app.catalog.models import PowerItem
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs.models import User
 from app.settings import Settings
-from app.supervision import deadlines
 
+from . import clocks
 from .files_models import CaseFile
 from .models import Case, CaseMaterialRecord
 
@@ -190,7 +190,7 @@ def schedule_owed(session: Session, settings: Settings, case: Case, pending=None
     pending = owed(session, case) if pending is None else pending
     moments = [due_moment(r.due_on, settings) for r in pending if r.due_on and r.signalled_at is None]
     case.materials_due_at = min(moments) if moments and case.status in ("running", "suspended") else None
-    deadlines.schedule(case)
+    clocks.schedule(case)
 
 
 def settle(session: Session, settings: Settings, actor: User, case_no: str, body: dict) -> Case:

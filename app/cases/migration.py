@@ -17,8 +17,8 @@ from app.definitions import service as definitions
 from app.errors import Conflict, Forbidden, NotFound
 from app.orgs.models import User
 from app.settings import Settings
-from app.supervision import deadlines
 
+from . import clocks
 from . import service as cases
 from .models import Case
 
@@ -77,7 +77,7 @@ def move_one(db: Database, settings: Settings, actor: User, definition_id: int, 
             case.definition_id = target.id
             case.state = moved.dump()
             case.next_timer_due_at = moved.next_timer_due()
-            deadlines.schedule(case)
+            clocks.schedule(case)
             audit.record(s, audit.case_stream(case.id), "case_migrated", actor.username, case_id=case.id,
                          detail={"from_definition_id": source_id, "to_definition_id": target.id,
                                  "to_version": target.version})

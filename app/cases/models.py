@@ -36,7 +36,7 @@ class Case(Base):
     completed_at: Mapped[datetime | None] = mapped_column()
     # Deadlines counted from acceptance (受理/立案) in each clock's unit (承诺 promised, 法定 statutory), kept
     # here and recomputed on every clock stop, resume, extension, limit change and calendar edit (see
-    # app/supervision/deadlines.py). accepted_at stays empty until the clock_start_step completes.
+    # app/cases/clocks.py). accepted_at stays empty until the clock_start_step completes.
     clock_start_step: Mapped[str | None] = mapped_column(String(200))  # the item's, pinned when the case opened
     accepted_at: Mapped[datetime | None] = mapped_column()
     promised_due_at: Mapped[datetime | None] = mapped_column()

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, selectinload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
-from app import clock, engine
+from app import clock, engine, events
 from app.audit import service as audit
 from app.calendar import service as calendar
 from app.catalog.models import PowerItem
@@ -29,11 +29,10 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs import service as orgs
 from app.orgs.models import OrgUnit, User
 from app.settings import Settings
-from app.supervision import deadlines, orders, owed, rules
-from app.supervision import service as supervision
 
 from . import materials as case_materials
-from . import stops, tell
+from . import clocks, stops, tell
+from .events import CaseAdvanced, CaseCompleted, CasesWaking, CaseWoken, StepCompleted, TimerFired
 from .models import OPEN_STATUSES, Case, CaseTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -105,31 +104,19 @@ def apply_changes(session: Session, settings: Settings, case: Case, actor: str, 
 
 
 def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> None:
-    """Audit events for the changes, notices for fired boundary timers, then the projections."""
+    """Audit events for the changes, then the projections; the rooms above react to what happened (events)."""
     s, case = act.session, act.case
-    org = s.get(OrgUnit, case.org_unit_id)
-    step_late = False
     for ch in changes:
         actor = act.actor if ch.action == "task_completed" else "system"
         audit.record(s, audit.case_stream(case.id), ch.action, actor, case_id=case.id, task_bpmn_id=ch.bpmn_id,
                      detail={"task_id": ch.task_id, "name": ch.name, "lane": ch.lane, **ch.detail})
-        if ch.action == "timer_fired" and ch.detail.get("boundary"):
-            step = ch.detail.get("activity_name") or ch.detail.get("activity_bpmn_id")
-            supervision.raise_notice(
-                s, case=case, org=org, clerks=orgs.clerks_for_lane(s, org.id, ch.detail.get("activity_lane")),
-                task_bpmn_id=ch.detail.get("activity_bpmn_id"), level="yellow",
-                reason=f"环节“{step}”已超过时限（{ch.name or ch.bpmn_id}）",
-                source_key=f"timer:{ch.task_id}:{ch.detail['firing']}",
-                detail={"kind": "step_timer", "timer_bpmn_id": ch.bpmn_id, "step": step},
-                channels=act.settings.notice_channels)
-            step_late = True
+        if ch.action == "timer_fired":  # a step over its limit is told at once (电子监察)
+            events.publish(s, act.settings, TimerFired(case, ch))
     _project(act, run)
     _start_clocks_at_acceptance(act, changes)
-    if step_late:  # a step over its limit is a yellow card (黄牌); set after the projection's queries so the
-        deadlines.raise_card(case, "yellow")  # case row is written once, not flushed early on its own
-    # An action after a deadline passed raises its signal even before the worker.
-    deadlines.raise_due(s, case, channels=act.settings.notice_channels)
-    deadlines.schedule(case)
+    # After the projection's queries, so reactions that change the case row (its card) do not flush it early.
+    events.publish(s, act.settings, CaseAdvanced(case, changes))
+    clocks.schedule(case)
 
 
 def _start_clocks_at_acceptance(act: _Action, changes: list[engine.Change]) -> None:
@@ -141,7 +128,7 @@ def _start_clocks_at_acceptance(act: _Action, changes: list[engine.Change]) -> N
         case.accepted_at = clock.now()
         audit.record(act.session, audit.case_stream(case.id), "clock_started", act.actor, case_id=case.id,
                      task_bpmn_id=case.clock_start_step, detail={"accepted_at": case.accepted_at.isoformat()})
-        deadlines.recompute(act.session, act.settings, case)
+        clocks.recompute(act.session, act.settings, case)
         tell.tell(act.session, act.settings, case, "accepted", item_name=case.item.name,
                   promised_due=case.promised_due_at)
 
@@ -249,7 +236,7 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
                 clock_start_step=item.clock_start_step, accepted_at=None if item.clock_start_step else now,
                 signalled=[], extension_days=0, suspended_days=0, suspended_natural_days=0, card="none")
     case.item = item
-    deadlines.recompute(session, settings, case)
+    clocks.recompute(session, settings, case)
     session.add(case)
     try:
         session.flush()
@@ -304,11 +291,11 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
                         stops.SUPPLEMENT_REASON, legal_basis=stops.SUPPLEMENT_BASIS, expected_days=None,
                         missing=supplement, task_bpmn_id=view.bpmn_id)
     save(session)  # the version check first: a concurrent change is a 409, never an error inside the rules
-    # Rules beyond time (R01 fast step, R04 unreasoned refusal; R02 burst case) judge the finished action.
+    # What judges the finished action (e.g. the rules beyond time) reacts to these.
     now = clock.now()
-    rules.on_task_completed(session, settings, case, row, data, opinion, now)
+    events.publish(session, settings, StepCompleted(case, row, data if isinstance(data, dict) else {}, opinion, now))
     if case.status == "completed":  # it was running above, so this action finished it
-        rules.on_case_completed(session, settings, case, now)
+        events.publish(session, settings, CaseCompleted(case, now))
     save(session)
     return case
 
@@ -345,7 +332,7 @@ def wake(session: Session, settings: Settings, case_ids: list[int]) -> int:
     batch = list(session.scalars(select(Case).where(Case.id.in_(case_ids)).order_by(Case.id)
                                  .options(undefer(Case.state), selectinload(Case.tasks), lazyload(Case.item))))
     audit.lock_streams(session, [audit.case_stream(case.id) for case in batch])
-    supervision.remember_raised(session, [case.id for case in batch])
+    events.publish(session, settings, CasesWaking([case.id for case in batch]))
     # Held here so that every session.get(OrgUnit, …) below is an identity-map hit, not a query per case
     # (the session only holds its objects weakly).
     org_units = list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_({case.org_unit_id for case in batch}))))
@@ -375,12 +362,8 @@ def _wake_one(session: Session, settings: Settings, case: Case) -> int:
         changes = run.refresh_timers()
         _apply(act, run, changes)
         raised += sum(1 for c in changes if c.action == "timer_fired")
-    else:
-        raised += deadlines.raise_due(session, case, now, channels=settings.notice_channels)
-    raised += orders.escalate_overdue(session, case, now, channels=settings.notice_channels)
-    if case.materials_due_at is not None and case.materials_due_at <= now:
-        raised += owed.raise_due(session, settings, case, now)
-    deadlines.schedule(case)
+    raised += events.publish(session, settings, CaseWoken(case, now))  # deadline signals, orders, materials owed
+    clocks.schedule(case)
     return raised
 
 
@@ -388,7 +371,7 @@ def postpone_broken_timer(session: Session, case_id: int, message: str) -> None:
     """A timer path that fails (bad data, bad value) is retried later and recorded, instead of spinning."""
     case = session.get(Case, case_id)
     case.next_timer_due_at = clock.now() + TIMER_RETRY
-    deadlines.schedule(case)
+    clocks.schedule(case)
     audit.record(session, audit.case_stream(case.id), "timer_error", "system", case_id=case.id,
                  detail={"message": message, "retry_at": case.next_timer_due_at.isoformat()})
 

@@ -11,15 +11,15 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, events
 from app.audit import service as audit
 from app.calendar import service as calendar
 from app.errors import Invalid
 from app.orgs.models import User
 from app.settings import Settings
-from app.supervision import deadlines, rules
 
-from . import tell
+from . import clocks, tell
+from .events import ClockStopped
 from .models import SUSPENSION_KINDS, Case, CaseSuspension
 
 MAX_TEXT = 5000
@@ -72,10 +72,9 @@ def open_stop(session: Session, settings: Settings, case: Case, actor: User, *, 
                           expected_days=expected_days, missing_materials=missing, started_at=now,
                           started_by_id=actor.id, task_bpmn_id=task_bpmn_id)
     session.add(stop)
-    if kind == "supplement":  # R03: the one-time 补正 notice must come within 5 working days of receipt
-        rules.on_supplement_requested(session, settings, case, now)
+    events.publish(session, settings, ClockStopped(case, stop, now))  # e.g. R03 judges how late a 补正 was told
     case.status = "suspended"
-    deadlines.schedule(case)
+    clocks.schedule(case)
     tell.clock_stopped(session, settings, case, stop)
     audit.record(session, audit.case_stream(case.id), "case_suspended", actor.username, case_id=case.id,
                  task_bpmn_id=task_bpmn_id,

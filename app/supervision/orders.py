@@ -13,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit import service as audit
+from app.cases.clocks import raise_card, schedule
+from app.cases.models import Case
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.orgs import service as orgs
 from app.orgs.models import OrgUnit, User
 
 from . import service as notices
-from .deadlines import clerks_of_open_steps, raise_card, schedule
+from .deadlines import clerks_of_open_steps
 from .models import OrderMessage, SupervisionNotice, SupervisionOrder
 
 MAX_TEXT = 5000
@@ -54,8 +56,6 @@ def parse_due(raw, required: bool = True) -> datetime | None:
 
 def with_case(session: Session, viewer: User, order_id: int):
     """An order the viewer may see (locked) and its case, for one step on it (reply, close, reopen)."""
-    from app.cases.models import Case
-
     order = get(session, viewer, order_id)
     return order, session.get(Case, order.case_id)
 
@@ -97,8 +97,6 @@ def _record(session: Session, order: SupervisionOrder, action: str, actor: str, 
 
 
 def get(session: Session, viewer: User, order_id: int) -> SupervisionOrder:
-    from app.cases.models import Case
-
     order = session.scalar(select(SupervisionOrder).where(SupervisionOrder.id == order_id).with_for_update(
         of=SupervisionOrder))
     if order is None:
@@ -156,8 +154,6 @@ def reopen(session: Session, supervisor: User, order: SupervisionOrder, case, te
 
 def listing(session: Session, viewer: User, status: str | None, case_id: int | None) -> list[SupervisionOrder]:
     """Supervisors see orders in their scope; clerks the orders on cases of their own department."""
-    from app.cases.models import Case
-
     query = (select(SupervisionOrder).join(Case, Case.id == SupervisionOrder.case_id)
              .join(OrgUnit, OrgUnit.id == Case.org_unit_id).order_by(SupervisionOrder.id))
     if viewer.role in ("supervisor", "admin"):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from app import clock, delivery
 from app.delivery import LEASE, MAX_ATTEMPTS, RETRYING, backoff  # noqa: F401  (this outbox's retry policy)
+from app.cases.models import Case
 from app.orgs.models import User
 
 from . import channels as channel_senders
@@ -58,8 +59,6 @@ def deliver_due(db, settings, now: datetime | None = None, limit: int = 200) -> 
 
 def _read(s: Session, row: NoticeDelivery) -> channel_senders.Mail | None:
     """What a claimed row's mail needs, read while it is claimed, so the send itself needs no session."""
-    from app.cases.models import Case
-
     notice = s.get(SupervisionNotice, row.notice_id)
     email = s.scalar(select(User.email).where(User.id == row.user_id))
     case_no = s.scalar(select(Case.case_no).where(Case.id == notice.case_id)) if notice.case_id else None

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.cases import materials
+from app.cases import clocks, materials
 from app.orgs.models import OrgUnit
 from app.settings import Settings
 
@@ -34,7 +34,7 @@ def raise_due(session: Session, settings: Settings, case, now: datetime) -> int:
             channels=settings.notice_channels)
         record.signalled_at = now
         if notice is not None:
-            deadlines.raise_card(case, "yellow")
+            clocks.raise_card(case, "yellow")
             raised += 1
     materials.schedule_owed(session, settings, case, pending)
     return raised

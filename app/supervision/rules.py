@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.calendar import service as calendar
+from app.cases import clocks
 from app.errors import Invalid, NotFound
 from app.orgs.models import OrgUnit, User
 from app.orgs.service import REGISTRY
@@ -182,7 +183,7 @@ def _violate(session: Session, settings, case, rule: Rule, *, clerks: list[User]
         detail={"kind": "rule", "rule": rule.code, "measured": measured}, channels=settings.notice_channels)
     if notice is None:
         return False
-    deadlines.raise_card(case, rule.level)
+    clocks.raise_card(case, rule.level)
     audit.record(session, audit.case_stream(case.id), "rule_violated", "system", case_id=case.id,
                  task_bpmn_id=bpmn_id, detail={"rule": rule.code, "level": rule.level, "measured": measured,
                                                "params": rule.params, "notice": notice.source_key})

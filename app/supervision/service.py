@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.db_batch import insert_after_flush
 from app.audit import service as audit
+from app.cases.models import Case
 from app.errors import Forbidden, NotFound
 from app.orgs import service as orgs
 from app.orgs.models import OrgUnit, User
@@ -112,8 +113,6 @@ def resolve(session: Session, source_key: str, actor_name: str, why: str) -> boo
 
 def notices_for(session: Session, viewer: User, case_id: int | None = None) -> list[SupervisionNotice]:
     """Supervisors (and admins) see notices of cases in their scope; everyone else sees their own."""
-    from app.cases.models import Case
-
     query = select(SupervisionNotice).order_by(SupervisionNotice.id)
     if case_id is not None:
         query = query.where(SupervisionNotice.case_id == case_id)
@@ -146,8 +145,6 @@ def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNo
 def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
     """Per department in the viewer's scope: cases, completed, completed on time (by the promised limit), open
     cards; and notices raised per month (by level) over the last `months` months, in `tz`."""
-    from app.cases.models import Case
-
     in_scope = OrgUnit.path.startswith(viewer.org_unit.path)
     depts: dict[int, dict] = {}
     rows = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, Case.status, Case.card, Case.completed_at,

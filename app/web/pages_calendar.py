@@ -1,8 +1,8 @@
 """Admins: the working-day calendar (工作日历) — a year as twelve month grids, and entering it from the yearly
 notice (国务院办公厅关于YYYY年部分节假日安排的通知): paste → parse → review the differences → save.
 
-Saving goes through the same service as `PUT /api/v1/calendar/{year}` (set_year: audited, running cases'
-deadlines recomputed); the parse reads the notice with the API's own function and stores nothing.
+Saving goes through the same service as `PUT /api/v1/calendar/{year}` (calendar_edits.set_year: audited, running
+cases' deadlines recomputed); the parse reads the notice with the API's own function and stores nothing.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app import clock
 from app.calendar import service as working_calendar
 from app.errors import Invalid, TooLarge
+from app.supervision import calendar_edits
 
 from . import web
 from .common import db, settings, signed_in
@@ -65,8 +66,8 @@ def calendar_save():
         with db().unit_of_work() as s:
             user = signed_in(s, ADMIN)  # not an admin: the 403 page (Forbidden is not caught below)
             year = _year_of(f.get("year"))
-            out = working_calendar.set_year(s, settings(), user.username, year, lists["holidays"],
-                                            lists["workdays"], source)
+            out = calendar_edits.set_year(s, settings(), user.username, year, lists["holidays"],
+                                          lists["workdays"], source)
     except (Invalid, TooLarge) as exc:  # refused before anything was written; the unit of work rolled back
         if year is None:
             raise  # no year to show a form for: the 422 page

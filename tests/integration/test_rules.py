@@ -256,3 +256,26 @@ def test_seeding_adds_missing_rules_and_never_overwrites_a_configured_one(world,
         assert rules.seed(s) == []
         assert {r.code: r.level for r in rules.catalogue(s)} == {"R01": "yellow", "R02": "yellow", "R03": "yellow",
                                                                  "R04": "red"}
+
+
+def test_a_failing_reaction_rolls_the_whole_action_back(world, app, monkeypatch):
+    """Reactions run in the action's transaction: one that fails leaves the step undone and nothing recorded."""
+    from app import events
+    from app.cases import service as cases
+    from app.cases.events import StepCompleted
+    from app.orgs import service as orgs
+
+    def broken(session, settings, event):
+        raise RuntimeError("a reaction failed")
+
+    monkeypatch.setattr(events, "_subscribers", {k: list(v) for k, v in events._subscribers.items()})
+    events.subscribe(StepCompleted, broken, order=99)
+    case = world.new_case()
+    task = world.ready(case, "Task_accept")
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    with pytest.raises(RuntimeError), db.unit_of_work() as s:
+        cases.complete_task(s, settings, orgs.user_by_name(s, "acc"), case["case_no"], task["id"], {}, "同意")
+    after = world.api.get(f"/api/v1/cases/{case['case_no']}", "acc")[1]
+    assert world.ready(after, "Task_accept") is not None
+    _, trail = world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")
+    assert "task_completed" not in [e["action"] for e in trail]
