@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, events
 from app.audit import service as audit
 from app.calendar import service as calendar
 from app.errors import Conflict, Forbidden, Invalid
@@ -22,6 +22,7 @@ from app.settings import Settings
 from . import clocks
 from . import service as cases
 from . import stops, tell
+from .events import CaseExtended, ClockRestarted
 from .models import OPEN_STATUSES, Case, CaseExtension, CaseSuspension
 
 UNIT_WORDS = {"working": "working days", "natural": "days"}
@@ -79,6 +80,7 @@ def resume(session: Session, settings: Settings, actor: User, case_no: str, body
     clocks.recompute(session, settings, case, reason="resumed", actor=actor.username)
     clocks.schedule(case)
     tell.tell(session, settings, case, "clock_restarted", promised_due=case.promised_due_at)
+    events.publish(session, settings, ClockRestarted(case, stop, now))
     cases.save(session)
     return case
 
@@ -119,6 +121,7 @@ def extend(session: Session, settings: Settings, actor: User, case_no: str, body
     clocks.schedule(case)
     tell.tell(session, settings, case, "extended", days=ext.days, unit=ext.unit, reason=ext.reason,
               statutory_due=case.statutory_due_at)
+    events.publish(session, settings, CaseExtended(case, ext))
     cases.save(session)
     return ext
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from app import clock, engine
+from app import clock, engine, events
 from app.audit import service as audit
 from app.errors import Conflict, Forbidden
 from app.orgs.models import User
@@ -18,6 +18,7 @@ from app.settings import Settings
 
 from . import clock_stops, stops, tell
 from . import service as cases
+from .events import CaseEnded
 from .models import OPEN_STATUSES, Case
 
 
@@ -62,6 +63,7 @@ def end(session: Session, settings: Settings, actor: User, case_no: str, how: st
     _cancel_workflow(session, settings, case, actor)
     tell.tell(session, settings, case, ending.status, reason=reason,
               **({"legal_basis": basis} if ending.needs_basis else {}))
+    events.publish(session, settings, CaseEnded(case, now))
     cases.save(session)
     return case
 

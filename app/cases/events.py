@@ -70,3 +70,39 @@ class CaseWoken:
 class CalendarGapMet:
     """A deadline was counted into years the working-day calendar does not know (counted on weekends alone)."""
     years: list
+
+
+@dataclass(frozen=True)
+class CaseCreated:
+    """A clerk registered a case (收件; accepted at once when the item names no clock_start_step)."""
+    case: Any
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ClockRestarted:
+    """A stopped clock runs again; the deadlines have moved by the days stopped."""
+    case: Any
+    stop: Any
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CaseExtended:
+    """A leader extended the statutory limit (延期): `extension` is its case_extensions row."""
+    case: Any
+    extension: Any
+
+
+@dataclass(frozen=True)
+class CaseEnded:
+    """The case was refused (不予受理), withdrawn (撤回) or terminated (终止): `case.status` says which."""
+    case: Any
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CaseMigrated:
+    """The case moved to another published version of its flow."""
+    case: Any
+    from_definition_id: int

@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 
 from sqlalchemy import select
 
-from app import engine
+from app import engine, events
 from app.audit import service as audit
 from app.db import Database
 from app.definitions import service as definitions
@@ -20,6 +20,7 @@ from app.settings import Settings
 
 from . import clocks
 from . import service as cases
+from .events import CaseMigrated
 from .models import Case
 
 
@@ -81,6 +82,7 @@ def move_one(db: Database, settings: Settings, actor: User, definition_id: int, 
             audit.record(s, audit.case_stream(case.id), "case_migrated", actor.username, case_id=case.id,
                          detail={"from_definition_id": source_id, "to_definition_id": target.id,
                                  "to_version": target.version})
+            events.publish(s, settings, CaseMigrated(case, source_id))
             cases.save(s)
     except NotFound:
         return "no such case in your scope"

@@ -32,7 +32,7 @@ from app.settings import Settings
 
 from . import materials as case_materials
 from . import clocks, stops, tell
-from .events import CaseAdvanced, CaseCompleted, CasesWaking, CaseWoken, StepCompleted, TimerFired
+from .events import CaseAdvanced, CaseCompleted, CaseCreated, CasesWaking, CaseWoken, StepCompleted, TimerFired
 from .models import OPEN_STATUSES, Case, CaseTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -251,6 +251,7 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
     tell.tell(session, settings, case, "accepted" if case.accepted_at else "received", secret=code,
               item_name=item.name, **({"promised_due": case.promised_due_at} if case.accepted_at else {}))
     _apply(_Action(session, settings, case, actor.username), run, changes)
+    events.publish(session, settings, CaseCreated(case, now))
     save(session)
     return case, code
 
