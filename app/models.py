@@ -9,3 +9,5 @@ from app.messages.models import ApplicantMessage  # noqa: F401
 from app.orgs.models import ApiToken, OrgUnit, User, UserPost  # noqa: F401
 from app.supervision.models import (NoticeDelivery, NoticeRecipient, OrderMessage, SupervisionNotice,  # noqa: F401
                                     SupervisionOrder, SupervisionRule)
+from app.assessment.models import (AssessmentScheme, AssessmentVersion, CampaignDepartment,  # noqa: F401
+                                   CampaignEvaluator, EvaluationCampaign, EvaluationResponse)

@@ -97,13 +97,13 @@ def build_world(app, deploy: bool = True, xml: bytes = LICENSING) -> World:
     return world
 
 
-def deploy_item(world: World, item: dict, xml: bytes) -> int:
+def deploy_item(world: World, item: dict, xml: bytes, designer: str = "designer") -> int:
     api = world.api
-    status, body = api.post("/api/v1/items", "designer", item)
+    status, body = api.post("/api/v1/items", designer, item)
     assert status == 201, body
-    status, d = api.post(f"/api/v1/items/{item['code']}/definitions", "designer", data=xml, ctype="application/xml")
+    status, d = api.post(f"/api/v1/items/{item['code']}/definitions", designer, data=xml, ctype="application/xml")
     assert status == 201, d
-    assert api.post(f"/api/v1/definitions/{d['id']}/submit", "designer", {})[0] == 200
+    assert api.post(f"/api/v1/definitions/{d['id']}/submit", designer, {})[0] == 200
     status, body = api.post(f"/api/v1/definitions/{d['id']}/review", "legal", {"decision": "approve", "comment": "合法"})
     assert status == 200 and body["status"] == "published", body
     return d["id"]

@@ -30,6 +30,17 @@ LIMIT_FIELDS = ("promised_unit", "statutory_unit", "clock_start_step", "max_exte
                 "supplement_step", "allows_deferred", "pledge_verify_days")
 
 
+def jsonable(value):
+    """A service's answer with its datetimes as ISO-8601 in the configured TIMEZONE, as every JSON answer has."""
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
 def item(it: PowerItem) -> dict:
     return {"code": it.code, "name": it.name, "category": it.category, "department": it.org_unit.code,
             "department_name": it.org_unit.name, "promised_days": it.promised_days,

@@ -18,6 +18,9 @@ END_STATUSES = ("refused", "withdrawn", "terminated")
 
 class Case(Base):
     __tablename__ = "cases"
+    # The assessment counts a department's cases over a period by when they were registered and completed.
+    __table_args__ = (Index("ix_cases_org_created", "org_unit_id", "created_at"),
+                      Index("ix_cases_org_completed", "org_unit_id", "completed_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -160,4 +163,4 @@ class CaseRating(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), unique=True)
     score: Mapped[int]  # 5 非常满意 … 1 非常不满意
     comment: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(index=True)  # the assessment counts ratings by period

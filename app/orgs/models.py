@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import Base
 
 ORG_KINDS = ("district", "department", "street")
-ROLES = ("admin", "designer", "legal", "clerk", "supervisor")
+ROLES = ("admin", "designer", "legal", "clerk", "supervisor", "evaluator")  # evaluator: 人大代表、政协委员 (assessment)
 
 
 class OrgUnit(Base):

@@ -79,7 +79,7 @@ class SupervisionOrder(Base):
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    issued_at: Mapped[datetime] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column(index=True)  # the assessment counts orders by period
     closed_at: Mapped[datetime | None] = mapped_column()
     escalated_at: Mapped[datetime | None] = mapped_column(index=True)  # set once when it went overdue
 
