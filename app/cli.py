@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.messages.models import MESSAGE_STATUSES
 from app.supervision.models import NOTICE_LEVELS, ORDER_STATUSES
 
@@ -644,9 +644,94 @@ def serve(host, port):
         stop.set()
 
 
+assessment_cli = AppGroup("assessment", help="考核评估: a period's figures per department; publish; export.")
+
+
+def _district_admin(s, username: str | None):
+    """The admin the command acts as: the one named, or the first admin of the district."""
+    from sqlalchemy import select
+
+    from app.orgs.models import OrgUnit, User
+
+    if username:
+        return _as_user(s, username)
+    user = s.scalar(select(User).join(OrgUnit, OrgUnit.id == User.org_unit_id)
+                    .where(User.role == "admin", OrgUnit.parent_id.is_(None)).order_by(User.id))
+    if user is None:
+        raise NotFound("no admin of the district: create one with `users create … --role admin`")
+    return user
+
+
+def _assessment(label: str, username: str | None, version: int | None, publish: bool = False) -> dict:
+    """Compute (or read, or publish) a period as the admin, with a progress bar over its aggregate queries."""
+    from app.assessment import figures
+    from app.assessment import service as assessment
+
+    try:
+        with _db().unit_of_work() as s:
+            actor = _district_admin(s, username)
+            if version is not None:
+                return assessment.published(s, _settings(), actor, label, version)
+            with click.progressbar(length=figures.STEPS, label=f"{label}: counting", file=sys.stderr) as bar:
+                step = lambda _name: bar.update(1)  # noqa: E731
+                if publish:
+                    return assessment.publish(s, _settings(), actor, label, step)
+                return assessment.draft(s, _settings(), actor, label, step)
+    except DomainError as exc:
+        _fail(exc)
+
+
+def _pct(value) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def _print_report(out: dict) -> None:
+    head = f"{out['period']} {out['status']}" + (f" v{out['version']}" if out["version"] else "")
+    click.echo(f"{head}: {len(out['departments'])} department(s)")
+    for d in out["departments"]:
+        cards = d["cards"]
+        click.echo(f"{d['rank']:>3} {d['org_code']:<8} {d['org_name']:<16} score {d['score'] if d['score'] is not None else '-':>5} "
+                   f"{d['grade'] or '-':<4} accepted {d['cases_accepted']:>6} completed {d['cases_completed']:>6} "
+                   f"on time {_pct(d['on_time_rate']):>6} cards {cards['warning']}/{cards['yellow']}/{cards['red']} "
+                   f"online {_pct(d['online_run_rate']):>6}")
+
+
+@assessment_cli.command("show")
+@click.argument("period")
+@click.option("--version", type=int, default=None, help="a published version (default: the live draft)")
+@click.option("--as", "username", default=None, help="the viewer (default: the district's first admin)")
+def assessment_show(period, version, username):
+    """Print a period's figures per department (month 2026-11, quarter 2026-Q4, year 2026)."""
+    _print_report(_assessment(period, username, version))
+
+
+@assessment_cli.command("publish")
+@click.argument("period")
+@click.option("--as", "username", default=None, help="a district admin (default: the first)")
+def assessment_publish(period, username):
+    """Freeze the period's figures as its next version (audited)."""
+    out = _assessment(period, username, None, publish=True)
+    click.echo(f"published {out['period']} version {out['version']}")
+
+
+@assessment_cli.command("export")
+@click.argument("period")
+@click.option("--xlsx", "path", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--version", type=int, default=None)
+@click.option("--as", "username", default=None)
+def assessment_export(period, path, version, username):
+    """Write the period's figures as an XLSX workbook."""
+    from app.assessment import export
+
+    out = _assessment(period, username, version)
+    with open(path, "wb") as fh:
+        fh.write(export.workbook(out))
+    click.echo(f"wrote {len(out['departments'])} department(s) to {path}")
+
+
 def register(app: Flask) -> None:
     for group in (db_cli, orgs_cli, users_cli, timers_cli, audit_cli, calendar_cli, cases_cli, orders_cli,
-                  notices_cli, rules_cli, files_cli, messages_cli):
+                  notices_cli, rules_cli, files_cli, messages_cli, assessment_cli):
         app.cli.add_command(group)
     app.cli.add_command(serve)
     app.cli.add_command(demo)

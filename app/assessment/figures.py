@@ -20,6 +20,7 @@ from .models import CampaignDepartment, EvaluationCampaign, EvaluationResponse
 from .periods import Period, labels_within
 
 LEVELS = ("warning", "yellow", "red")
+STEPS = 7  # aggregate queries per computation (for a progress bar)
 
 
 def empty() -> dict:
@@ -29,14 +30,17 @@ def empty() -> dict:
             "evaluation_avg": None}
 
 
-def compute(session: Session, period: Period, org_ids: list[int], now: datetime) -> dict[int, dict]:
-    """{org_unit_id: figures} for the org units given, over the period; `now` judges which orders are overdue."""
+def compute(session: Session, period: Period, org_ids: list[int], now: datetime, progress=None) -> dict[int, dict]:
+    """{org_unit_id: figures} for the org units given, over the period; `now` judges which orders are overdue.
+    `progress(step_name)` is told as each aggregate is done (the CLI's progress bar over a long period)."""
     out = {org_id: empty() for org_id in org_ids}
     if not org_ids:
         return out
-    for step in (_accepted, _completed, _cards, _ratings, _items, _evaluations):
+    for step in (_accepted, _completed, _cards, _ratings, _items, _evaluations,
+                 lambda *a: _orders(*a, now=now)):
         step(session, period, org_ids, out)
-    _orders(session, period, org_ids, out, now)
+        if progress is not None:
+            progress(getattr(step, "__name__", "orders"))
     for f in out.values():
         f["on_time_rate"] = _ratio(f["completed_on_time"], f["cases_completed"])
         f["online_run_rate"] = _ratio(f["items_with_cases"], f["items_active"])
@@ -89,7 +93,7 @@ def order_overdue(now: datetime):
                and_(SupervisionOrder.closed_at.is_(None), SupervisionOrder.due_at < now))
 
 
-def _orders(session, period, org_ids, out, now: datetime) -> None:
+def _orders(session, period, org_ids, out, *, now: datetime) -> None:
     rows = session.execute(
         select(Case.org_unit_id, func.count(), func.count().filter(order_overdue(now)))
         .join(Case, Case.id == SupervisionOrder.case_id)

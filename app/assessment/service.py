@@ -55,12 +55,12 @@ def rows_of(units: list[OrgUnit], found: dict[int, dict], config: dict) -> list[
     return rows
 
 
-def draft(session: Session, settings: Settings, viewer: User, label: str) -> dict:
+def draft(session: Session, settings: Settings, viewer: User, label: str, progress=None) -> dict:
     """The period computed now from the facts, for the viewer's scope."""
     _viewer(viewer)
     period = periods.parse(label, settings.tz)
     units, now, config = units_in_scope(session, viewer), clock.now(), scheme.current(session)
-    rows = rows_of(units, figures.compute(session, period, [u.id for u in units], now), config)
+    rows = rows_of(units, figures.compute(session, period, [u.id for u in units], now, progress), config)
     out = _frame(period, "draft", None, now, rows, config)
     out["latest_version"] = _latest(session, label)
     previous = _version_row(session, label, out["latest_version"]) if out["latest_version"] else None
@@ -118,13 +118,13 @@ def differences(old_rows: list[dict], new_rows: list[dict]) -> list[dict]:
     return out
 
 
-def publish(session: Session, settings: Settings, actor: User, label: str) -> dict:
+def publish(session: Session, settings: Settings, actor: User, label: str, progress=None) -> dict:
     """Freeze the whole district's figures of the period as its next version (a district admin only)."""
     if actor.role != "admin" or actor.org_unit.parent_id is not None:
         raise Forbidden("publishing an assessment is for an admin of the district")
     period = periods.parse(label, settings.tz)
     units, now, config = units_in_scope(session, actor), clock.now(), scheme.current(session)
-    rows = rows_of(units, figures.compute(session, period, [u.id for u in units], now), config)
+    rows = rows_of(units, figures.compute(session, period, [u.id for u in units], now, progress), config)
     version = (_latest(session, label) or 0) + 1
     session.add(AssessmentVersion(period=label, version=version, published_at=now, published_by=actor.username,
                                   generated_at=now, scheme=config, departments=_jsonable(rows)))

@@ -281,3 +281,16 @@ def test_the_scheme_is_the_districts_to_change_and_rescores_the_draft(district):
         assert status == 422 and body["error"]["details"][0]["field"] == field
     assert district.api.call("PUT", "/api/v1/assessment/scheme", "admin01", json={
         "grades": {"优秀": 95, "良好": 85, "合格": 75}})[0] == 403
+
+
+def test_the_cli_shows_publishes_and_exports_a_period(district, cli, tmp_path):
+    out = cli("assessment", "show", "2026-11")
+    assert "2026-11 draft: 2 department(s)" in out and "CA01" in out and "score  77.0 合格" in out
+    assert "published 2026-Q4 version 1" in cli("assessment", "publish", "2026-Q4")
+    assert "2026-Q4 published v1" in cli("assessment", "show", "2026-Q4", "--version", "1")
+    path = tmp_path / "q4.xlsx"
+    assert "wrote 2 department(s)" in cli("assessment", "export", "2026-Q4", "--xlsx", str(path))
+    header = next(load_workbook(path).worksheets[0].iter_rows(values_only=True))
+    assert header[:3] == ("rank", "org_code", "org_name")
+    assert "2026-13" in cli("assessment", "show", "2026-13", code=2)
+    assert "district" in cli("assessment", "publish", "2026-Q4", "--as", "admin01", code=2)
