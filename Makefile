@@ -29,6 +29,8 @@ $(ASSETS): package.json package-lock.json
 	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css $(VENDOR)/properties-panel/
 	mkdir -p $(VENDOR)/bpmn-js-i18n && sed 's/^export default /window.BpmnJsI18nZh = /' \
 	   node_modules/bpmn-js-i18n/translations/zn.js > $(VENDOR)/bpmn-js-i18n/zh.js
+	mkdir -p $(VENDOR)/echarts && cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE \
+	   $(VENDOR)/echarts/
 	touch $@
 
 assets: $(ASSETS)

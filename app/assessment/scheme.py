@@ -14,7 +14,8 @@ scheme, audited):
 
 A figure that does not exist for a department in a period (no case completed, no rating, no evaluation) is not
 scored as zero: its weight is shared out over the parts that do exist, so a small department is not punished for
-having had nothing to rate.
+having had nothing to rate. A department that ran no power at all in the period (no active item, no case) gets no
+score and no grade (不参评).
 """
 from __future__ import annotations
 
@@ -104,7 +105,11 @@ def parts(figures: dict, config: dict) -> dict[str, float | None]:
 
 
 def score(figures: dict, config: dict) -> tuple[float | None, str | None]:
-    """The score (0–100, one decimal) and the grade; the weights of missing parts are shared out."""
+    """The score (0–100, one decimal) and the grade; the weights of missing parts are shared out. A department
+    that ran no power in the period (no active item, no case) is not scored at all: a clean sheet of nothing
+    is not a 100."""
+    if not (figures["items_active"] or figures["cases_accepted"] or figures["cases_completed"]):
+        return None, None
     weights, shares = config["weights"], parts(figures, config)
     present = {p: weights[p] for p in PARTS if shares[p] is not None and weights[p] > 0}
     if not present:

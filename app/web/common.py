@@ -22,7 +22,7 @@ from .i18n import LANGS, _, translate_error
 
 log = logging.getLogger("sunlight.web")
 HOME = {"clerk": "web.worklist", "designer": "web.design_home", "legal": "web.review_queue",
-        "supervisor": "web.supervision_board", "admin": "web.supervision_board"}
+        "supervisor": "web.supervision_board", "admin": "web.supervision_board", "evaluator": "web.evaluate_page"}
 
 
 class LoginRequired(Exception):

@@ -317,3 +317,47 @@ def test_an_admin_pastes_the_holiday_notice_reviews_and_saves(page, live_server,
     assert "Working-day calendar" in page.inner_text("h1")
     shot(page, "20_calendar_en")
     assert not page.js_errors
+
+
+def test_the_assessment_ranks_departments_with_charts_publishes_and_deputies_evaluate(page, live_server, ui_world,
+                                                                                        ui_app):
+    from app.orgs import service as orgs
+    from tests.e2e.ui_support import PASSWORD
+
+    clock.travel_to(datetime(2026, 11, 2, 1, 0, tzinfo=timezone.utc))  # Monday 2 November 2026, 09:00 Beijing
+    done = ui_world.new_case()
+    for step, user, data in (("Task_accept", "acc", {}), ("Task_review", "rev", {"approved": True}),
+                             ("Task_decide", "dec", {})):
+        done = ui_world.complete(done, step, user, data)
+    ui_world.new_case()
+    with ui_app.extensions["sunlight.db"].unit_of_work() as s:
+        orgs.create_user(s, "deputy", "evaluator", "CA", [], PASSWORD, "test")
+    status, campaign = ui_world.api.post("/api/v1/evaluations", "admin", {
+        "period": "2026-11", "title": "2026年11月人大代表评议", "evaluators": ["deputy"], "departments": ["CA01", "CA02"]})
+    assert status == 201, campaign
+    sign_in(page, live_server, "deputy")
+    assert page.url.endswith("/evaluate")
+    row = page.locator(f"#campaign-{campaign['id']} tr", has_text="区市场监督管理局")
+    row.locator("input[name=score]").fill("88")
+    row.locator("input[name=comment]").fill("办事效率较高")
+    row.locator("button[type=submit]").click()
+    assert "评议已提交" in page.inner_text(".flash.success")
+    shot(page, "21_evaluate")
+    sign_out(page)
+    sign_in(page, live_server, "admin")
+    page.goto(f"{live_server}/assessment?period=2026-11")
+    ranking = page.inner_text("#ranking")
+    assert "区市场监督管理局" in ranking and "88" in ranking
+    page.wait_for_selector("#scores-chart svg")  # ECharts drew it (from npm, no CDN)
+    assert page.locator("#cards-chart svg").count() == 1
+    shot(page, "22_assessment")
+    page.click("#publish-form button[type=submit]")
+    assert "第 1 版" in page.inner_text(".flash.success")
+    page.click("#ranking a:has-text('区市场监督管理局')")
+    assert "本期无办件的事项" in page.inner_text("#idle-items")
+    shot(page, "23_assessment_department")
+    sign_out(page)
+    page.goto(f"{live_server}/assessment/public?period=2026-11")
+    assert "区市场监督管理局" in page.inner_text("#public-ranking")
+    shot(page, "24_assessment_public")
+    assert not page.js_errors

@@ -294,3 +294,25 @@ def test_the_cli_shows_publishes_and_exports_a_period(district, cli, tmp_path):
     assert header[:3] == ("rank", "org_code", "org_name")
     assert "2026-13" in cli("assessment", "show", "2026-13", code=2)
     assert "district" in cli("assessment", "publish", "2026-Q4", "--as", "admin01", code=2)
+
+
+def test_the_pages_show_the_report_the_drill_down_and_refuse_clerks(district, app):
+    from tests.e2e.ui_support import give_passwords, login
+
+    give_passwords(app)
+    client = app.test_client()
+    login(client, "sup01")
+    html = client.get("/assessment?period=2026-11").get_data(as_text=True)
+    assert 'id="ranking"' in html and "区市场监督管理局" in html and "77.0" in html and "区城市管理局" not in html
+    assert 'id="publish-form"' not in html  # only a district admin publishes
+    html = client.get("/assessment/2026-Q4/departments/CA01").get_data(as_text=True)
+    assert district.b["case_no"] in html and "CA01-XK-0002" in html and "办得太慢" in html
+    assert client.get("/assessment/2026-Q4/departments/CA02").status_code == 404
+    html = client.get("/assessment?period=2026-13").get_data(as_text=True)  # told, and the last month shown
+    assert 'id="ranking"' in html
+    xlsx = client.get("/assessment/export.xlsx?period=2026-11")
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    login(client, "acc")
+    assert client.get("/assessment").status_code == 403
+    html = client.get("/assessment/public?period=2026-11").get_data(as_text=True)
+    assert 'id="not-published"' in html
