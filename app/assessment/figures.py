@@ -1,6 +1,7 @@
 """The figures of CONTRACT.md "Assessment", per department (or street), each computed by one aggregate query.
 
-Every query is bounded by the period on an indexed time column and grouped by org unit in SQL: a quarter of a
+Every query is bounded by the period and the org units on one composite index — (org unit, time) on cases,
+notices, orders and ratings, which carry their case's org unit for this — and grouped by org unit in SQL: a quarter of a
 million-case district reads the period's rows through an index, never the whole table, and never loops over
 cases in Python (bench/assessment.py prints the plans).
 """
@@ -78,10 +79,9 @@ def _completed(session, period, org_ids, out) -> None:
 
 def _cards(session, period, org_ids, out) -> None:
     rows = session.execute(
-        select(Case.org_unit_id, SupervisionNotice.level, func.count())
-        .join(Case, Case.id == SupervisionNotice.case_id)
-        .where(Case.org_unit_id.in_(org_ids), within(SupervisionNotice.created_at, period))
-        .group_by(Case.org_unit_id, SupervisionNotice.level))
+        select(SupervisionNotice.org_unit_id, SupervisionNotice.level, func.count())
+        .where(SupervisionNotice.org_unit_id.in_(org_ids), within(SupervisionNotice.created_at, period))
+        .group_by(SupervisionNotice.org_unit_id, SupervisionNotice.level))
     for org_id, level, n in rows:
         if level in LEVELS:
             out[org_id]["cards"][level] = n
@@ -95,20 +95,18 @@ def order_overdue(now: datetime):
 
 def _orders(session, period, org_ids, out, *, now: datetime) -> None:
     rows = session.execute(
-        select(Case.org_unit_id, func.count(), func.count().filter(order_overdue(now)))
-        .join(Case, Case.id == SupervisionOrder.case_id)
-        .where(Case.org_unit_id.in_(org_ids), within(SupervisionOrder.issued_at, period))
-        .group_by(Case.org_unit_id))
+        select(SupervisionOrder.org_unit_id, func.count(), func.count().filter(order_overdue(now)))
+        .where(SupervisionOrder.org_unit_id.in_(org_ids), within(SupervisionOrder.issued_at, period))
+        .group_by(SupervisionOrder.org_unit_id))
     for org_id, issued, overdue in rows:
         out[org_id]["orders"] = {"issued": issued, "overdue": overdue}
 
 
 def _ratings(session, period, org_ids, out) -> None:
     rows = session.execute(
-        select(Case.org_unit_id, func.count(), func.avg(CaseRating.score))
-        .join(Case, Case.id == CaseRating.case_id)
-        .where(Case.org_unit_id.in_(org_ids), within(CaseRating.created_at, period))
-        .group_by(Case.org_unit_id))
+        select(CaseRating.org_unit_id, func.count(), func.avg(CaseRating.score))
+        .where(CaseRating.org_unit_id.in_(org_ids), within(CaseRating.created_at, period))
+        .group_by(CaseRating.org_unit_id))
     for org_id, n, avg in rows:
         out[org_id]["ratings"], out[org_id]["rating_avg"] = n, round(float(avg), 2) if avg is not None else None
 

@@ -191,7 +191,7 @@ def _late_cases(session, period, org_id: int, now) -> dict:
 def _cards(session, period, org_id: int) -> dict:
     query = (select(Case.case_no, SupervisionNotice.level, SupervisionNotice.reason, SupervisionNotice.created_at)
              .join(Case, Case.id == SupervisionNotice.case_id)
-             .where(Case.org_unit_id == org_id, figures.within(SupervisionNotice.created_at, period))
+             .where(SupervisionNotice.org_unit_id == org_id, figures.within(SupervisionNotice.created_at, period))
              .order_by(SupervisionNotice.created_at.desc(), SupervisionNotice.id.desc()))
     return _listed(session, query, lambda r: {"case_no": r[0], "level": r[1], "reason": r[2], "created_at": r[3]})
 
@@ -200,7 +200,7 @@ def _orders(session, period, org_id: int, now) -> dict:
     query = (select(SupervisionOrder.order_no, Case.case_no, SupervisionOrder.status, SupervisionOrder.due_at,
                     SupervisionOrder.closed_at, figures.order_overdue(now))
              .join(Case, Case.id == SupervisionOrder.case_id)
-             .where(Case.org_unit_id == org_id, figures.within(SupervisionOrder.issued_at, period))
+             .where(SupervisionOrder.org_unit_id == org_id, figures.within(SupervisionOrder.issued_at, period))
              .order_by(SupervisionOrder.issued_at.desc(), SupervisionOrder.id.desc()))
     return _listed(session, query, lambda r: {"order_no": r[0], "case_no": r[1], "status": r[2], "due_at": r[3],
                                               "closed_at": r[4], "overdue": bool(r[5])})
@@ -212,7 +212,7 @@ BAD_RATING = 2  # 好差评: 2 不满意, 1 非常不满意 (差评)
 def _bad_ratings(session, period, org_id: int) -> dict:
     query = (select(Case.case_no, CaseRating.score, CaseRating.comment, CaseRating.created_at)
              .join(Case, Case.id == CaseRating.case_id)
-             .where(Case.org_unit_id == org_id, CaseRating.score <= BAD_RATING,
+             .where(CaseRating.org_unit_id == org_id, CaseRating.score <= BAD_RATING,
                     figures.within(CaseRating.created_at, period))
              .order_by(CaseRating.created_at.desc(), CaseRating.id.desc()))
     return _listed(session, query, lambda r: {"case_no": r[0], "score": r[1], "comment": r[2], "created_at": r[3]})
@@ -232,7 +232,7 @@ def _rule_notices(session, period, org_id: int) -> dict:
     体外循环 picture beside the idle items."""
     query = (select(Case.case_no, SupervisionNotice.reason, SupervisionNotice.created_at)
              .join(Case, Case.id == SupervisionNotice.case_id)
-             .where(Case.org_unit_id == org_id, figures.within(SupervisionNotice.created_at, period),
+             .where(SupervisionNotice.org_unit_id == org_id, figures.within(SupervisionNotice.created_at, period),
                     SupervisionNotice.source_key.like("rule:R01:%") | SupervisionNotice.source_key.like("rule:R02:%"))
              .order_by(SupervisionNotice.created_at.desc()))
     return _listed(session, query, lambda r: {"case_no": r[0], "reason": r[1], "created_at": r[2]})

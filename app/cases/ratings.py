@@ -25,7 +25,7 @@ def rate(session: Session, settings: Settings, case_no: str, code: str | None, s
         raise Conflict("a case can be rated once it is completed", code="case_not_completed")
     if session.scalar(select(CaseRating.id).where(CaseRating.case_id == case.id)) is not None:
         raise Conflict("this case has been rated already", code="already_rated")
-    rating = CaseRating(case_id=case.id, score=score, comment=(comment or "").strip() or None, created_at=clock.now())
+    rating = CaseRating(case_id=case.id, org_unit_id=case.org_unit_id, score=score, comment=(comment or "").strip() or None, created_at=clock.now())
     session.add(rating)
     session.flush()  # the unique case_id settles a race between two ratings
     audit.record(session, audit.case_stream(case.id), "case_rated", "public", case_id=case.id,

@@ -14,9 +14,13 @@ NOTICE_LEVELS = ("warning", "yellow", "red")
 
 class SupervisionNotice(Base):
     __tablename__ = "supervision_notices"
+    __table_args__ = (Index("ix_supervision_notices_org_created", "org_unit_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # None: a district-wide notice
+    # The case's department, kept on the notice so the assessment counts a period's cards per department
+    # from one index range instead of joining every case of the department.
+    org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     task_bpmn_id: Mapped[str | None] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
@@ -70,16 +74,18 @@ class SupervisionOrder(Base):
     """A 督办 order: a supervisor's instruction on a case (or notice) with a rectification deadline."""
 
     __tablename__ = "supervision_orders"
+    __table_args__ = (Index("ix_supervision_orders_org_issued", "org_unit_id", "issued_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_no: Mapped[str] = mapped_column(String(32), unique=True)  # 督办编号
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))  # the case's, for the assessment
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("supervision_notices.id"))
     instruction: Mapped[str] = mapped_column(Text)
     due_at: Mapped[datetime] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     issued_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    issued_at: Mapped[datetime] = mapped_column(index=True)  # the assessment counts orders by period
+    issued_at: Mapped[datetime] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
     escalated_at: Mapped[datetime | None] = mapped_column(index=True)  # set once when it went overdue
 

@@ -80,7 +80,8 @@ def issue(session: Session, supervisor: User, case, notice_id, instruction, due_
         if notice is None or notice.case_id != case.id:
             raise Invalid("notice_id must be a notice of this case", details=[{"field": "notice_id"}])
     now = clock.now()
-    order = SupervisionOrder(order_no=_order_no(session), case_id=case.id, notice_id=notice_id, instruction=instruction,
+    order = SupervisionOrder(order_no=_order_no(session), case_id=case.id, org_unit_id=case.org_unit_id,
+                             notice_id=notice_id, instruction=instruction,
                              due_at=due_at, status="open", issued_by_id=supervisor.id, issued_at=now)
     order.messages = [OrderMessage(author_id=supervisor.id, kind="issue", text=instruction, at=now)]
     session.add(order)

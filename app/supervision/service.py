@@ -31,7 +31,8 @@ def raise_notice(session: Session, *, case, org: OrgUnit, clerks: list[User], ta
     if _already_raised(session, source_key, case.id):
         return None
     supervisors = orgs.users_in_scope(session, org, "supervisor")
-    notice = SupervisionNotice(case_id=case.id, task_bpmn_id=task_bpmn_id, level=level, reason=reason,
+    notice = SupervisionNotice(case_id=case.id, org_unit_id=case.org_unit_id, task_bpmn_id=task_bpmn_id, level=level,
+                               reason=reason,
                                source_key=source_key, created_at=clock.now())
     session.add(notice)
     _address(session, notice, [(u, "clerk") for u in clerks] + [(u, "supervisor") for u in supervisors])
