@@ -1,14 +1,16 @@
 """Supervision notices (电子监察): the clerk is warned and the supervisors are told at the same moment."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import clock
 from app.db_batch import insert_after_flush
 from app.audit import service as audit
-from app.cases.models import Case
+from app.cases.models import OPEN_STATUSES, Case
 from app.errors import Forbidden, NotFound
 from app.orgs import service as orgs
 from app.orgs.models import OrgUnit, User
@@ -145,35 +147,31 @@ def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNo
 
 def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
     """Per department in the viewer's scope: cases, completed, completed on time (by the promised limit), open
-    cards; and notices raised per month (by level) over the last `months` months, in `tz`."""
+    cards; and notices raised per month (by level) over the last `months` months, in `tz`. Counted in SQL (one
+    grouped query, and one indexed count per month), never by reading the cases."""
     in_scope = OrgUnit.path.startswith(viewer.org_unit.path)
-    depts: dict[int, dict] = {}
-    rows = session.execute(select(OrgUnit.id, OrgUnit.code, OrgUnit.name, Case.status, Case.card, Case.completed_at,
-                                  Case.promised_due_at).join(OrgUnit, OrgUnit.id == Case.org_unit_id).where(in_scope))
-    for org_id, code, name, status, card, completed_at, promised in rows:
-        d = depts.setdefault(org_id, {"org_id": org_id, "code": code, "name": name, "cases": 0, "completed": 0,
-                                      "on_time": 0, "cards": 0})
-        d["cases"] += 1
-        if status == "completed":
-            d["completed"] += 1
-            d["on_time"] += int(promised is None or (completed_at is not None and completed_at <= promised))
-        elif card != "none":
-            d["cards"] += 1
-    for d in depts.values():
-        d["on_time_rate"] = round(100 * d["on_time"] / d["completed"]) if d["completed"] else None
+    completed = Case.status == "completed"
+    on_time = and_(completed, or_(Case.promised_due_at.is_(None), Case.completed_at <= Case.promised_due_at))
+    carded = and_(Case.status.in_(OPEN_STATUSES), Case.card != "none")
+    rows = session.execute(
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, func.count(), func.count().filter(completed),
+               func.count().filter(on_time), func.count().filter(carded))
+        .join(Case, Case.org_unit_id == OrgUnit.id).where(in_scope)
+        .group_by(OrgUnit.id, OrgUnit.code, OrgUnit.name).order_by(OrgUnit.code))
+    departments = [{"org_id": org_id, "code": code, "name": name, "cases": n, "completed": done, "on_time": timely,
+                    "cards": cards, "on_time_rate": round(100 * timely / done) if done else None}
+                   for org_id, code, name, n, done, timely, cards in rows]
+    units = select(OrgUnit.id).where(in_scope).scalar_subquery()
     now = clock.now().astimezone(tz)
-    keys, y, m = [], now.year, now.month
+    out = []
+    y, m = now.year, now.month
     for _ in range(months):
-        keys.append(f"{y:04d}-{m:02d}")
+        start = datetime(y, m, 1, tzinfo=tz)
+        end = datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=tz)
+        counts = dict(session.execute(
+            select(SupervisionNotice.level, func.count())
+            .where(SupervisionNotice.org_unit_id.in_(units), SupervisionNotice.created_at >= start,
+                   SupervisionNotice.created_at < end).group_by(SupervisionNotice.level)).tuples().all())
+        out.append({"month": f"{y:04d}-{m:02d}", **{lvl: counts.get(lvl, 0) for lvl in ("warning", "yellow", "red")}})
         y, m = (y - 1, 12) if m == 1 else (y, m - 1)
-    keys.reverse()
-    per_month = {k: {"warning": 0, "yellow": 0, "red": 0} for k in keys}
-    notices = session.execute(select(SupervisionNotice.created_at, SupervisionNotice.level)
-                              .join(Case, Case.id == SupervisionNotice.case_id)
-                              .join(OrgUnit, OrgUnit.id == Case.org_unit_id).where(in_scope))
-    for created_at, level in notices:
-        key = created_at.astimezone(tz).strftime("%Y-%m")
-        if key in per_month and level in per_month[key]:
-            per_month[key][level] += 1
-    return {"departments": sorted(depts.values(), key=lambda d: d["code"]),
-            "months": [{"month": k, **per_month[k]} for k in keys]}
+    return {"departments": departments, "months": list(reversed(out))}

@@ -4,6 +4,7 @@ Screenshots of each main page land in tests/e2e/screenshots/ (git-ignored) for a
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -242,7 +243,10 @@ def test_a_supervisor_sees_the_cards_and_issues_an_order(page, live_server, ui_w
     sign_in(page, live_server, "sup")
     row = page.locator("#cards tr", has_text=late["case_no"])
     assert "红牌" in row.inner_text()
-    assert page.locator("#chart-ontime rect.good").count() == 1 and page.locator("#chart-months rect").count() >= 1
+    page.wait_for_selector("#chart-ontime svg")  # drawn by ECharts (npm, no CDN) from the page's JSON
+    assert page.locator("#chart-months svg").count() == 1
+    ontime = json.loads(page.inner_text("#data-ontime"))
+    assert ontime["series"][0]["values"] == [100]  # the case done on time
     shot(page, "14_supervision")
     row.locator("summary").click()
     row.locator("textarea[name=instruction]").fill("请说明超期原因并于两日内办结")

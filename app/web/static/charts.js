@@ -11,12 +11,15 @@
     return {
       tooltip: {trigger: "axis"},
       legend: spec.series.length > 1 ? {top: 0} : undefined,
-      grid: {left: 48, right: 16, top: spec.series.length > 1 ? 32 : 16, bottom: spec.labels.length > 8 ? 90 : 40},
+      grid: {left: 48, right: spec.horizontal ? 56 : 16, top: spec.series.length > 1 ? 32 : 16,
+             bottom: spec.labels.length > 8 ? 90 : 40, containLabel: true},
       xAxis: spec.horizontal ? value : category,
       yAxis: spec.horizontal ? category : value,
       series: spec.series.map(function (s) {
         return {name: s.name, type: "bar", stack: spec.stacked ? "all" : undefined, data: s.values,
-                itemStyle: {color: COLOURS[s.key] || undefined}, label: {show: !spec.stacked, position: "top"}};
+                itemStyle: {color: COLOURS[s.key] || undefined}, barMaxWidth: 28,
+                label: {show: !spec.stacked, position: spec.horizontal ? "right" : "top",
+                        formatter: spec.unit ? "{c}" + spec.unit : "{c}"}};
       }),
       animation: false
     };
