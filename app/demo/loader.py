@@ -62,7 +62,7 @@ def _people(s) -> None:
     for code, name in STREETS:
         orgs.create_org(s, code, name, "street", DISTRICT[0], "demo")
     for username, role in (("admin", "admin"), ("designer", "designer"), ("legal", "legal"),
-                           ("jiwei", "supervisor")):
+                           ("jiwei", "supervisor"), ("daibiao", "evaluator"), ("weiyuan", "evaluator")):
         orgs.create_user(s, username, role, DISTRICT[0], [], PASSWORD, "demo")
     for dept in DEPARTMENTS:
         signed_in = dept.code == "CA01"  # passwords (slow to hash by design) only where the demo is walked
@@ -171,3 +171,22 @@ def _cases(db: Database, settings: Settings, real_now: datetime) -> None:
         cases.save(s)
     clock.travel_to(real_now)
     sweep(db, settings)
+    _evaluation(db, settings)
+
+
+def _evaluation(db: Database, settings: Settings) -> None:
+    """人大代表、政协委员评议 of last month: a campaign over three departments, one deputy's answers in."""
+    from app.assessment import evaluations
+
+    today = clock.now().astimezone(settings.tz)
+    year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+    with db.unit_of_work() as s:
+        admin = orgs.user_by_name(s, "admin")
+        campaign = evaluations.create(s, settings, admin, {
+            "period": f"{year:04d}-{month:02d}", "title": f"{year}年{month}月人大代表、政协委员评议",
+            "evaluators": ["daibiao", "weiyuan"], "departments": ["CA01", "CA02", "CA03"]})
+        campaign_id = campaign.id
+    with db.unit_of_work() as s:
+        deputy = orgs.user_by_name(s, "daibiao")
+        for code, score, comment in (("CA01", 92, "窗口服务规范，办理效率高"), ("CA02", 78, "户外广告审批偏慢")):
+            evaluations.respond(s, deputy, campaign_id, {"department": code, "score": score, "comment": comment})
