@@ -36,6 +36,11 @@ class Config:
     ITEM_CODE_SCHEME = os.environ.get("ITEM_CODE_SCHEME", "{dept}-{type}-{serial:04d}")
     LEADER_POSTS = os.environ.get("LEADER_POSTS", "分管领导,主要领导,负责人")  # may approve extensions (延期)
     JSON_AS_ASCII = False
+    # Session cookies: HttpOnly and SameSite=Lax always; Secure when served over HTTPS (set it to 1 in production
+    # behind a TLS-terminating proxy), so the cookie never travels in clear.
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_HTTPONLY = True
     # Supervision notices by mail: the "smtp" channel is on only when SMTP_HOST is set (see app/supervision/channels.py).
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))

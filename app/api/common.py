@@ -45,12 +45,33 @@ def json_body(required: bool = True) -> dict:
         return {}
     if not request.is_json:
         raise UnsupportedMediaType("send JSON with Content-Type: application/json")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest("the JSON is nested too deeply") from None
     if body is None:
         raise BadRequest("the body is not valid JSON")
     if not isinstance(body, dict):
         raise BadRequest("the body must be a JSON object")
+    if _depth(body) > MAX_JSON_DEPTH:
+        raise BadRequest(f"the JSON is nested more than {MAX_JSON_DEPTH} levels deep", details=[{"field": "body"}])
     return body
+
+
+MAX_JSON_DEPTH = 32  # no request of the contract nests beyond a few levels; deep ones only cost recursion
+
+
+def _depth(value, level: int = 1) -> int:
+    """How deeply `value` nests (iterative: a hostile body must not exhaust the stack here either)."""
+    deepest, stack = level, [(value, level)]
+    while stack:
+        node, at = stack.pop()
+        deepest = max(deepest, at)
+        if deepest > MAX_JSON_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, at + 1) for child in children if isinstance(child, (dict, list)))
+    return deepest
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:

@@ -5,11 +5,28 @@ import logging
 
 from flask import Flask, jsonify
 from flask_limiter.errors import RateLimitExceeded
-from sqlalchemy.exc import OperationalError
+from flask import request
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
+
+MAX_ID = 2**31 - 1  # the largest id a column holds: beyond it nothing can exist
+
+
+def refuse_nul_and_huge_ids() -> None:
+    """Before any service sees the request: no NUL character in the path or query (PostgreSQL cannot store or
+    compare it), and an id beyond the columns' range is simply not found."""
+    if "\x00" in request.path:
+        raise DomainError("the address holds a NUL character", code="malformed", details=[{"field": "path"}])
+    for key, value in request.args.items(multi=True):
+        if "\x00" in key or "\x00" in value:
+            raise DomainError(f"the query parameter {key[:40]!r} holds a NUL character", code="malformed",
+                              details=[{"field": key[:40]}])
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, int) and not 0 <= value <= MAX_ID:
+            raise NotFound(f"no such {name}")
 
 log = logging.getLogger("sunlight.api")
 
@@ -42,6 +59,15 @@ def register_error_handlers(app: Flask) -> None:
     def _stale(exc):  # a flush anywhere in the action found the case changed by someone else meanwhile
         return error_response(409, "stale_case", "the case was changed by someone else at the same moment; "
                                                  "reload and try again")
+
+    @app.errorhandler(DataError)
+    def _data(exc):  # a value the database refused (too long for its column, out of range): the caller's
+        log.info("value refused by the database: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
+        return error_response(422, "invalid", "a value is too long or out of range for what it is stored in")
+
+    @app.before_request
+    def _plain_request():
+        refuse_nul_and_huge_ids()
 
     @app.errorhandler(OperationalError)
     def _db_busy(exc):

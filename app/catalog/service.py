@@ -75,12 +75,14 @@ def _limit_fields(body: dict, given: tuple[str, ...]) -> dict:
 
 
 def _texts(body: dict, given) -> dict:
+    """Text fields, refused (not cut) beyond what their column holds: a silent cut would publish a wrong text."""
     out = {}
     for f in given:
         v = body.get(f, "")
-        if not isinstance(v, str) or "\x00" in v:
-            raise Invalid(f"{f} must be text", details=[{"field": f}])
-        out[f] = v.strip()[:5000]
+        limit = getattr(PowerItem.__table__.c[f].type, "length", None) or 5000
+        if not isinstance(v, str) or "\x00" in v or len(v.strip()) > limit:
+            raise Invalid(f"{f} must be text of at most {limit} characters", details=[{"field": f}])
+        out[f] = v.strip()
     return out
 
 

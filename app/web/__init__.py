@@ -25,8 +25,6 @@ def register(app: Flask) -> None:
     # future, needs an exemption; the JSON doors authenticate with bearer tokens, not cookies.
     app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the token lives as long as the session
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("LOGIN_RATE", "10/minute")
     csrf.init_app(app)
     install(app)

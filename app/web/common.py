@@ -9,7 +9,7 @@ from flask import (Flask, current_app, flash, g, redirect, render_template, requ
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.db import Database
@@ -93,10 +93,29 @@ def flash_error(exc: DomainError) -> None:
     flash(translate_error(exc), "error")
 
 
+# Pages load scripts and styles from this site only and run no inline script; nothing may frame them.
+# (style-src allows inline styles: bpmn-js and ECharts size their canvases with style attributes.)
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+            "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'none'")
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'"  # JSON, XML, files: nothing in them runs
+
+
 def install(app: Flask) -> None:
     """What the app itself needs for the pages (the blueprint's own hooks are set once, below)."""
     app.jinja_env.globals.update(_=_, lang_url=lang_url)
     app.jinja_env.filters["local"] = local_time
+    app.after_request(security_headers)
+
+
+def security_headers(response):
+    """On every answer, pages and API alike (an answer that set its own CSP, like a file download, keeps it)."""
+    html = response.mimetype == "text/html"
+    response.headers.setdefault("Content-Security-Policy", PAGE_CSP if html else DATA_CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 @web.before_request
@@ -147,6 +166,10 @@ def _http(exc: HTTPException):
     if status == 413:
         return _error_page(413, _("提交的内容太大。"))
     return _error_page(status, _("请求无法处理。"))
+
+@web.errorhandler(DataError)
+def _too_long(exc):  # a value the database refused (too long, out of range): the form's problem, not a crash
+    return _error_page(422, _("提交的内容不符合要求，请检查后重试。"))
 
 @web.errorhandler(OperationalError)
 def _busy(exc):

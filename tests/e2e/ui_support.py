@@ -118,6 +118,8 @@ def page(browser):
     pg.set_default_timeout(15000)
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A script or style the Content-Security-Policy blocked is an error too: the page would be broken for users.
+    pg.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
     pg.js_errors = errors
     yield pg
     context.close()
