@@ -12,6 +12,8 @@ from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError, NotFound
 
+from .limits import store_unreachable
+
 MAX_ID = 2**31 - 1  # the largest id a column holds: beyond it nothing can exist
 
 
@@ -76,5 +78,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if store_unreachable(exc):  # fail safe: no lookup goes uncounted, and the caller is told to come back
+            log.warning("rate-limit store unreachable: %s", exc)
+            return error_response(503, "rate_limit_unavailable", "the service is busy; try again in a moment")
         log.exception("unexpected error")
         return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")

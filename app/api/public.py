@@ -15,13 +15,9 @@ from app.errors import Invalid, NotFound
 
 from . import render
 from .common import db, int_arg, json_body, settings
-from .limits import limiter
+from .limits import public_lookup
 
 public = Blueprint("public", __name__, url_prefix="/public/api/v1")
-
-
-def _query_rate() -> str:
-    return current_app.config["PUBLIC_QUERY_RATE"]
 
 
 def _search(per_page_default: int = 20):
@@ -59,9 +55,17 @@ def items_csv():
         for it in rows:
             row = render.public_item(it)
             row["materials"] = "; ".join(f"{m['name']}{'*' if m['required'] else ''}" for m in it.materials)
-            writer.writerow(row)
+            writer.writerow({k: _cell(v) for k, v in row.items()})
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=sunlight-items.csv"})
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value):
+    """A text a spreadsheet would run as a formula (=HYPERLINK(…), +cmd…) is kept as text: prefixed with '."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 @public.get("/items/<code>")
@@ -81,7 +85,7 @@ def item_flow(code: str):
 
 
 @public.get("/cases/<case_no>")
-@limiter.limit(_query_rate)
+@public_lookup()
 def case_progress(case_no: str):
     with db().unit_of_work() as s:
         case = cases.public_progress(s, settings(), case_no, request.args.get("code"))
@@ -92,7 +96,7 @@ def case_progress(case_no: str):
 
 
 @public.post("/cases/<case_no>/rating")
-@limiter.limit(_query_rate)
+@public_lookup()
 def rate_case(case_no: str):
     body = json_body()
     with db().unit_of_work() as s:

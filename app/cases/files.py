@@ -66,12 +66,21 @@ ALLOWED = (PDF, JPEG, PNG, OFD)
 
 
 # --- sniffing --------------------------------------------------------------------------------------------------
-def _zip_names(data: bytes) -> list[str]:
+MAX_UNPACKED = 256 * 1024 * 1024  # an OFD document that unpacks beyond this is a zip bomb, not a document
+MAX_ENTRIES = 10_000
+
+
+def _zip_entries(data: bytes) -> list[zipfile.ZipInfo]:
     try:  # reads the central directory only; nothing is decompressed
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            return zf.namelist()
+            return zf.infolist()
     except Exception:  # noqa: BLE001 — any malformed archive is simply "not OFD"
         return []
+
+
+def _unpacks_sanely(entries: list[zipfile.ZipInfo]) -> bool:
+    """Whoever opens the document later unpacks it: refuse what would unpack to gigabytes (a zip bomb)."""
+    return len(entries) <= MAX_ENTRIES and sum(e.file_size for e in entries) <= MAX_UNPACKED
 
 
 def sniff(data: bytes) -> FileType | None:
@@ -82,8 +91,10 @@ def sniff(data: bytes) -> FileType | None:
         return JPEG
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
-    if data.startswith(b"PK\x03\x04") and "OFD.xml" in _zip_names(data):
-        return OFD
+    if data.startswith(b"PK\x03\x04"):
+        entries = _zip_entries(data)
+        if "OFD.xml" in {e.filename for e in entries} and _unpacks_sanely(entries):
+            return OFD
     return None
 
 
@@ -107,8 +118,11 @@ def describe(data: bytes) -> str:
     if data.startswith((b"GIF87a", b"GIF89a")):
         return "a GIF image"
     if data.startswith(b"PK\x03\x04"):
-        names = _zip_names(data)
-        if "[Content_Types].xml" in names:
+        entries = _zip_entries(data)
+        if not _unpacks_sanely(entries):
+            size = sum(e.file_size for e in entries)
+            return f"an archive that would unpack to {size:,} bytes in {len(entries):,} entries (a zip bomb)"
+        if "[Content_Types].xml" in {e.filename for e in entries}:
             return "an Office (OOXML) document"
         return "a ZIP archive"
     if data.startswith(b"\xd0\xcf\x11\xe0"):

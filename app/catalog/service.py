@@ -229,8 +229,8 @@ def public_items(session: Session, q: str | None, category: str | None, departme
                  page: int, per_page: int) -> tuple[list[PowerItem], int]:
     query = select(PowerItem).join(OrgUnit, PowerItem.org_unit_id == OrgUnit.id).where(PowerItem.status == "active")
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        query = query.where(or_(PowerItem.name.ilike(like), PowerItem.code.ilike(like)))
+        query = query.where(or_(PowerItem.name.icontains(q, autoescape=True),
+                                PowerItem.code.icontains(q, autoescape=True)))  # % and _ are searched as themselves
     if category:
         query = query.where(PowerItem.category == category)
     if department:
@@ -245,8 +245,8 @@ def items_in_scope(session: Session, viewer: User, q: str | None, page: int, per
     query = (select(PowerItem).join(OrgUnit, PowerItem.org_unit_id == OrgUnit.id)
              .where(OrgUnit.path.startswith(viewer.org_unit.path)))
     if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        query = query.where(or_(PowerItem.name.ilike(like), PowerItem.code.ilike(like)))
+        query = query.where(or_(PowerItem.name.icontains(q, autoescape=True),
+                                PowerItem.code.icontains(q, autoescape=True)))  # % and _ are searched as themselves
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     rows = session.scalars(query.order_by(PowerItem.code).offset((page - 1) * per_page).limit(per_page))
     return list(rows), total or 0

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app.api.limits import store_unreachable
 from app.db import Database
 from app.errors import DomainError, Forbidden, NotFound
 from app.orgs.models import User
@@ -69,6 +70,8 @@ def safe_next(target: str | None) -> str | None:
     """Only a local path: never an open redirect to another site."""
     if not target:
         return None
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7f for ch in target):
+        return None  # browsers drop tabs and newlines: "/\t/evil.example" would become "//evil.example"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
@@ -179,6 +182,9 @@ def _busy(exc):
 
 @web.errorhandler(Exception)
 def _unexpected(exc: Exception):
+    if store_unreachable(exc):  # the rate limiter's store is down: fail safe, "come back later"
+        log.warning("rate-limit store unreachable: %s", exc)
+        return _error_page(503, _("系统繁忙，请稍后重试。"))
     log.exception("unexpected error on a page")
     return _error_page(500, _("发生了意外错误，已记录。"))
 

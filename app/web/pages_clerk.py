@@ -19,7 +19,7 @@ from app.supervision import orders
 from app.supervision import service as supervision
 
 from . import web
-from .common import clock_marks, db, flash_error, settings, signed_in
+from .common import clock_marks, db, flash_error, safe_next, settings, signed_in
 from .decisions import fields_for, parse_values
 from .i18n import _, current_lang
 
@@ -226,7 +226,7 @@ def ack_notice(notice_id: int):
         flash_error(exc)
     else:
         flash(_("已确认收到。"), "success")
-    return redirect(back if back.startswith("/") and not back.startswith("//") else url_for("web.hall"))
+    return redirect(safe_next(back) or url_for("web.hall"))
 
 
 @web.route("/cases/new", methods=["GET", "POST"])

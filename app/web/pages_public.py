@@ -7,7 +7,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from sqlalchemy import select
 
 from app.api import render
-from app.api.limits import limiter
+from app.api.limits import limiter, public_lookup
 from app.cases import ratings
 from app.cases import service as cases
 from app.catalog import service as catalog
@@ -54,12 +54,8 @@ def item_page(code: str):
     return render_template("web/item.html", item=item)
 
 
-def _query_rate() -> str:
-    return current_app.config["PUBLIC_QUERY_RATE"]
-
-
 @web.route("/progress", methods=["GET", "POST"])
-@limiter.limit(_query_rate, methods=["POST"])
+@public_lookup(methods=["POST"])
 def progress():
     result, not_found, rated_now = None, False, False
     case_no = code = ""

@@ -1,6 +1,8 @@
 """Hostile requests at the doors (the hardening issue): clear 4xx answers, never a 500, on both databases."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.world import build_world
@@ -73,3 +75,73 @@ def test_the_session_cookie_is_httponly_lax_and_secure_when_configured(sqlite_te
         cookie = login(app.test_client(), "acc").headers.get("Set-Cookie", "")
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and ("Secure" in cookie) is secure, cookie
         app.extensions["sunlight.db"].engine.dispose()
+
+
+def test_the_public_lookups_share_one_budget_per_address(world, app):
+    app.config["PUBLIC_QUERY_RATE"] = "4/minute"
+    client = app.test_client()
+    codes = [client.get("/public/api/v1/cases/20260101-000001?code=X").status_code for _ in range(2)]
+    codes += [client.post("/public/api/v1/cases/20260101-000001/rating", json={"code": "X", "score": 5}).status_code
+              for _ in range(2)]
+    codes.append(client.get("/public/api/v1/cases/20260101-000002?code=Y").status_code)
+    assert codes == [404, 404, 404, 404, 429]  # three doors, one budget
+
+
+def test_the_lookups_fail_safe_when_the_limiter_store_is_down(sqlite_template, tmp_path):
+    from tests.e2e.ui_support import make_app
+
+    app = make_app(tmp_path, sqlite_template, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")  # nothing listens
+    client = app.test_client()
+    resp = client.get("/public/api/v1/cases/20260101-000001?code=X")
+    assert resp.status_code == 503 and resp.get_json()["error"]["code"] == "rate_limit_unavailable"
+    assert client.get("/public/api/v1/items").status_code == 200  # what is not limited keeps working
+    page = client.get("/progress")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    assert client.post("/progress", data={"csrf_token": token, "case_no": "x", "code": "y"}).status_code == 503
+    app.extensions["sunlight.db"].engine.dispose()
+
+
+def test_a_formula_in_an_item_name_is_text_in_the_open_data_csv(world):
+    status, _ = world.api.call("PATCH", "/api/v1/items/CA01-XK-0001", "admin",
+                               json={"name": '=HYPERLINK("http://evil.example","点我")', "fee": "+1+1"})
+    assert status == 200
+    status, text = world.api.get("/public/api/v1/items.csv")
+    assert status == 200
+    assert "'=HYPERLINK(" in text and "'+1+1" in text and ',=HYPERLINK' not in text
+
+
+def test_search_takes_percent_and_underscore_literally(world):
+    assert world.api.get("/public/api/v1/items?q=%25")[1]["total"] == 0  # "%" matches no name, not every name
+    assert world.api.get("/public/api/v1/items?q=_")[1]["total"] == 0
+    assert world.api.get("/public/api/v1/items?q=食品")[1]["total"] == 1
+
+
+def test_the_acknowledge_form_never_redirects_off_site(world, app):
+    from tests.e2e.ui_support import csrf_of, give_passwords, login
+
+    give_passwords(app)
+    client = app.test_client()
+    login(client, "acc")
+    token = csrf_of(client.get("/work").get_data(as_text=True))
+    for back in ("/\t/evil.example", "//evil.example", "https://evil.example/", "/\\evil.example", "/\n/evil.example"):
+        resp = client.post("/notices/999/ack", data={"csrf_token": token, "back": back})
+        assert resp.status_code in (302, 404)
+        assert "evil.example" not in resp.headers.get("Location", ""), back
+
+
+def test_a_zip_bomb_is_not_an_ofd_document(world):
+    import io
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("OFD.xml", "<ofd:OFD xmlns:ofd='http://www.ofdspec.org/2016'/>")
+        for i in range(3):  # 3 × 100 MiB of zeros: a few hundred kilobytes packed
+            with zf.open(f"Doc_0/Res/{i}.bin", "w") as member:
+                chunk = bytes(1 << 20)
+                for _ in range(100):
+                    member.write(chunk)
+    assert len(buf.getvalue()) < 2 * 1024 * 1024
+    status, body = world.api.call("POST", "/api/v1/files", "acc", data={"file": (io.BytesIO(buf.getvalue()), "x.ofd")},
+                                  ctype="multipart/form-data")
+    assert status == 415 and "zip bomb" in body["error"]["message"]
