@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from app.calendar import service as calendar
+from app.orgs.service import require_district_admin
 from app.supervision import calendar_edits
 
 from . import openapi as doc
@@ -31,6 +32,7 @@ def put_year(year: int):
     body = json_body()
     with db().unit_of_work() as s:
         user = caller(s, "admin")
+        require_district_admin(user, "the working-day calendar")
         return _year_json(calendar_edits.set_year(s, settings(), user.username, year, body.get("holidays"),
                                                   body.get("workdays"), body.get("source", "admin")))
 

@@ -5,6 +5,7 @@ from dataclasses import asdict
 
 from flask import Blueprint
 
+from app.orgs.service import require_district_admin
 from app.supervision import rules
 from app.supervision.models import NOTICE_LEVELS
 
@@ -32,6 +33,7 @@ def put_rule(code: str):
     body = json_body()
     with db().unit_of_work() as s:
         user = caller(s, "admin")
+        require_district_admin(user, "the supervision rules")
         return _rule_json(rules.configure(s, user.username, code, body))
 
 

@@ -81,14 +81,14 @@ def upload_definition(code: str):
 @staff.get("/definitions/<int:definition_id>")
 def get_definition(definition_id: int):
     with db().unit_of_work() as s:
-        caller(s, *STAFF)
+        _check_definition_scope(s, caller(s, *STAFF), definition_id)  # drafts and review remarks stay in-house
         return render.definition(definitions.get(s, definition_id))
 
 
 @staff.get("/definitions/<int:definition_id>/bpmn")
 def get_definition_xml(definition_id: int):
     with db().unit_of_work() as s:
-        caller(s, *STAFF)
+        _check_definition_scope(s, caller(s, *STAFF), definition_id)
         xml = definitions.get(s, definition_id).xml
     return Response(xml, mimetype="application/xml")
 

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.audit import service as audit
-from app.errors import Forbidden, Invalid
+from app.errors import Invalid
 from app.orgs.models import User
-from app.orgs.service import REGISTRY
+from app.orgs.service import REGISTRY, require_district_admin
 
 from .models import AssessmentScheme
 
@@ -49,8 +49,7 @@ def current(session: Session) -> dict:
 
 def update(session: Session, actor: User, body) -> dict:
     """Replace the scheme (a whole or partial body: weights, deductions, grades), checked and audited."""
-    if actor.role != "admin" or actor.org_unit.parent_id is not None:
-        raise Forbidden("the assessment scheme is the district's: an admin of the district changes it")
+    require_district_admin(actor, "the assessment scheme")
     actor_name, before = actor.username, current(session)
     if not isinstance(body, dict) or not body or set(body) - set(DEFAULT):
         raise Invalid("send {weights, deductions, grades} (any of them)", details=[{"field": "body"}])

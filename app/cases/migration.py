@@ -16,6 +16,7 @@ from app.db import Database
 from app.definitions import service as definitions
 from app.errors import Conflict, Forbidden, NotFound
 from app.orgs.models import User
+from app.orgs.service import can_see
 from app.settings import Settings
 
 from . import clocks
@@ -93,6 +94,9 @@ def migrate(db: Database, settings: Settings, actor: User, definition_id: int, c
             dry_run: bool, progress: Callable[[Iterable[str]], Iterable[str]] = lambda xs: xs) -> Report:
     if actor.role != "admin":
         raise Forbidden("only an admin moves cases between versions")
+    with db.unit_of_work() as s:  # another department's flow (and its running cases) answers as unknown
+        if not can_see(s.merge(actor, load=False), _target(s, definition_id).item.org_unit):
+            raise NotFound(f"no definition {definition_id}")
     report = Report(definition_id, dry_run)
     for case_no in progress(candidates(db, definition_id, case_nos)):
         reason = move_one(db, settings, actor, definition_id, case_no, dry_run)

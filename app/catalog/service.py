@@ -214,7 +214,7 @@ def change_status(session: Session, actor: User, code: str, action: str, reason)
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 5000:
         raise Invalid("a reason is required", details=[{"field": "reason"}])
     item = session.scalar(select(PowerItem).where(PowerItem.code == code).with_for_update(of=PowerItem))
-    if item is None:
+    if item is None or not can_see(actor, item.org_unit):  # another department's item answers as unknown
         raise NotFound(f"no item {code}")
     allowed, target = TRANSITIONS[action]
     if item.status not in allowed:

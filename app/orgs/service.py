@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload, lazyload
 from app import clock
 from app.audit import service as audit
 from app.db_batch import transaction_memo
-from app.errors import Conflict, Invalid, NotFound, Unauthenticated
+from app.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 
 from .models import ORG_KINDS, ROLES, ApiToken, OrgUnit, User, UserPost
 
@@ -118,6 +118,13 @@ def check_password(user: User, password: str) -> bool:
 def can_see(user: User, org: OrgUnit) -> bool:
     """Staff see their own org unit and everything below it (a district supervisor sees all)."""
     return user.org_unit.contains(org)
+
+
+def require_district_admin(user: User, what: str) -> None:
+    """District-wide settings (the working-day calendar, the rules, the assessment scheme) are the district's:
+    an admin of a department administers that department only."""
+    if user.role != "admin" or user.org_unit.parent_id is not None:
+        raise Forbidden(f"{what} is the district's: an admin of the district changes it")
 
 
 # Recipients of notices need their id, name and address only: skip loading posts and org unit for each.

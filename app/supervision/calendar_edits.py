@@ -15,7 +15,8 @@ from . import service as notices
 
 def set_year(session: Session, settings: Settings, actor_name: str, year: int, holidays, workdays,
              source: str = "admin") -> dict:
-    """Replace a year (audited) and move the deadlines it touches; the answer says how many cases moved."""
+    """Replace a year (audited) and move the deadlines it touches; the answer says how many cases moved. The
+    doors let only a district admin (or the operator's CLI) call it."""
     out = calendar.set_year(session, actor_name, year, holidays, workdays, source)
     out["recomputed_cases"] = year_entered(session, settings, year, actor_name)
     return out

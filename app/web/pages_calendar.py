@@ -15,6 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 from app import clock
 from app.calendar import service as working_calendar
 from app.errors import Invalid, TooLarge
+from app.orgs.service import require_district_admin
 from app.supervision import calendar_edits
 
 from . import web
@@ -66,6 +67,7 @@ def calendar_save():
         with db().unit_of_work() as s:
             user = signed_in(s, ADMIN)  # not an admin: the 403 page (Forbidden is not caught below)
             year = _year_of(f.get("year"))
+            require_district_admin(user, "the working-day calendar")
             out = calendar_edits.set_year(s, settings(), user.username, year, lists["holidays"],
                                           lists["workdays"], source)
     except (Invalid, TooLarge) as exc:  # refused before anything was written; the unit of work rolled back

@@ -145,3 +145,24 @@ def test_a_zip_bomb_is_not_an_ofd_document(world):
     status, body = world.api.call("POST", "/api/v1/files", "acc", data={"file": (io.BytesIO(buf.getvalue()), "x.ofd")},
                                   ctype="multipart/form-data")
     assert status == 415 and "zip bomb" in body["error"]["message"]
+
+
+def test_a_departments_admin_administers_that_department_only(world, app):
+    from app.orgs import service as orgs
+
+    with app.extensions["sunlight.db"].unit_of_work() as s:
+        for name, org in (("admin02", "CA02"), ("designer02", "CA02")):
+            world.tokens[name] = orgs.issue_token(s, orgs.create_user(s, name, "admin" if name.startswith("admin")
+                                                                      else "designer", org, [], None, "t"), "t")
+    item = "/api/v1/items/CA01-XK-0001"
+    assert world.api.post(f"{item}/suspend", "admin02", {"reason": "x"})[0] == 404
+    assert world.api.call("PATCH", item, "admin02", json={"warn_days": 2})[0] == 404
+    assert world.api.call("PUT", "/api/v1/calendar/2099", "admin02", json={"holidays": [], "workdays": [],
+                                                                         "source": "x"})[0] == 403
+    assert world.api.call("PUT", "/api/v1/rules/R01", "admin02", json={"enabled": False})[0] == 403
+    status, _ = world.api.post(f"/api/v1/definitions/{world.definition_id}/migrations", "admin02", {"dry_run": True})
+    assert status == 404  # not even the list of another department's running cases
+    assert world.api.get(f"/api/v1/definitions/{world.definition_id}", "designer02")[0] == 404
+    assert world.api.get(f"/api/v1/definitions/{world.definition_id}/bpmn", "designer02")[0] == 404
+    assert world.api.get(f"/api/v1/definitions/{world.definition_id}", "legal")[0] == 200  # the legal office
+    assert world.api.post(f"{item}/suspend", "admin", {"reason": "整改"})[0] == 200  # the district's admin
