@@ -10,6 +10,7 @@ from functools import lru_cache
 from apispec import APISpec
 
 from app.cases.models import CASE_STATUSES
+from app.cases.search import CARDS
 from app.messages.texts import KINDS as MESSAGE_KINDS
 
 S = {"type": "string"}
@@ -150,6 +151,10 @@ SCHEMAS = {
                                                    "gateway or phone: shown here only)"}}},
     "RatingIn": {"type": "object", "required": ["code", "score"], "properties": {
         "code": S, "score": {"type": "integer", "minimum": 1, "maximum": 5}, "comment": S}},
+    "CasePage": {"type": "object", "properties": {"total": I, "page": I, "per_page": I, "cases": {
+        "type": "array", "items": {"type": "object", "properties": {
+            "case_no": S, "item_code": S, "item_name": S, "status": {"type": "string", "enum": list(CASE_STATUSES)},
+            "card": {"type": "string", "enum": list(CARDS)}, "created_at": DT, "applicant_name": S}}}}},
     "ItemPage": {"type": "object", "properties": {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/PublicItem"}}, "total": I}},
 }
@@ -223,8 +228,16 @@ def _paths() -> dict[str, dict]:
         "/api/v1/definitions/{definition_id}/review": {"post": _op(
             "Legal review: approve publishes, reject sends back (legal; never one's own upload)", out="Definition",
             body="Review", errors=(400, 404, 409, 415, 422), params=[DEF])},
-        "/api/v1/cases": {"post": _op("Open a case on the item's published definition (clerk)", 201, "Case",
-                                      body="CaseIn", errors=(400, 404, 409, 415, 422))},
+        "/api/v1/cases": {
+            "post": _op("Open a case on the item's published definition (clerk)", 201, "Case", body="CaseIn",
+                        errors=(400, 404, 409, 415, 422)),
+            "get": _op("Staff case search: q is a case number, or an applicant's name (its beginning), ID number or "
+                       "phone; newest first; only cases in the caller's scope", out="CasePage", errors=(422,),
+                       params=[_query("q"), _query("status", {"type": "string", "enum": list(CASE_STATUSES)}),
+                               _query("item_code"), _query("card", {"type": "string", "enum": list(CARDS)}),
+                               _query("from", {"type": "string", "format": "date"}),
+                               _query("to", {"type": "string", "format": "date"}), _query("page", I),
+                               _query("per_page", {"type": "integer", "maximum": 200})])},
         "/api/v1/cases/{case_no}": {"get": _op("A case in the caller's scope", out="Case", errors=(404,),
                                                params=[CASE_NO])},
         "/api/v1/cases/{case_no}/tasks/{task_id}/complete": {"post": _op(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from app.audit import service as audit
-from app.cases import clocks, endings, materials
+from app.cases import clocks, endings, materials, search
 from app.cases import service as cases
 from app.catalog import limits
 from app.catalog import service as catalog
@@ -128,6 +128,19 @@ def create_case():
         out = render.case(s, settings(), case, user)
     out["query_code"] = code
     return out, 201
+
+
+@staff.get("/cases")
+def search_cases():
+    """Staff case search (CONTRACT.md): q = a case number, or an applicant's name (its beginning), ID number or
+    phone; filters; newest first; only the caller's scope."""
+    query = search.parse(request.args)
+    with db().unit_of_work() as s:
+        user = caller(s, *STAFF)
+        rows, total = search.find(s, user, query, settings().tz)
+        return {"cases": [{"case_no": r.case_no, "item_code": r.code, "item_name": r.name, "status": r.status,
+                           "card": r.card, "created_at": render.iso(r.created_at), "applicant_name": r.applicant_name}
+                          for r in rows], "total": total, "page": query.page, "per_page": query.per_page}
 
 
 @staff.get("/cases/<case_no>")

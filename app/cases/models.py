@@ -21,7 +21,13 @@ class Case(Base):
     # The assessment counts a department's cases over a period by when they were registered and completed.
     # (item_id rides along so the items that ran a case in a period are read from the index alone.)
     __table_args__ = (Index("ix_cases_org_created", "org_unit_id", "created_at", "item_id"),
-                      Index("ix_cases_org_completed", "org_unit_id", "completed_at"))
+                      Index("ix_cases_org_completed", "org_unit_id", "completed_at"),
+                      # Staff search: a name by its beginning (text_pattern_ops lets LIKE 'q%' use the index on
+                      # PostgreSQL whatever the collation), an ID number or a phone exactly.
+                      Index("ix_cases_applicant_name", "applicant_name",
+                            postgresql_ops={"applicant_name": "text_pattern_ops"}),
+                      Index("ix_cases_applicant_id_number", "applicant_id_number"),
+                      Index("ix_cases_applicant_phone", "applicant_phone"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_no: Mapped[str] = mapped_column(String(32), unique=True)
@@ -30,6 +36,10 @@ class Case(Base):
     definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"), index=True)
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     applicant: Mapped[dict] = mapped_column(default=dict)  # {name, id_number, phone}: never public
+    # The same three, as columns the staff search can index (written with `applicant`, never public).
+    applicant_name: Mapped[str | None] = mapped_column(String(200))
+    applicant_id_number: Mapped[str | None] = mapped_column(String(200))
+    applicant_phone: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
     state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # engine blob (gzip JSON, spec by reference)
     serializer_version: Mapped[str] = mapped_column(String(16))

@@ -231,7 +231,9 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
     case_no = _new_case_no(session, settings)
     # Without a clock_start_step the case is accepted as it is registered; otherwise at that step.
     case = Case(case_no=case_no, query_code_hash=_query_hash(settings, case_no, code), item_id=item.id,
-                definition_id=definition.id, org_unit_id=item.org_unit_id, applicant=applicant, status="running",
+                definition_id=definition.id, org_unit_id=item.org_unit_id, applicant=applicant,
+                applicant_name=applicant["name"], applicant_id_number=applicant["id_number"] or None,
+                applicant_phone=applicant["phone"] or None, status="running",
                 state=b"", serializer_version=engine.SERIALIZER_VERSION, created_by_id=actor.id, created_at=now,
                 clock_start_step=item.clock_start_step, accepted_at=None if item.clock_start_step else now,
                 signalled=[], extension_days=0, suspended_days=0, suspended_natural_days=0, card="none")

@@ -1,0 +1,77 @@
+"""Staff case search: by number, applicant name (its beginning), ID number or phone, filtered and paged, scoped."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app import clock
+from tests.world import build_world
+
+
+@pytest.fixture
+def world(app, frozen_now):
+    world = build_world(app)
+    people = [("张三", "320102199001011234", "13800000001"), ("张三丰", "320102199001015678", "13800000002"),
+              ("李四", "320102199002021111", "13900000003"), ("50%_公司", "91320200MA1XXXXX0Y", "0510-8270")]
+    world.made = []
+    for name, id_number, phone in people:
+        clock.advance(timedelta(hours=1))
+        status, case = world.api.post("/api/v1/cases", "acc", {
+            "item_code": "CA01-XK-0001", "applicant": {"name": name, "id_number": id_number, "phone": phone}})
+        assert status == 201, case
+        world.made.append(case["case_no"])
+    return world
+
+
+def found(world, query, user="acc"):
+    status, body = world.api.get(f"/api/v1/cases?{query}", user)
+    assert status == 200, body
+    return [c["case_no"] for c in body["cases"]], body
+
+
+def test_search_by_number_name_id_number_and_phone_newest_first(world):
+    a, b, c, d = world.made
+    assert found(world, "q=" + a)[0] == [a]
+    assert found(world, "q=张三")[0] == [b, a]  # the name's beginning, newest first
+    assert found(world, "q=320102199002021111")[0] == [c]
+    assert found(world, "q=1234")[0] == []  # an ID number only whole: no enumerating people
+    assert found(world, "q=13800000002")[0] == [b]
+    nos, body = found(world, "")
+    assert nos == [d, c, b, a] and body["total"] == 4
+    row = body["cases"][0]
+    assert set(row) == {"case_no", "item_code", "item_name", "status", "card", "created_at", "applicant_name"}
+    assert row["applicant_name"] == "50%_公司" and row["item_code"] == "CA01-XK-0001"
+
+
+def test_percent_and_underscore_are_searched_as_themselves(world):
+    assert found(world, "q=%25")[0] == []
+    assert found(world, "q=_")[0] == []
+    assert found(world, "q=50%25_")[0] == [world.made[3]]
+
+
+def test_filters_and_pages(world):
+    a, b, c, d = world.made
+    world.api.post(f"/api/v1/cases/{a}/withdraw", "acc", {"reason": "申请人撤回"})
+    assert found(world, "status=withdrawn")[0] == [a]
+    assert found(world, "status=running&per_page=2&page=2")[0] == [b]
+    nos, body = found(world, "status=running&per_page=2")
+    assert nos == [d, c] and body["total"] == 3
+    assert found(world, "item_code=NOPE")[0] == []
+    assert found(world, "card=none&q=李四")[0] == [c]
+    assert found(world, "from=2026-03-02&to=2026-03-02")[1]["total"] == 4
+    assert found(world, "from=2026-03-03")[1]["total"] == 0
+
+
+def test_another_department_never_finds_them(world):
+    assert found(world, "q=张三", user="outsider")[0] == []
+    assert found(world, "", user="sup02")[1]["total"] == 0
+    assert found(world, "q=张三", user="sup")[0] == [world.made[1], world.made[0]]  # the district sees all
+
+
+@pytest.mark.parametrize("query, field", [("q=" + "长" * 101, "q"), ("q=%00", "q"), ("status=sleeping", "status"),
+                                          ("card=purple", "card"), ("per_page=201", "per_page"), ("page=0", "page"),
+                                          ("from=2026-13-01", "from"), ("to=yesterday", "to")])
+def test_bad_search_parameters_are_refused_naming_them(world, query, field):
+    status, body = world.api.get(f"/api/v1/cases?{query}", "acc")
+    assert status in (400, 422) and body["error"]["details"][0]["field"] == field, body
