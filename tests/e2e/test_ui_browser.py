@@ -365,3 +365,18 @@ def test_the_assessment_ranks_departments_with_charts_publishes_and_deputies_eva
     assert "区市场监督管理局" in page.inner_text("#public-ranking")
     shot(page, "24_assessment_public")
     assert not page.js_errors
+
+
+def test_a_clerk_finds_a_case_from_the_header_search(page, live_server, ui_world):
+    status, case = ui_world.api.post("/api/v1/cases", "acc", {"item_code": ITEM["code"], "applicant": {
+        "name": "王小明", "id_number": "320102199005051234", "phone": "13612345678"}})
+    assert status == 201
+    sign_in(page, live_server, "acc")
+    page.fill("header .header-search input[name=q]", "13612345678")
+    page.press("header .header-search input[name=q]", "Enter")
+    page.wait_for_selector("#results")
+    assert case["case_no"] in page.inner_text("#results") and "王小明" in page.inner_text("#results")
+    shot(page, "25_case_search")
+    page.click(f"#results a:has-text('{case['case_no']}')")
+    assert case["case_no"] in page.inner_text("h1")
+    assert not page.js_errors

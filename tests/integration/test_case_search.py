@@ -75,3 +75,21 @@ def test_another_department_never_finds_them(world):
 def test_bad_search_parameters_are_refused_naming_them(world, query, field):
     status, body = world.api.get(f"/api/v1/cases?{query}", "acc")
     assert status in (400, 422) and body["error"]["details"][0]["field"] == field, body
+
+
+def test_the_search_page_and_its_csv_export(world, app):
+    from tests.e2e.ui_support import give_passwords, login
+
+    give_passwords(app)
+    client = app.test_client()
+    login(client, "acc")
+    html = client.get("/cases?q=张三").get_data(as_text=True)
+    assert 'class="header-search"' in html and world.made[1] in html and world.made[0] in html
+    assert world.made[2] not in html.split('id="results"')[1]
+    html = client.get("/cases?per_page=999").get_data(as_text=True)  # told, and the first page shown
+    assert 'id="results"' in html
+    csv_text = client.get("/cases.csv?q=50%25").get_data(as_text=True)
+    assert csv_text.splitlines()[0].lstrip("\ufeff") == "case_no,item_code,item_name,status,card,created_at,applicant_name"
+    assert len(csv_text.splitlines()) == 2 and "50%_公司" in csv_text
+    login(client, "outsider")
+    assert world.made[0] not in client.get("/cases.csv").get_data(as_text=True)
