@@ -39,8 +39,9 @@ def schema_url(base: str, schema: str) -> str:
     return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 
-def generate(engine, n: int) -> dict[str, float]:
-    """The cases and their facts, in a handful of INSERT … SELECT statements; returns seconds per table."""
+def generate(engine, n: int, extra: dict[str, str] | None = None) -> dict[str, float]:
+    """The cases and their facts, in a handful of INSERT … SELECT statements; returns seconds per table.
+    `extra` overrides more columns of the generated cases (SQL expressions over g, the case's number)."""
     from sqlalchemy import text
 
     from app.cases.models import Case
@@ -61,6 +62,7 @@ def generate(engine, n: int) -> dict[str, float]:
         "promised_due_at": "CAST(:start AS timestamptz) + g * CAST(:step AS interval) + interval '10 days'",
         "card": "CASE WHEN g % 20 = 0 THEN 'yellow' ELSE 'none' END",
         "version": "1", "wake_at": "NULL", "next_timer_due_at": "NULL",
+        **(extra or {}),
     }
     cols = [col.name for col in Case.__table__.columns if col.name != "id"]
     exprs = [override.get(name, f"src.{name}") for name in cols]

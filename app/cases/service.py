@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, selectinload, undefer
 from sqlalchemy.orm.exc import StaleDataError
@@ -396,13 +396,26 @@ def worklist(session: Session, actor: User) -> list[tuple[CaseTask, str, str, st
 
     Rows are (task, case_no, item_code, item_name): the worklist never loads a case or its blob.
     """
-    lanes = sorted(actor.post_names)
-    query = (select(CaseTask, Case.case_no, PowerItem.code, PowerItem.name)
-             .join(Case, Case.id == CaseTask.case_id).join(PowerItem, PowerItem.id == Case.item_id)
-             .where(CaseTask.org_unit_id == actor.org_unit_id, CaseTask.state == "ready", CaseTask.kind == "user",
-                    or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes)))
-             .order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at))
+    query = _ready_for(actor).order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
     return list(session.execute(query).tuples())
+
+
+def _ready_for(actor: User):
+    lanes = sorted(actor.post_names)
+    return (select(CaseTask, Case.case_no, PowerItem.code, PowerItem.name)
+            .join(Case, Case.id == CaseTask.case_id).join(PowerItem, PowerItem.id == Case.item_id)
+            .where(CaseTask.org_unit_id == actor.org_unit_id, CaseTask.state == "ready", CaseTask.kind == "user",
+                   or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes))))
+
+
+def worklist_page(session: Session, actor: User, page: int, per_page: int) -> tuple[list, int]:
+    """The worklist as the page shows it, one page at a time: workable cases before stopped ones, then the
+    case's promised limit (the most urgent first), then the step's own. Ordered and paged in SQL."""
+    base = _ready_for(actor)
+    total = session.scalar(select(func.count()).select_from(base.with_only_columns(CaseTask.id).subquery())) or 0
+    query = base.order_by(Case.status != "running", Case.promised_due_at.is_(None), Case.promised_due_at,
+                          CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
+    return list(session.execute(query.offset((page - 1) * per_page).limit(per_page)).tuples()), total
 
 
 def public_progress(session: Session, settings: Settings, case_no: str, code: str | None) -> Case:
@@ -422,7 +435,7 @@ def numbers_of(session: Session, case_ids: set[int]) -> dict[int, str]:
 
 
 # --- lists for the pages (app/web) ---------------------------------------------------------------------------
-def open_cases(session: Session, actor: User, limit: int = 200) -> list[Case]:
+def open_cases(session: Session, actor: User, limit: int = 50) -> list[Case]:
     """Running and suspended cases of the actor's own org unit, the soonest promised deadline first."""
     query = (select(Case).where(Case.org_unit_id == actor.org_unit_id, Case.status.in_(("running", "suspended")))
              .order_by(Case.promised_due_at.is_(None), Case.promised_due_at, Case.id).limit(limit))

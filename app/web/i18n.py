@@ -62,3 +62,35 @@ def translate_error(exc: DomainError) -> str:
         if fields:
             text += " " + _("（涉及：%(f)s）", f=", ".join(fields))
     return text
+
+
+# Labels of codes (statuses, cards, levels, categories) the pages show on every row: each table is built once
+# per language, not once per row (a worklist of hundreds of rows would translate them hundreds of times).
+def _statuses() -> dict:
+    return {"running": _("办理中"), "completed": _("已办结"), "suspended": _("暂停计时中"), "terminated": _("已终止"),
+            "refused": _("不予受理"), "withdrawn": _("已撤回"), "draft": _("草稿"), "in_review": _("待审核"),
+            "published": _("已发布"), "rejected": _("已退回"), "retired": _("已停用"), "active": _("运行中"),
+            "abolished": _("已废止"), "open": _("办理中"), "replied": _("已回复"), "closed": _("已办结"),
+            "ready": _("待办"), "done": _("已完成"), "waiting": _("等待中"), "cancelled": _("已取消")}
+
+
+def _cards() -> dict:
+    return {"none": _("正常"), "warning": _("预警"), "yellow": _("黄牌"), "red": _("红牌")}
+
+
+def _categories() -> dict:
+    return {"licensing": _("行政许可"), "penalty": _("行政处罚"), "enforcement": _("行政强制"), "levy": _("行政征收"),
+            "other": _("其他权力")}
+
+
+_TABLES = {"status": _statuses, "card": _cards, "category": _categories}
+_built: dict[tuple[str, str], dict] = {}
+
+
+def label(kind: str, code) -> str:
+    """The page's words for a code (e.g. label("status", "running") → 办理中 / In progress)."""
+    key = (kind, current_lang())
+    table = _built.get(key)
+    if table is None:
+        table = _built[key] = _TABLES[kind]()
+    return table.get(code, code)

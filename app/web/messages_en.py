@@ -485,4 +485,5 @@ EN: dict[str, str] = {
     '导出 CSV': 'Export CSV',
     '按办件编号、证件号码或电话精确查找；按申请人姓名查找时匹配开头（如“张三”可找到“张三丰”）。': "A case number, ID number or phone is matched exactly; an applicant's name by its beginning (“Zhang San” also finds “Zhang Sanfeng”).",
     '没有找到符合条件的办件。': 'No case matches.',
+    '全部在办件': 'All open cases',
 }

@@ -33,9 +33,10 @@ def _sep() -> str:
 
 @web.get("/work")
 def worklist():
+    page = _page_arg()
     with db().unit_of_work() as s:
         user = signed_in(s, "clerk")
-        rows = cases.worklist(s, user)
+        rows, total = cases.worklist_page(s, user, page, WORK_PAGE)
         by_no = {c.case_no: c for c in s.scalars(select(Case).where(Case.case_no.in_({r[1] for r in rows})))}
         tasks = []
         for t, case_no, code, name in rows:
@@ -54,7 +55,16 @@ def worklist():
         open_cases.sort(key=lambda r: (CARD_RANK[r["card"]], r["left"] is None, r["left"] or 0))
         items, _total = catalog.public_items(s, None, None, user.org_unit.code, 1, 1000)
         items = [{"code": i.code, "name": i.name} for i in items]
-    return render_template("web/worklist.html", tasks=tasks, open_cases=open_cases, items=items)
+    return render_template("web/worklist.html", tasks=tasks, open_cases=open_cases, items=items, total=total,
+                           page=page, pages=max(1, -(-total // WORK_PAGE)))
+
+
+WORK_PAGE = 100  # ready steps per page of the worklist (the API lists them all)
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page") or "1"
+    return int(raw) if raw.isdigit() and 0 < int(raw) <= 100000 else 1
 
 
 def _history(s, case: Case) -> list[dict]:

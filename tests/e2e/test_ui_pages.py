@@ -303,3 +303,22 @@ def test_a_provisional_deadline_is_marked_on_the_case_page(ui_app, ui_world):
     login(client, "acc")
     assert 'id="provisional"' in client.get(f"/cases/{case['case_no']}").get_data(as_text=True)
     assert "临时期限" in client.get("/work").get_data(as_text=True)
+
+
+def test_the_worklist_is_paged_most_urgent_first(ui_app, ui_world, frozen_now, monkeypatch):
+    from datetime import timedelta
+
+    from app import clock
+    from app.web import pages_clerk
+
+    monkeypatch.setattr(pages_clerk, "WORK_PAGE", 2)
+    made = []
+    for _ in range(3):
+        made.append(ui_world.new_case()["case_no"])
+        clock.advance(timedelta(days=1))  # each later case has a later promised limit
+    client = ui_app.test_client()
+    login(client, "acc")
+    first, second = (client.get(f"/work?page={n}").get_data(as_text=True) for n in (1, 2))
+    tasks = lambda html: [no for no in made if no in html.split('id="tasks"')[1].split("</table>")[0]]  # noqa: E731
+    assert tasks(first) == made[:2] and tasks(second) == made[2:]
+    assert 'class="pager"' in first and ">3<" in first.split('class="count"')[1][:20]
