@@ -82,7 +82,8 @@ def _catalogue(s, settings: Settings) -> int:
         body = {"name": it.name, "category": it.category, "department": it.department.code,
                 "promised_days": promised, "statutory_days": statutory,
                 "kind": "immediate" if it.category == "other" else "promised",
-                "accepting_authority": f"崇安区政务服务中心{it.department.name}窗口",
+                # "区市场监督管理局" after "崇安区政务服务中心": the 区 is said once (…中心市场监督管理局窗口)
+                "accepting_authority": f"崇安区政务服务中心{it.department.name.removeprefix('区')}窗口",
                 "implementing_body": it.department.name, "supervision_phone": "0510-82701234",
                 "fee": "依法收取" if it.category == "levy" else "不收费",
                 "legal_basis": f"{it.department.law}第{it.article}条",

@@ -23,6 +23,8 @@ class Field:
     name: str
     kind: str  # "bool" | "number" | "text"
     label: str  # the gateway's name as drawn (e.g. 审查通过？), else the variable's name
+    yes: str | None = None  # a yes/no question's answers as the flows are named (齐全 / 不齐全), if they are
+    no: str | None = None
 
 
 def fields_for(xml: str | bytes, bpmn_id: str, limit: int = 16 * 1024 * 1024) -> list[Field]:
@@ -35,6 +37,7 @@ def fields_for(xml: str | bytes, bpmn_id: str, limit: int = 16 * 1024 * 1024) ->
         outgoing.setdefault(f.get("sourceRef"), []).append(f)
     found: dict[str, str] = {}
     labels: dict[str, str] = {}
+    answers: dict[str, tuple[str | None, str | None]] = {}
     seen, frontier = {bpmn_id}, [f.get("targetRef") for f in outgoing.get(bpmn_id, [])]
     while frontier:
         node_id = frontier.pop(0)
@@ -45,12 +48,25 @@ def fields_for(xml: str | bytes, bpmn_id: str, limit: int = 16 * 1024 * 1024) ->
         for f in outgoing.get(node_id, []):
             cond = f.find("b:conditionExpression", NS)
             if cond is not None and (cond.text or "").strip():
-                for name, kind in _names(cond.text.strip()):
+                names = _names(cond.text.strip())
+                for name, kind in names:
                     if found.get(name) in (None, "text"):
                         found[name] = kind
                     labels.setdefault(name, (node.get("name") or "").strip() or name)
+                if len(names) == 1 and names[0][1] == "bool":
+                    answers.setdefault(names[0][0], _answers(node, f, flows, cond.text.strip()))
             frontier.append(f.get("targetRef"))
-    return [Field(n, k, labels[n]) for n, k in found.items()]
+    return [Field(n, k, labels[n], *answers.get(n, (None, None))) for n, k in found.items()]
+
+
+def _answers(gateway, flow, flows: dict, condition: str) -> tuple[str | None, str | None]:
+    """(yes, no) as the designer named the two ways out of a yes/no gateway: the flow whose condition tests the
+    name, and the gateway's default flow (`x == True` → 齐全 / 不齐全; `x == False` swaps them)."""
+    mine = (flow.get("name") or "").strip() or None
+    default = flows.get(gateway.get("default"))
+    other = (default.get("name") or "").strip() or None if default is not None and default is not flow else None
+    negative = "False" in condition or condition.startswith("not ")
+    return (other, mine) if negative else (mine, other)
 
 
 def _names(expression: str) -> list[tuple[str, str]]:

@@ -486,4 +486,7 @@ EN: dict[str, str] = {
     '按办件编号、证件号码或电话精确查找；按申请人姓名查找时匹配开头（如“张三”可找到“张三丰”）。': "A case number, ID number or phone is matched exactly; an applicant's name by its beginning (“Zhang San” also finds “Zhang Sanfeng”).",
     '没有找到符合条件的办件。': 'No case matches.',
     '全部在办件': 'All open cases',
+    '已提交；下一环节仍由您办理。': 'Submitted; the next step is yours too.',
+    '启动方式': 'How it starts',
+    '依职权启动，当事人无需提交申请材料；办理程序见下方流程图。': 'Started by the authority itself: the party submits no application materials; the procedure is the flow below.',
 }

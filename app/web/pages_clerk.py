@@ -146,10 +146,15 @@ def complete_task(case_no: str, task_id: str):
                                 (request.form.get("opinion") or "").strip(),
                                 _lines(request.form.get("missing_materials")) or None)
             status = case.status
+            mine_next = any(t.state == "ready" and t.kind == "user" and (not t.lane or t.lane in user.post_names)
+                            for t in case.tasks)
     except NotFound:
         raise
     except DomainError as exc:
         flash_error(exc)
+        return back
+    if status == "running" and mine_next:  # the next step is this clerk's too: stay on the case
+        flash(_("已提交；下一环节仍由您办理。"), "success")
         return back
     if status == "running":
         flash(_("已提交，流程进入下一环节。"), "success")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 
 from app.api import render
@@ -54,6 +55,12 @@ def item_page(code: str):
     return render_template("web/item.html", item=item)
 
 
+@web.get("/favicon.ico")
+def favicon():
+    """Browsers and crawlers ask for it on every site: the sun, not a 404 in every log."""
+    return redirect(url_for("web.static", filename="favicon.svg"), code=301)
+
+
 @web.route("/progress", methods=["GET", "POST"])
 @public_lookup(methods=["POST"])
 def progress():
@@ -96,8 +103,18 @@ def _login_rate() -> str:
     return current_app.config["LOGIN_RATE"]
 
 
+LOGIN_PER_ADDRESS = "300/hour"  # a ceiling per address over all usernames: no spraying passwords across an office
+
+
+def _address_and_user() -> str:
+    """Sign-in attempts count per address AND username: a whole office behind one address does not share one
+    budget, while guessing one user's password from one address stays limited."""
+    return f"{get_remote_address()}|{(request.form.get('username') or '').strip()[:64]}"
+
+
 @web.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate, methods=["POST"])
+@limiter.limit(_login_rate, methods=["POST"], key_func=_address_and_user)
+@limiter.limit(LOGIN_PER_ADDRESS, methods=["POST"])
 def login():
     nxt = safe_next(request.values.get("next"))
     if request.method == "POST":

@@ -322,3 +322,31 @@ def test_the_worklist_is_paged_most_urgent_first(ui_app, ui_world, frozen_now, m
     tasks = lambda html: [no for no in made if no in html.split('id="tasks"')[1].split("</table>")[0]]  # noqa: E731
     assert tasks(first) == made[:2] and tasks(second) == made[2:]
     assert 'class="pager"' in first and ">3<" in first.split('class="count"')[1][:20]
+
+
+def test_small_things_a_new_user_tripped_on(ui_app, ui_world):
+    client = ui_app.test_client()
+    assert client.get("/favicon.ico").status_code == 301  # not a 404 on every page
+    assert 'rel="icon"' in client.get("/").get_data(as_text=True)
+    # A penalty item is started by the authority: its public page lists no "application materials".
+    from tests.world import LICENSING, deploy_item
+
+    deploy_item(ui_world, {**ITEM, "code": "CA01-CF-0009", "category": "penalty", "name": "对无证经营的处罚",
+                           "promised_days": 60, "statutory_days": 90,
+                           "materials": [{"name": "立案审批表", "required": True}]}, LICENSING)
+    html = client.get("/items/CA01-CF-0009").get_data(as_text=True)
+    assert 'id="ex-officio"' in html and "立案审批表" not in html and "90 日" in html  # calendar days, as the law counts
+
+
+def test_sign_in_attempts_count_per_address_and_username(sqlite_template, tmp_path):
+    app = make_app(tmp_path, sqlite_template, LOGIN_RATE="2/minute")
+    build_world(app)
+    client = app.test_client()
+    codes = {}
+    for user in ("acc", "acc", "acc", "rev"):
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        codes.setdefault(user, []).append(client.post("/login", data={"username": user, "password": "wrong",
+                                                                     "csrf_token": token}).status_code)
+    assert codes["acc"][-1] == 429 and codes["rev"] == [401]  # a colleague behind the same address is still heard
+    app.extensions["sunlight.db"].engine.dispose()
