@@ -412,7 +412,8 @@ def orders_issue(case_no, username, instruction, due_at, notice_id):
         with _db().unit_of_work() as s:
             user = _as_user(s, username)
             case = cases.get_visible(s, user, case_no, for_update=True)
-            order = orders.issue(s, user, case, notice_id, instruction, orders.parse_due(due_at))
+            order = orders.issue(s, user, case, notice_id, instruction, orders.parse_due(due_at),
+                                 tz=_settings().tz)
             cases.save(s)
             click.echo(_order_line(order, case.case_no))
     except DomainError as exc:

@@ -55,6 +55,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         status = exc.code or 500
+        page = app.extensions.get("sunlight.browser_error")  # the pages' door, when it is installed
+        shown = page(status) if page and status in (404, 405) else None
+        if shown is not None:
+            return shown
         return error_response(status, _HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
 
     @app.errorhandler(StaleDataError)

@@ -92,10 +92,16 @@ SCHEMAS = {
         "card": {"type": "string", "enum": ["none", "warning", "yellow", "red"]},
         "card_reason": {"type": "string", "nullable": True,
                         "description": "why the case carries its card (staff case view only)"},
+        "card_reason_message": {"allOf": [{"$ref": "#/components/schemas/Message"}], "nullable": True},
         "calendar_complete": {"type": "boolean"}, "calendar_note": S}},
+    "Message": {"type": "object", "description": (
+        "the reason as a message key (the Chinese sentence with %(name)s placeholders) and its parameters, "
+        "for a client that shows it in another language"),
+        "properties": {"key": S, "params": {"type": "object", "additionalProperties": True}}},
     "Notice": {"type": "object", "properties": {
         "id": I, "case_no": S, "task_bpmn_id": {"type": "string", "nullable": True},
-        "level": {"type": "string", "enum": ["warning", "yellow", "red"]}, "reason": S, "created_at": DT,
+        "level": {"type": "string", "enum": ["warning", "yellow", "red"]}, "reason": S,
+        "message": {"$ref": "#/components/schemas/Message"}, "created_at": DT,
         "source_key": {"type": "string", "description": "what raised it (e.g. timer:<task>:<n>, deadline:red:<case>); "
                                                         "notice_created audit events name the notice by it"},
         "resolved_at": {**DT, "description": "when its condition went away by itself (a missing calendar year entered)"},

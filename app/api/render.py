@@ -19,6 +19,7 @@ from app.settings import Settings
 from app.supervision import deadlines as sup_deadlines
 from app.supervision import service as supervision
 from app.supervision.models import SupervisionNotice
+from app.supervision.reasons import Reason
 
 
 def iso(value: datetime | None) -> str | None:
@@ -120,6 +121,7 @@ def notice(n: SupervisionNotice, case_no: str, viewer_id: int | None = None) -> 
     mine = next((r for r in n.recipients if r.user_id == viewer_id), None)
     acks = [r.acknowledged_at for r in n.recipients if r.acknowledged_at]
     return {"id": n.id, "case_no": case_no, "task_bpmn_id": n.task_bpmn_id, "level": n.level, "reason": n.reason,
+            "message": Reason.stored(n.reason, n.reason_key, n.reason_params).message(),
             "created_at": iso(n.created_at), "source_key": n.source_key,  # what raised it; the audit names it so
             "resolved_at": iso(n.resolved_at),
             "recipients": [{"username": r.user.username, "as": r.as_role, "acknowledged_at": iso(r.acknowledged_at)}
@@ -146,7 +148,8 @@ def ending(c: Case) -> dict | None:
 def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
     notices = supervision.notices_for(session, viewer, case_id=c.id) if viewer else []
     dl = deadlines(session, settings, c)
-    dl["card_reason"] = sup_deadlines.card_reason(session, c, dl["card"])
+    why = sup_deadlines.card_reason(session, c, dl["card"])
+    dl["card_reason"], dl["card_reason_message"] = (why.text(), why.message()) if why else (None, None)
     return {"case_no": c.case_no, "item_code": c.item.code, "item_name": c.item.name,
             "definition_id": c.definition_id, "status": c.status, "applicant": c.applicant,
             "created_at": iso(c.created_at), "completed_at": iso(c.completed_at),

@@ -63,7 +63,8 @@ def issue_order():
         if not isinstance(body.get("case_no"), str):
             raise Invalid("case_no is required", details=[{"field": "case_no"}])
         case = cases.get_visible(s, user, body["case_no"], for_update=True)
-        order = orders.issue(s, user, case, body.get("notice_id"), body.get("instruction"), _due_at(body))
+        order = orders.issue(s, user, case, body.get("notice_id"), body.get("instruction"), _due_at(body),
+                             tz=settings().tz)
         cases.save(s)
         return render.order(order, case.case_no), 201
 

@@ -19,6 +19,7 @@ from app.orgs.models import OrgUnit, User
 from app.orgs.service import REGISTRY
 from app.settings import Settings
 from app.supervision.models import SupervisionNotice, SupervisionOrder
+from app.supervision.reasons import Reason
 
 from . import figures, periods, scheme
 from .models import AssessmentVersion
@@ -189,11 +190,13 @@ def _late_cases(session, period, org_id: int, now) -> dict:
 
 
 def _cards(session, period, org_id: int) -> dict:
-    query = (select(Case.case_no, SupervisionNotice.level, SupervisionNotice.reason, SupervisionNotice.created_at)
+    query = (select(Case.case_no, SupervisionNotice.level, SupervisionNotice.reason, SupervisionNotice.created_at,
+                    SupervisionNotice.reason_key, SupervisionNotice.reason_params)
              .join(Case, Case.id == SupervisionNotice.case_id)
              .where(SupervisionNotice.org_unit_id == org_id, figures.within(SupervisionNotice.created_at, period))
              .order_by(SupervisionNotice.created_at.desc(), SupervisionNotice.id.desc()))
-    return _listed(session, query, lambda r: {"case_no": r[0], "level": r[1], "reason": r[2], "created_at": r[3]})
+    return _listed(session, query, lambda r: {"case_no": r[0], "level": r[1], "reason": r[2], "created_at": r[3],
+                                              "message": Reason.stored(r[2], r[4], r[5]).message()})
 
 
 def _orders(session, period, org_id: int, now) -> dict:
@@ -230,9 +233,11 @@ def _idle_items(session, period, org_id: int) -> dict:
 def _rule_notices(session, period, org_id: int) -> dict:
     """R01 (a step implausibly fast) and R02 (a case created and finished in one burst): the other half of the
     体外循环 picture beside the idle items."""
-    query = (select(Case.case_no, SupervisionNotice.reason, SupervisionNotice.created_at)
+    query = (select(Case.case_no, SupervisionNotice.reason, SupervisionNotice.created_at, SupervisionNotice.reason_key,
+                    SupervisionNotice.reason_params)
              .join(Case, Case.id == SupervisionNotice.case_id)
              .where(SupervisionNotice.org_unit_id == org_id, figures.within(SupervisionNotice.created_at, period),
                     SupervisionNotice.source_key.like("rule:R01:%") | SupervisionNotice.source_key.like("rule:R02:%"))
              .order_by(SupervisionNotice.created_at.desc()))
-    return _listed(session, query, lambda r: {"case_no": r[0], "reason": r[1], "created_at": r[2]})
+    return _listed(session, query, lambda r: {"case_no": r[0], "reason": r[1], "created_at": r[2],
+                                              "message": Reason.stored(r[1], r[3], r[4]).message()})

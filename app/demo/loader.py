@@ -168,7 +168,8 @@ def _cases(db: Database, settings: Settings, real_now: datetime) -> None:
     with db.unit_of_work() as s:
         jiwei = orgs.user_by_name(s, "jiwei")
         case = cases.get_visible(s, jiwei, made[1], for_update=True)
-        orders.issue(s, jiwei, case, None, "该件审查环节已超时，请说明原因并于两日内整改", _at(2, real_now))
+        orders.issue(s, jiwei, case, None, "该件审查环节已超时，请说明原因并于两日内整改", _at(2, real_now),
+                     tz=settings.tz)
         cases.save(s)
     clock.travel_to(real_now)
     sweep(db, settings)

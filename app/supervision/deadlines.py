@@ -17,13 +17,15 @@ from app.orgs import service as orgs
 from app.orgs.models import OrgUnit, User
 from app.settings import Settings
 
+from . import reasons
 from . import service as notices
+from .reasons import Reason
 from .models import SupervisionNotice
 
 SIGNALS = (  # kind, level, reason
-    ("warning", "warning", "即将超过承诺时限（预警）"),
-    ("yellow", "yellow", "已超过承诺时限（黄牌）"),
-    ("red", "red", "已超过法定时限（红牌）"),
+    ("warning", "warning", Reason(reasons.DEADLINE["warning"])),
+    ("yellow", "yellow", Reason(reasons.DEADLINE["yellow"])),
+    ("red", "red", Reason(reasons.DEADLINE["red"])),
 )
 
 
@@ -33,7 +35,7 @@ def tell_admins_of_missing_years(session: Session, settings: Settings, years: li
     for year in years:
         notices.raise_system_notice(
             session, level="warning", source_key=f"calendar_missing:{year}",
-            reason=f"{year}年工作日历尚未录入：有办件的期限延伸到该年，暂只按周末推算；请录入该年的节假日和调休安排",
+            reason=Reason(reasons.CALENDAR_MISSING, {"year": year}),
             recipients=list(session.scalars(select(User).where(User.role == "admin").order_by(User.id))),
             detail={"kind": "calendar_missing", "year": year}, channels=settings.notice_channels)
 
@@ -58,15 +60,17 @@ def raise_due(session: Session, case, now: datetime | None = None, *, channels: 
     return raised
 
 
-def card_reason(session: Session, case, card: str) -> str | None:
+def card_reason(session: Session, case, card: str) -> Reason | None:
     """Why the case carries `card`, for staff: the first notice of that level (a rule's card names the rule,
     not a deadline), or the deadline that passed before the worker raised its notice."""
     if card == "none":
         return None
     if card != case.card:  # a deadline passed a moment ago; its notice comes with the next sweep
         return next(reason for _kind, level, reason in SIGNALS if level == card)
-    return session.scalar(select(SupervisionNotice.reason).where(
-        SupervisionNotice.case_id == case.id, SupervisionNotice.level == card).order_by(SupervisionNotice.id).limit(1))
+    first = session.execute(select(SupervisionNotice.reason, SupervisionNotice.reason_key,
+                                   SupervisionNotice.reason_params).where(
+        SupervisionNotice.case_id == case.id, SupervisionNotice.level == card).order_by(SupervisionNotice.id).limit(1)).first()
+    return Reason.stored(*first) if first else None
 
 
 def clerks_of_open_steps(session: Session, case) -> list:

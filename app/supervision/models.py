@@ -23,7 +23,11 @@ class SupervisionNotice(Base):
     org_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     task_bpmn_id: Mapped[str | None] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(16))
-    reason: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)  # the Chinese sentence, as the API and the mail give it
+    # The same as a message key and its parameters (app/supervision/reasons.py), so a page shows it in the
+    # reader's language; None on notices from before keys were kept (shown as the sentence).
+    reason_key: Mapped[str | None] = mapped_column(String(200))
+    reason_params: Mapped[dict | None] = mapped_column()
     # What raised it, e.g. "timer:<task uuid>:<n>": unique, so a signal can never notify twice.
     source_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
@@ -36,7 +40,10 @@ class SupervisionNotice(Base):
 
 class NoticeRecipient(Base):
     __tablename__ = "notice_recipients"
-    __table_args__ = (UniqueConstraint("notice_id", "user_id"),)
+    # A person's inbox, newest first, and its unread count (the header shows it on every page).
+    __table_args__ = (UniqueConstraint("notice_id", "user_id"),
+                      Index("ix_notice_recipients_inbox", "user_id", "notice_id"),
+                      Index("ix_notice_recipients_unread", "user_id", "acknowledged_at", "notice_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(ForeignKey("supervision_notices.id"), index=True)

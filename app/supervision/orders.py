@@ -22,6 +22,7 @@ from app.orgs.models import OrgUnit, User
 from . import service as notices
 from .deadlines import clerks_of_open_steps
 from .models import OrderMessage, SupervisionNotice, SupervisionOrder
+from .reasons import ORDER_OVERDUE, Reason
 
 MAX_TEXT = 5000
 
@@ -32,8 +33,8 @@ def _text(value, field: str) -> str:
     return value.strip()
 
 
-def _order_no(session: Session) -> str:
-    day = clock.now().strftime("%Y%m%d")
+def _order_no(session: Session, tz) -> str:
+    day = clock.now().astimezone(tz).strftime("%Y%m%d")  # the district's date, like the case numbers
     while True:
         order_no = f"DB{day}-{secrets.randbelow(10**5):05d}"  # 督办编号
         if session.scalar(select(SupervisionOrder.id).where(SupervisionOrder.order_no == order_no)) is None:
@@ -69,10 +70,30 @@ def refresh_due(session: Session, case) -> None:
     schedule(case)
 
 
-def issue(session: Session, supervisor: User, case, notice_id, instruction, due_at: datetime) -> SupervisionOrder:
+def unclosed(session: Session, case_id: int, but: int | None = None) -> str | None:
+    """The number of the case's order that is not closed yet (apart from `but`), if any."""
+    query = select(SupervisionOrder.order_no).where(SupervisionOrder.case_id == case_id,
+                                                    SupervisionOrder.status != "closed")
+    if but is not None:
+        query = query.where(SupervisionOrder.id != but)
+    return session.scalar(query.order_by(SupervisionOrder.id).limit(1))
+
+
+def _one_at_a_time(session: Session, case_id: int, but: int | None = None) -> None:
+    """One 督办 per case at a time: a second instruction goes on the open order (reopen it with a new deadline),
+    so the clerk answers one thread and the deadline that escalates is never ambiguous."""
+    pending = unclosed(session, case_id, but)
+    if pending:
+        raise Conflict(f"the case has a 督办 order that is not closed ({pending}): continue on that one",
+                       code="case_has_open_order", details=[{"order_no": pending}])
+
+
+def issue(session: Session, supervisor: User, case, notice_id, instruction, due_at: datetime, *,
+          tz) -> SupervisionOrder:
     if supervisor.role != "supervisor":
         raise Forbidden("only supervisors issue 督办 orders")
     instruction = _text(instruction, "instruction")
+    _one_at_a_time(session, case.id)
     if due_at <= clock.now():
         raise Invalid("due_at must be in the future", details=[{"field": "due_at"}])
     if notice_id is not None:
@@ -80,7 +101,7 @@ def issue(session: Session, supervisor: User, case, notice_id, instruction, due_
         if notice is None or notice.case_id != case.id:
             raise Invalid("notice_id must be a notice of this case", details=[{"field": "notice_id"}])
     now = clock.now()
-    order = SupervisionOrder(order_no=_order_no(session), case_id=case.id, org_unit_id=case.org_unit_id,
+    order = SupervisionOrder(order_no=_order_no(session, tz), case_id=case.id, org_unit_id=case.org_unit_id,
                              notice_id=notice_id, instruction=instruction,
                              due_at=due_at, status="open", issued_by_id=supervisor.id, issued_at=now)
     order.messages = [OrderMessage(author_id=supervisor.id, kind="issue", text=instruction, at=now)]
@@ -142,6 +163,7 @@ def reopen(session: Session, supervisor: User, order: SupervisionOrder, case, te
     if order.status == "open":
         raise Conflict("the order is open already", code="order_open")
     text = _text(text, "text")
+    _one_at_a_time(session, case.id, but=order.id)
     if due_at is not None:
         if due_at <= clock.now():
             raise Invalid("due_at must be in the future", details=[{"field": "due_at"}])
@@ -168,6 +190,18 @@ def listing(session: Session, viewer: User, status: str | None, case_id: int | N
     return list(session.scalars(query))
 
 
+def open_followed(session: Session, viewer: User, limit: int) -> list[tuple[SupervisionOrder, str]]:
+    """The orders not closed yet that the viewer follows (as listing), earliest deadline first, with case numbers."""
+    query = (select(SupervisionOrder, Case.case_no).join(Case, Case.id == SupervisionOrder.case_id)
+             .join(OrgUnit, OrgUnit.id == SupervisionOrder.org_unit_id)
+             .where(SupervisionOrder.status != "closed").order_by(SupervisionOrder.due_at, SupervisionOrder.id))
+    if viewer.role in ("supervisor", "admin"):
+        query = query.where(OrgUnit.path.startswith(viewer.org_unit.path))
+    else:
+        query = query.where(SupervisionOrder.org_unit_id == viewer.org_unit_id)
+    return [(o, no) for o, no in session.execute(query.limit(limit))]
+
+
 def escalate_overdue(session: Session, case, now: datetime, *, channels: tuple[str, ...]) -> int:
     """Escalate (once) every open order of the case whose deadline has passed. Called by the timer worker."""
     if case.order_due_at is None or case.order_due_at > now:
@@ -180,7 +214,7 @@ def escalate_overdue(session: Session, case, now: datetime, *, channels: tuple[s
         order.escalated_at = now
         order.messages.append(OrderMessage(author_id=None, kind="escalate", text="督办逾期未办结，已升级", at=now))
         notices.raise_notice(session, case=case, org=org, clerks=clerks_of_open_steps(session, case),
-                             task_bpmn_id=None, level="red", reason=f"督办 {order.order_no} 逾期未办结",
+                             task_bpmn_id=None, level="red", reason=Reason(ORDER_OVERDUE, {"order_no": order.order_no}),
                              source_key=f"order:{order.id}:{order.due_at.isoformat()}",
                              detail={"kind": "order_overdue", "order_id": order.id}, channels=channels)
         _record(session, order, "order_escalated", "system", {"due_at": order.due_at.isoformat()})

@@ -11,9 +11,8 @@ from app.settings import Settings
 
 from . import deadlines
 from . import service as notices
+from .reasons import MATERIAL_OWED, Reason
 
-REASONS = {"deferred": "容缺受理的材料“{name}”逾期（{day}）仍未补齐",
-           "pledge": "告知承诺的材料“{name}”逾期（{day}）仍未核查"}
 
 
 def raise_due(session: Session, settings: Settings, case, now: datetime) -> int:
@@ -28,7 +27,7 @@ def raise_due(session: Session, settings: Settings, case, now: datetime) -> int:
         notice = notices.raise_notice(
             session, case=case, org=session.get(OrgUnit, case.org_unit_id),
             clerks=deadlines.clerks_of_open_steps(session, case), task_bpmn_id=None, level="yellow",
-            reason=REASONS[record.source].format(name=record.name, day=record.due_on.isoformat()),
+            reason=Reason(MATERIAL_OWED[record.source], {"name": record.name, "day": record.due_on.isoformat()}),
             source_key=f"material:{record.id}", detail={"kind": f"material_{record.source}", "material": record.name,
                                                        "due_on": record.due_on.isoformat()},
             channels=settings.notice_channels)

@@ -18,6 +18,7 @@ from app.settings import Settings
 
 from . import deadlines, orders, owed, rules
 from . import service as notices
+from .reasons import STEP_TIMER, Reason
 
 NOTICES, RULES = 10, 20  # notices and signals first, then the rules that judge the action
 
@@ -32,7 +33,7 @@ def step_timer(session: Session, settings: Settings, event: TimerFired) -> None:
     notices.raise_notice(
         session, case=case, org=org, clerks=orgs.clerks_for_lane(session, org.id, ch.detail.get("activity_lane")),
         task_bpmn_id=ch.detail.get("activity_bpmn_id"), level="yellow",
-        reason=f"环节“{step}”已超过时限（{ch.name or ch.bpmn_id}）",
+        reason=Reason(STEP_TIMER, {"step": step, "timer": ch.name or ch.bpmn_id}),
         source_key=f"timer:{ch.task_id}:{ch.detail['firing']}",
         detail={"kind": "step_timer", "timer_bpmn_id": ch.bpmn_id, "step": step},
         channels=settings.notice_channels)

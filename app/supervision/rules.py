@@ -32,6 +32,7 @@ from app.orgs.service import REGISTRY
 from . import deadlines
 from . import service as notices
 from .models import NOTICE_LEVELS, SupervisionRule
+from .reasons import RULE_FAST_CASE, RULE_FAST_STEP, RULE_LATE_SUPPLEMENT, RULE_UNREASONED, Reason
 
 
 @dataclass(frozen=True)
@@ -172,13 +173,13 @@ def _words(field: str, value) -> list[str]:
 
 
 # --- raising a violation -------------------------------------------------------------------------------------
-def _violate(session: Session, settings, case, rule: Rule, *, clerks: list[User], reason: str, measured: dict,
-             task_row=None) -> bool:
+def _violate(session: Session, settings, case, rule: Rule, *, clerks: list[User], reason: str, params: dict,
+             measured: dict, task_row=None) -> bool:
     """One notice per rule, case and step (the source_key), its card, and the audit event; False if raised before."""
     bpmn_id = task_row.bpmn_id if task_row is not None else None
     notice = notices.raise_notice(
         session, case=case, org=session.get(OrgUnit, case.org_unit_id), clerks=clerks, task_bpmn_id=bpmn_id,
-        level=rule.level, reason=f"【{rule.code}】{reason}",
+        level=rule.level, reason=Reason(reason, {"rule": rule.code, **params}),
         source_key=f"rule:{rule.code}:{case.id}:{task_row.id if task_row is not None else ''}",
         detail={"kind": "rule", "rule": rule.code, "measured": measured}, channels=settings.notice_channels)
     if notice is None:
@@ -222,8 +223,8 @@ def _fast_step(session, settings, case, task_row, rule: Rule, now: datetime, min
         return False
     step = task_row.name or task_row.bpmn_id
     return _violate(session, settings, case, rule, clerks=_step_clerks(session, case, task_row), task_row=task_row,
-                    reason=f"环节“{step}”自到达至办结仅用{max(seconds, 0):.0f}秒（少于{minimum}秒），"
-                           "疑似线下办理后线上补录（体外循环）",
+                    reason=RULE_FAST_STEP,
+                    params={"step": step, "seconds": f"{max(seconds, 0):.0f}", "minimum": minimum},
                     measured={"seconds": round(seconds, 3), "min_seconds": minimum})
 
 
@@ -249,14 +250,13 @@ def _unreasoned_refusal(session, settings, case, task_row, rule: Rule, data: dic
     negative = negative_reason(data, rule.params)
     if negative is None:
         return False
-    reasons, basis = bool(opinion.strip()), has_legal_basis(data, opinion)
-    if reasons and basis:
+    stated, basis = bool(opinion.strip()), has_legal_basis(data, opinion)
+    if stated and basis:
         return False
-    missing = "、".join(w for w, ok in (("理由", reasons), ("法律依据", basis)) if not ok)
     step = task_row.name or task_row.bpmn_id
     return _violate(session, settings, case, rule, clerks=_step_clerks(session, case, task_row), task_row=task_row,
-                    reason=f"环节“{step}”作出否定性决定（{negative}）但未说明{missing}",
-                    measured={"negative": negative, "opinion": reasons, "legal_basis": basis})
+                    reason=RULE_UNREASONED[(stated, basis)], params={"step": step, "negative": negative},
+                    measured={"negative": negative, "opinion": stated, "legal_basis": basis})
 
 
 def on_case_completed(session: Session, settings, case, now: datetime) -> bool:
@@ -271,8 +271,8 @@ def on_case_completed(session: Session, settings, case, now: datetime) -> bool:
     # The clerks who worked the case answer for it: a finished case has no open steps to address.
     clerks = _users(session, {t.completed_by_id for t in steps}) or deadlines.clerks_of_open_steps(session, case)
     return _violate(session, settings, case, rule, clerks=clerks,
-                    reason=f"办件自创建至办结仅用{minutes:.1f}分钟、经{len(steps)}个环节"
-                           f"（少于{rule.params['min_minutes']}分钟），疑似事后集中补录",
+                    reason=RULE_FAST_CASE,
+                    params={"minutes": f"{minutes:.1f}", "steps": len(steps), "limit": rule.params["min_minutes"]},
                     measured={"minutes": round(minutes, 3), "steps": len(steps)})
 
 
@@ -287,6 +287,5 @@ def on_supplement_requested(session: Session, settings, case, now: datetime) -> 
     if days <= limit:
         return False
     return _violate(session, settings, case, rule, clerks=deadlines.clerks_of_open_steps(session, case),
-                    reason=f"补正告知在收到申请材料后第{days}个工作日才发出（超过{limit}个工作日）；"
-                           "依法自收到申请材料之日起即为受理",
+                    reason=RULE_LATE_SUPPLEMENT, params={"days": days, "limit": limit},
                     measured={"working_days": days})

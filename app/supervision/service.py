@@ -17,10 +17,11 @@ from app.orgs.models import OrgUnit, User
 
 from . import outbox
 from .models import NoticeRecipient, SupervisionNotice
+from .reasons import Reason
 
 
 def raise_notice(session: Session, *, case, org: OrgUnit, clerks: list[User], task_bpmn_id: str | None,
-                 level: str, reason: str, source_key: str, detail: dict,
+                 level: str, reason: Reason, source_key: str, detail: dict,
                  channels: tuple[str, ...]) -> SupervisionNotice | None:
     """One notice to the clerks and the supervisors in scope at the same moment; None if already raised.
 
@@ -34,16 +35,20 @@ def raise_notice(session: Session, *, case, org: OrgUnit, clerks: list[User], ta
         return None
     supervisors = orgs.users_in_scope(session, org, "supervisor")
     notice = SupervisionNotice(case_id=case.id, org_unit_id=case.org_unit_id, task_bpmn_id=task_bpmn_id, level=level,
-                               reason=reason,
-                               source_key=source_key, created_at=clock.now())
+                               **_because(reason), source_key=source_key, created_at=clock.now())
     session.add(notice)
     _address(session, notice, [(u, "clerk") for u in clerks] + [(u, "supervisor") for u in supervisors])
     outbox.enqueue(session, notice, clerks + supervisors, channels)
     audit.record(session, audit.case_stream(case.id), "notice_created", "system", case_id=case.id,
                  task_bpmn_id=task_bpmn_id,
-                 detail={**detail, "source_key": source_key, "level": level, "reason": reason,
+                 detail={**detail, "source_key": source_key, "level": level, "reason": reason.text(),
                          "recipients": [u.username for u in clerks + supervisors]})
     return notice
+
+
+def _because(reason: Reason) -> dict:
+    """The notice's columns for why it was raised: the Chinese sentence, and its key and parameters."""
+    return {"reason": reason.text(), "reason_key": reason.key, "reason_params": reason.params}
 
 
 def _address(session: Session, notice: SupervisionNotice, recipients: list[tuple[User, str]]) -> None:
@@ -77,7 +82,7 @@ def _already_raised(session: Session, source_key: str, case_id: int | None = Non
     return session.scalar(select(SupervisionNotice.id).where(SupervisionNotice.source_key == source_key)) is not None
 
 
-def raise_system_notice(session: Session, *, level: str, reason: str, source_key: str, recipients: list[User],
+def raise_system_notice(session: Session, *, level: str, reason: Reason, source_key: str, recipients: list[User],
                         detail: dict, channels: tuple[str, ...]) -> SupervisionNotice | None:
     """A district-wide notice (no case), e.g. to the admins; None if already raised.
 
@@ -86,8 +91,8 @@ def raise_system_notice(session: Session, *, level: str, reason: str, source_key
     """
     if _already_raised(session, source_key):
         return None
-    notice = SupervisionNotice(case_id=None, task_bpmn_id=None, level=level, reason=reason, source_key=source_key,
-                               created_at=clock.now())
+    notice = SupervisionNotice(case_id=None, task_bpmn_id=None, level=level, **_because(reason),
+                               source_key=source_key, created_at=clock.now())
     try:
         with session.begin_nested():
             session.add(notice)
@@ -97,7 +102,7 @@ def raise_system_notice(session: Session, *, level: str, reason: str, source_key
     _address(session, notice, [(u, u.role) for u in recipients])
     outbox.enqueue(session, notice, recipients, channels)
     audit.record(session, orgs.REGISTRY, "notice_created", "system",
-                 detail={**detail, "source_key": source_key, "level": level, "reason": reason,
+                 detail={**detail, "source_key": source_key, "level": level, "reason": reason.text(),
                          "recipients": [u.username for u in recipients]})
     return notice
 

@@ -19,7 +19,7 @@ from app.orgs.models import User
 from app.settings import Settings
 
 from . import csrf, web
-from .i18n import LANGS, _, label, translate_error
+from .i18n import LANGS, _, label, message, translate_error
 
 log = logging.getLogger("sunlight.web")
 HOME = {"clerk": "web.worklist", "designer": "web.design_home", "legal": "web.review_queue",
@@ -106,9 +106,25 @@ DATA_CSP = "default-src 'none'; frame-ancestors 'none'"  # JSON, XML, files: not
 
 def install(app: Flask) -> None:
     """What the app itself needs for the pages (the blueprint's own hooks are set once, below)."""
-    app.jinja_env.globals.update(_=_, lang_url=lang_url, label=label)
+    app.jinja_env.globals.update(_=_, lang_url=lang_url, label=label, message=message)
     app.jinja_env.filters["local"] = local_time
     app.after_request(security_headers)
+    app.extensions["sunlight.browser_error"] = browser_error
+
+
+JSON_DOORS = ("/api/", "/public/api/")
+
+
+def browser_error(status: int):
+    """An error outside the pages (a mistyped address, a wrong method) as a page when a browser asks for one;
+    None for the JSON doors and for clients that want JSON (they get the API's error body)."""
+    if request.path.startswith(JSON_DOORS) or \
+            request.accept_mimetypes.best_match(["application/json", "text/html"]) != "text/html":
+        return None
+    _before_lang()
+    message = {404: _("找不到该页面或内容。"), 405: _("不支持该请求方式。")}.get(status, _("请求无法处理。"))
+    return render_template("web/error.html", status=status, message=message, header_counts=lambda: None,
+                           **_context()), status
 
 
 def security_headers(response):
@@ -121,12 +137,16 @@ def security_headers(response):
     return response
 
 
-@web.before_request
-def _before():
+def _before_lang() -> None:
     lang = request.args.get("lang")
     if lang in LANGS:
         session["lang"] = lang
     g.lang = session.get("lang") if session.get("lang") in LANGS else "zh"
+
+
+@web.before_request
+def _before():
+    _before_lang()
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()  # 400 without a valid token, on every form and fetch of these pages
 

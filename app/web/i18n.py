@@ -25,6 +25,16 @@ def _(text: str, **kwargs) -> str:
     return text % kwargs if kwargs else text
 
 
+def message(msg: dict | None) -> str:
+    """A stored message ({key, params}: a notice's reason) in the reader's language; parameters are data."""
+    if not msg:
+        return ""
+    try:
+        return _(msg["key"], **(msg.get("params") or {}))
+    except (KeyError, TypeError, ValueError):  # a key whose placeholders no longer match: the words as they are
+        return msg["key"]
+
+
 # Service errors carry a code; the page shows its translation (the service's own words are English).
 ERRORS = {
     "task_not_ready": "该环节已办理或尚未到达，请刷新页面。",
@@ -41,6 +51,7 @@ ERRORS = {
     "bpmn_too_large": "流程图文件太大。",
     "order_closed": "该督办已办结。",
     "order_open": "该督办仍在办理中。",
+    "case_has_open_order": "该办件已有未办结的督办，请在该督办上继续（可办结，或重新督办并设新的期限）。",
     "duplicate": "已存在，请勿重复提交。",
     "already_rated": "该办件已经评价过了，每件只能评价一次。",
     "case_not_completed": "办结后才能评价。",

@@ -489,4 +489,51 @@ EN: dict[str, str] = {
     '已提交；下一环节仍由您办理。': 'Submitted; the next step is yours too.',
     '启动方式': 'How it starts',
     '依职权启动，当事人无需提交申请材料；办理程序见下方流程图。': 'Started by the authority itself: the party submits no application materials; the procedure is the flow below.',
+    # notice reasons (app/supervision/reasons.py): stored as keys, shown in the reader's language
+    "即将超过承诺时限（预警）": "The promised time limit is about to pass (pre-warning)",
+    "已超过承诺时限（黄牌）": "The promised time limit has passed (yellow card)",
+    "已超过法定时限（红牌）": "The statutory time limit has passed (red card)",
+    "环节“%(step)s”已超过时限（%(timer)s）": "Step \u201c%(step)s\u201d is over its time limit (%(timer)s)",
+    "督办 %(order_no)s 逾期未办结": "Supervision order %(order_no)s is overdue and not closed",
+    "%(year)s年工作日历尚未录入：有办件的期限延伸到该年，暂只按周末推算；请录入该年的节假日和调休安排":
+        "The working-day calendar for %(year)s has not been entered: a case's deadline reaches into that year and "
+        "is counted on weekends only for now; please enter that year's holidays and make-up working days",
+    "容缺受理的材料“%(name)s”逾期（%(day)s）仍未补齐":
+        "Material \u201c%(name)s\u201d accepted with a deferral was still not supplied by its day (%(day)s)",
+    "告知承诺的材料“%(name)s”逾期（%(day)s）仍未核查":
+        "Material \u201c%(name)s\u201d accepted on a pledge was still not verified by its day (%(day)s)",
+    "【%(rule)s】环节“%(step)s”自到达至办结仅用%(seconds)s秒（少于%(minimum)s秒），疑似线下办理后线上补录（体外循环）":
+        "[%(rule)s] Step \u201c%(step)s\u201d was completed %(seconds)s seconds after it arrived (under %(minimum)s): "
+        "probably handled offline and entered afterwards",
+    "【%(rule)s】办件自创建至办结仅用%(minutes)s分钟、经%(steps)s个环节（少于%(limit)s分钟），疑似事后集中补录":
+        "[%(rule)s] The case went from creation to completion in %(minutes)s minutes over %(steps)s steps "
+        "(under %(limit)s minutes): probably entered in one go afterwards",
+    "【%(rule)s】补正告知在收到申请材料后第%(days)s个工作日才发出（超过%(limit)s个工作日）；依法自收到申请材料之日起即为受理":
+        "[%(rule)s] The request to supplement materials went out on working day %(days)s after receipt (more than "
+        "%(limit)s): by law the application counts as accepted from the day the materials were received",
+    "【%(rule)s】环节“%(step)s”作出否定性决定（%(negative)s）但未说明理由":
+        "[%(rule)s] Step \u201c%(step)s\u201d made a negative decision (%(negative)s) without stating reasons",
+    "【%(rule)s】环节“%(step)s”作出否定性决定（%(negative)s）但未说明法律依据":
+        "[%(rule)s] Step \u201c%(step)s\u201d made a negative decision (%(negative)s) without a legal basis",
+    "【%(rule)s】环节“%(step)s”作出否定性决定（%(negative)s）但未说明理由、法律依据":
+        "[%(rule)s] Step \u201c%(step)s\u201d made a negative decision (%(negative)s) without reasons or a legal basis",
+    # the inbox and the 督办 loop on pages
+    "办结意见": "Closing remarks",
+    "办结督办": "Close the order",
+    "发给我的": "Addressed to me",
+    "已重新督办。": "The order has been reopened.",
+    "提醒": "Notices",
+    "提醒与督办": "Notices and orders",
+    "新的整改期限": "New deadline",
+    "未办结的督办": "Supervision orders not closed yet",
+    "未确认": "Unacknowledged",
+    "未确认的监察提醒": "Notices you have not acknowledged",
+    "查看全部提醒": "All notices",
+    "督办已办结。": "The order is closed.",
+    "该办件已有未办结的督办，请在该督办上继续（可办结，或重新督办并设新的期限）。":
+        "This case already has a supervision order that is not closed: continue on that one (close it, or reopen "
+        "it with a new deadline).",
+    "辖区全部": "Everything in my scope",
+    "重新督办": "Reopen the order",
+    "重新督办的要求": "What still has to be done",
 }

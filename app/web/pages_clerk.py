@@ -109,7 +109,9 @@ def case_page(case_no: str):
                    and clock_stops.is_leader(user, settings())}
     return render_template("web/case.html", case=view, workable=workable, orders=order_list, stop=stop_view,
                            states=states, history=history, events=events, is_clerk=is_clerk, can_end=can_end,
-                           kinds=SUSPENSION_KINDS, definition_id=case.definition_id)
+                           kinds=SUSPENSION_KINDS, definition_id=case.definition_id,
+                           supervises=user.role == "supervisor",
+                           may_issue=user.role == "supervisor" and all(o["status"] == "closed" for o in order_list))
 
 
 @web.get("/definitions/<int:definition_id>/xml")

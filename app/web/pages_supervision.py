@@ -11,15 +11,16 @@ from app.cases import ratings
 from app.cases import service as cases
 from app.errors import DomainError, Invalid, NotFound
 from app.orgs.models import OrgUnit
-from app.supervision import orders
+from app.supervision import inbox, orders
 from app.supervision import service as supervision
 
 from . import web
-from .common import clock_marks, db, flash_error, settings, signed_in
+from .common import clock_marks, db, flash_error, safe_next, settings, signed_in
 from .i18n import _
 
 BOARD = ("supervisor", "admin")
-NOTICES_SHOWN = 200
+NOTICES_SHOWN = 50
+ORDERS_SHOWN = 100
 
 
 @web.get("/supervision")
@@ -41,28 +42,21 @@ def supervision_board():
                           "steps": [t.name or t.bpmn_id for t in c.tasks if t.state == "ready" and t.kind == "user"]})
         rank = {"red": 0, "yellow": 1, "warning": 2, "none": 3}
         cards.sort(key=lambda r: (rank[r["card"]], r["left"] if r["left"] is not None else 0))
-        found = supervision.notices_for(s, user)
-        numbers = cases.numbers_of(s, {n.case_id for n in found if n.case_id})
-        notices = []
-        for n in reversed(found):  # newest first
-            case_no = numbers.get(n.case_id)
-            if (department or item_code) and case_no is None:
-                continue
-            if department or item_code:
-                case = cases.get_visible(s, user, case_no)
-                if (department and s.get(OrgUnit, case.org_unit_id).code != department) or \
-                        (item_code and case.item.code != item_code):
-                    continue
-            notices.append(render.notice(n, case_no, user.id))
-            if len(notices) >= NOTICES_SHOWN:
-                break
-        open_orders = [render.order(o, numbers.get(o.case_id) or cases.numbers_of(s, {o.case_id})[o.case_id])
-                       for o in orders.listing(s, user, None, None) if o.status != "closed"]
+        # The newest notices of the scope (filtered in SQL); the inbox page pages through all of them.
+        found, notices_total = inbox.notices(s, user, inbox.Filter(
+            everything_in_scope=True, department=department or None, item_code=item_code or None,
+            per_page=NOTICES_SHOWN))
+        notices = [render.notice(n, case_no, user.id) for n, case_no in found]
+        open_orders = [render.order(o, case_no) for o, case_no in orders.open_followed(s, user, ORDERS_SHOWN)]
+        ordered = {o["case_no"]: o for o in open_orders}
+        for c in cards:  # a case under an open order shows that order, not a second "issue" form
+            c["order"] = ordered.get(c["case_no"])
         stats = supervision.overview(s, user, settings().tz)
         rated = ratings.averages_by_department(s)  # 好差评: the applicants' view beside the timeliness figures
         for d in stats["departments"]:
             d["rating"] = rated.get(d["org_id"])
-    return render_template("web/supervision.html", cards=cards, notices=notices, orders=open_orders,
+    return render_template("web/supervision.html", cards=cards, notices=notices, notices_total=notices_total,
+                           list_cap=inbox.LIST_CAP, orders=open_orders,
                            departments=departments, department=department, item_code=item_code, stats=stats,
                            can_issue=user.role == "supervisor")
 
@@ -74,14 +68,9 @@ def issue_order():
         with db().unit_of_work() as s:
             user = signed_in(s, "supervisor")
             case = cases.get_visible(s, user, (f.get("case_no") or "").strip(), for_update=True)
-            try:
-                due = datetime.fromisoformat((f.get("due_at") or "").strip())
-            except ValueError:
-                raise Invalid("due_at", details=[{"field": "due_at"}]) from None
-            if due.tzinfo is None:
-                due = due.replace(tzinfo=settings().tz)  # what the supervisor typed is local time
+            due = _local_due(f.get("due_at"), required=True)
             notice_id = int(f["notice_id"]) if (f.get("notice_id") or "").isdigit() else None
-            order = orders.issue(s, user, case, notice_id, f.get("instruction"), due)
+            order = orders.issue(s, user, case, notice_id, f.get("instruction"), due, tz=settings().tz)
             cases.save(s)
             order_no = order.order_no
     except NotFound:
@@ -90,5 +79,51 @@ def issue_order():
         flash_error(exc)
     else:
         flash(_("已下发督办单 %(no)s。", no=order_no), "success")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/supervision")
-                    else url_for("web.supervision_board"))
+    return redirect(safe_next(request.form.get("back")) or url_for("web.supervision_board"))
+
+
+def _local_due(raw: str | None, required: bool) -> datetime | None:
+    """A datetime-local field: what the supervisor typed is the district's local time."""
+    raw = (raw or "").strip()
+    if not raw and not required:
+        return None
+    try:
+        due = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Invalid("due_at", details=[{"field": "due_at"}]) from None
+    return due if due.tzinfo else due.replace(tzinfo=settings().tz)
+
+
+@web.post("/supervision/orders/<int:order_id>/close")
+def close_order(order_id: int):
+    return _order_step(order_id, "close")
+
+
+@web.post("/supervision/orders/<int:order_id>/reopen")
+def reopen_order(order_id: int):
+    return _order_step(order_id, "reopen")
+
+
+def _order_step(order_id: int, how: str):
+    """办结 or 重新督办 from the case page; back to the case, at the order."""
+    case_no = None
+    try:
+        with db().unit_of_work() as s:
+            user = signed_in(s, "supervisor")
+            order, case = orders.with_case(s, user, order_id)
+            case_no = case.case_no
+            text = request.form.get("text")
+            if how == "close":
+                orders.close(s, user, order, case, text)
+            else:
+                orders.reopen(s, user, order, case, text, _local_due(request.form.get("due_at"), required=False))
+            cases.save(s)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+    else:
+        flash(_("督办已办结。") if how == "close" else _("已重新督办。"), "success")
+    if case_no is None:  # refused before the order was found (e.g. not a supervisor)
+        return redirect(url_for("web.supervision_board"))
+    return redirect(url_for("web.case_page", case_no=case_no, _anchor=f"order-{order_id}"))

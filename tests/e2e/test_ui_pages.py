@@ -321,7 +321,7 @@ def test_the_worklist_is_paged_most_urgent_first(ui_app, ui_world, frozen_now, m
     first, second = (client.get(f"/work?page={n}").get_data(as_text=True) for n in (1, 2))
     tasks = lambda html: [no for no in made if no in html.split('id="tasks"')[1].split("</table>")[0]]  # noqa: E731
     assert tasks(first) == made[:2] and tasks(second) == made[2:]
-    assert 'class="pager"' in first and ">3<" in first.split('class="count"')[1][:20]
+    assert 'class="pager"' in first and ">3<" in first.split("<main>")[1].split('class="count"')[1][:20]
 
 
 def test_small_things_a_new_user_tripped_on(ui_app, ui_world):
@@ -350,3 +350,67 @@ def test_sign_in_attempts_count_per_address_and_username(sqlite_template, tmp_pa
                                                                      "csrf_token": token}).status_code)
     assert codes["acc"][-1] == 429 and codes["rev"] == [401]  # a colleague behind the same address is still heard
     app.extensions["sunlight.db"].engine.dispose()
+
+
+def test_the_supervision_loop_on_pages_with_counts_and_an_inbox(ui_app, ui_world, frozen_now):
+    """Notices counted in the header and listed in the inbox (in either language); a supervisor issues, closes
+    and reopens a 督办 from the case page, one order at a time."""
+    from datetime import timedelta
+
+    from app import clock, worker
+
+    case = ui_world.complete(ui_world.new_case(), "Task_accept", "acc")
+    no = case["case_no"]
+    clock.advance(timedelta(days=40))  # past both clocks: pre-warning, yellow and red notices
+    worker.sweep(ui_app.extensions["sunlight.db"], ui_app.extensions["sunlight.settings"])
+    clerk = ui_app.test_client()
+    login(clerk, "rev")
+    inbox = clerk.get("/notices?unread=1").get_data(as_text=True)
+    header = inbox.split('id="header-inbox"')[1].split("</a>")[0]
+    unread = int(re.search(r">(\d+)<", header).group(1))
+    assert unread >= 3 and "hot" in header
+    assert inbox.count('class="level-') == unread and "已超过法定时限（红牌）" in inbox
+    ack = re.search(r'action="(/notices/\d+/ack)"', inbox).group(1)
+    clerk.post(ack, data={"csrf_token": csrf_of(inbox), "back": "/notices?unread=1"})
+    after = clerk.get("/notices?unread=1").get_data(as_text=True)
+    assert after.count('class="level-') == unread - 1
+    english = clerk.get("/notices?lang=en").get_data(as_text=True)
+    assert "The statutory time limit has passed (red card)" in english
+    notices = english.split('id="notices"')[1].split("</ul>")[0]
+    words = re.sub(r"<[^>]+>", "", notices).replace("审查超时", "").replace("审查", "")  # the diagram's names: data
+    assert not CJK.search(words), words  # the reasons are English, not only the chrome around them
+
+    sup = ui_app.test_client()
+    login(sup, "sup01")
+    page = sup.get(f"/cases/{no}").get_data(as_text=True)
+    assert 'id="issue-order"' in page and 'id="header-orders"' in page
+    token = csrf_of(page)
+    due = (clock.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    sup.post("/supervision/orders", data={"csrf_token": token, "case_no": no, "instruction": "请说明超期原因",
+                                          "due_at": due, "back": f"/cases/{no}"})
+    page = sup.get(f"/cases/{no}").get_data(as_text=True)
+    assert 'id="issue-order"' not in page and "close-order" in page  # one order at a time: continue on it
+    assert re.search(r'id="header-orders".*?>1<', page, re.S)
+    board = sup.get("/supervision").get_data(as_text=True)
+    assert f"#order-" in board.split('id="cards"')[1].split("</table>")[0]  # the card names its order
+    order_id = re.search(r'action="/supervision/orders/(\d+)/close"', page).group(1)
+    done = sup.post(f"/supervision/orders/{order_id}/close", data={"csrf_token": token, "text": "已说明"})
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/cases/{no}#order-{order_id}")
+    page = sup.get(f"/cases/{no}").get_data(as_text=True)
+    assert "督办已办结" in page and "reopen-order" in page and 'id="issue-order"' in page
+    sup.post(f"/supervision/orders/{order_id}/reopen", data={"csrf_token": token, "text": "仍需整改", "due_at": due})
+    page = sup.get(f"/cases/{no}").get_data(as_text=True)
+    assert "已重新督办" in page and 'id="issue-order"' not in page
+    assert "仍需整改" in page.split(f'id="order-{order_id}"')[1]
+
+
+def test_a_mistyped_address_is_a_page_for_a_browser_and_json_for_a_client(ui_app):
+    client = ui_app.test_client()
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    page = client.get("/no-such-page?lang=en", headers=browser)
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert "could not be found" in page.get_data(as_text=True).lower() or "not found" in page.get_data(as_text=True).lower()
+    assert client.delete("/hall", headers=browser).mimetype == "text/html"  # 405 as a page too
+    assert client.get("/no-such-page").get_json()["error"]["code"] == "not_found"  # curl, scripts
+    api = client.get("/api/v1/no-such-thing", headers=browser)
+    assert api.status_code == 404 and api.get_json()["error"]["code"] == "not_found"  # the API stays JSON

@@ -94,6 +94,8 @@ def district(app):
     clock.travel_to(at(2026, 12, 1, 0, 1))
     sweep(app)  # B's statutory limit (30 November) passed: red
     clock.travel_to(at(2026, 12, 2, 9, 0))
+    # One 督办 per case at a time: order 1 is closed (long after its deadline: still overdue) before order 3.
+    assert world.api.post(f"/api/v1/orders/{world.order1}/close", "sup01", {"text": "逾期后才整改"})[0] == 200
     order3 = order(world, world.b["case_no"], at(2026, 12, 5, 17, 0))
     clock.travel_to(at(2026, 12, 6, 9, 0))
     assert world.api.post(f"/api/v1/orders/{order3}/close", "sup01", {"text": "已说明"})[0] == 200  # a day late

@@ -207,3 +207,24 @@ def test_a_late_supplement_notice_is_a_rule_violation_raised_by_the_stop_itself(
     assert status == 200
     assert any("R03" in n["reason"] for n in body["notices"])
     assert "rule_violated" in events(world, no)
+
+
+def test_one_order_per_case_at_a_time_numbered_by_the_districts_date(world, app):
+    """A second instruction continues on the open order (reopen), so the clerk answers one thread; the number
+    carries the Beijing date even in the hours when UTC is still on the day before."""
+    no = world.new_case()["case_no"]
+    clock.travel_to(at(2026, 3, 7, 1, 30))  # 17:30 UTC on 6 March
+    body = {"case_no": no, "instruction": "请说明进度", "due_at": at(2026, 3, 9, 17, 0).isoformat()}
+    status, first = world.api.post("/api/v1/orders", "sup", body)
+    assert status == 201 and first["order_no"].startswith("DB20260307-")
+    status, err = world.api.post("/api/v1/orders", "sup01", body)
+    assert status == 409 and err["error"]["code"] == "case_has_open_order"
+    assert err["error"]["details"] == [{"order_no": first["order_no"]}]
+    assert world.api.post(f"/api/v1/orders/{first['id']}/reply", "acc", {"text": "正在办理"})[0] == 200
+    assert world.api.post("/api/v1/orders", "sup", body)[0] == 409  # replied is not closed either
+    assert world.api.post(f"/api/v1/orders/{first['id']}/close", "sup", {"text": "已整改"})[0] == 200
+    status, second = world.api.post("/api/v1/orders", "sup", body)
+    assert status == 201
+    status, err = world.api.post(f"/api/v1/orders/{first['id']}/reopen", "sup", {"text": "仍未整改"})
+    assert status == 409 and err["error"]["code"] == "case_has_open_order"  # the second one is the open thread
+    assert [o["status"] for o in world.api.get(f"/api/v1/orders?case_no={no}", "sup")[1]] == ["closed", "open"]
