@@ -27,7 +27,8 @@ def iso(value: datetime | None) -> str | None:
 
 
 LIMIT_FIELDS = ("promised_unit", "statutory_unit", "clock_start_step", "max_extensions", "max_extension_days",
-                "supplement_step", "allows_deferred", "pledge_verify_days")
+                "supplement_step", "allows_deferred", "pledge_verify_days", "decision_step", "major_decision",
+                "decision_publication")
 
 
 def item(it: PowerItem) -> dict:
@@ -43,7 +44,8 @@ def item(it: PowerItem) -> dict:
 def public_item(it: PowerItem) -> dict:
     out = item(it)
     for private in ("status", "status_reason", "warn_days", "clock_start_step", "supplement_step", "min_step_seconds",
-                    "max_extensions", "max_extension_days"):
+                    "max_extensions", "max_extension_days", "decision_step", "major_decision",
+                    "decision_publication"):
         out.pop(private)
     out["flow_url"] = f"/public/api/v1/items/{it.code}/bpmn"
     return out
