@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .calendar import calendar_api
+from .decisions import decisions_api
 from .definitions_diff import definitions_diff
 from .errors import register_error_handlers
 from .files import files_api
@@ -25,6 +26,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(definitions_diff)
     app.register_blueprint(rules_api)
     app.register_blueprint(files_api)
+    app.register_blueprint(decisions_api)
     register_error_handlers(app)
 
     @app.get("/healthz")

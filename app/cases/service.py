@@ -38,6 +38,7 @@ from .models import OPEN_STATUSES, Case, CaseTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 TIMER_RETRY = timedelta(minutes=10)
+APPLICANT_KINDS = ("person", "organisation")  # 自然人 | 法人或其他组织
 
 
 # --- small helpers -------------------------------------------------------------------------------------------
@@ -74,6 +75,11 @@ def _check_applicant(raw) -> dict:
         out[f] = v.strip()
     if not out["name"]:
         raise Invalid("applicant.name is required", details=[{"field": "applicant.name"}])
+    kind = raw.get("kind")  # optional: whether the public decisions (双公示) may name the party
+    if kind is not None:
+        if kind not in APPLICANT_KINDS:
+            raise Invalid("applicant.kind must be person or organisation", details=[{"field": "applicant.kind"}])
+        out["kind"] = kind
     return out
 
 
@@ -286,7 +292,8 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
         supplement = _supplement_list(case, view, missing_materials)
         decided = decisions.for_step(case, view.bpmn_id, decision) if view.state == "ready" else None
         # A major decision not yet approved is recorded for review and refused here: nothing advances.
-        approved = decisions.hold_if_major(session, case, actor, view.bpmn_id, decided, opinion) if decided else None
+        approved = (decisions.hold_if_major(session, case, actor, view.bpmn_id, decided, opinion)
+                    if decided else None)
         changes = fired + run.complete(task_id, data)
     except engine.TaskNotFound:
         raise NotFound(f"no task {task_id} in case {case_no}") from None
@@ -306,7 +313,8 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
         stops.open_stop(session, settings, case, actor, kind="supplement", reason=opinion.strip() or
                         stops.SUPPLEMENT_REASON, legal_basis=stops.SUPPLEMENT_BASIS, expected_days=None,
                         missing=supplement, task_bpmn_id=view.bpmn_id)
-    made = decisions.make(session, settings, case, actor, view.bpmn_id, decided, approved, opinion) if decided else None
+    made = (decisions.make(session, settings, case, actor, view.bpmn_id, decided, approved, opinion)
+            if decided else None)
     save(session)  # the version check first: a concurrent change is a 409, never an error inside the rules
     # What judges the finished action (e.g. the rules beyond time) reacts to these.
     now = clock.now()

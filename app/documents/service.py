@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.audit import service as audit
 from app.cases import files
+from app.cases.decision_models import CaseDecision
 from app.cases.decisions import OUTCOME_LABELS
 from app.cases.models import Case
 from app.errors import NotFound
@@ -100,6 +101,13 @@ def issue(session: Session, settings: Settings, case: Case, kind: str, *, decisi
                  detail={"document_id": doc.id, "kind": kind, "number": number, "title": title, "sha256": sha256,
                          "size": len(pdf)})
     return doc
+
+
+def title_of(session: Session, doc: Document) -> str:
+    if doc.kind != "decision":
+        return TITLES[doc.kind]
+    outcome = session.scalar(select(CaseDecision.outcome).where(CaseDecision.id == doc.decision_id))
+    return DECISION_TITLES.get(outcome, "行政决定书")
 
 
 def of_case(session: Session, case_id: int) -> list[Document]:
