@@ -173,8 +173,15 @@ def public_list(session: Session, *, category: str | None, department: str | Non
         if org_id is None:
             return [], 0
         where.append(PublicDecision.org_unit_id == org_id)
-    if q:
+    if q:  # a search reads every row anyway: count and page in one scan (the window count), not two
         where.append(PublicDecision.search_text.like(_like(q), escape="\\"))
+        rows = session.execute(select(PublicDecision, func.count().over().label("total")).where(*where)
+                               .order_by(PublicDecision.published_at.desc(), PublicDecision.id.desc())
+                               .offset((page - 1) * per_page).limit(per_page)).all()
+        if rows or page == 1:
+            return [r[0] for r in rows], rows[0][1] if rows else 0
+        return [], session.scalar(select(func.count()).select_from(PublicDecision).where(*where)) or 0
+    # Without a search the newest page comes straight off the (published_at, id) index.
     total = session.scalar(select(func.count()).select_from(PublicDecision).where(*where)) or 0
     rows = session.scalars(select(PublicDecision).where(*where)
                            .order_by(PublicDecision.published_at.desc(), PublicDecision.id.desc())
