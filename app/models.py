@@ -6,7 +6,7 @@ from app.cases.decision_models import CaseDecision  # noqa: F401
 from app.cases.files_models import CaseFile  # noqa: F401
 from app.catalog.models import PowerItem  # noqa: F401
 from app.definitions.models import ProcessDefinition  # noqa: F401
-from app.disclosure.models import PublicDecision  # noqa: F401
+from app.disclosure.models import PublicDecision, PublicDecisionCount  # noqa: F401
 from app.documents.models import Document, DocumentCounter  # noqa: F401
 from app.messages.models import ApplicantMessage  # noqa: F401
 from app.orgs.models import ApiToken, OrgUnit, User, UserPost  # noqa: F401

@@ -41,3 +41,15 @@ class PublicDecision(Base):
     withdrawal_reason: Mapped[str | None] = mapped_column(Text)
     # Lower-cased number, item name, party and summary: what the public search `q` looks in.
     search_text: Mapped[str] = mapped_column(Text)
+
+
+class PublicDecisionCount(Base):
+    """How many decisions each department has published per category: the public list's `total` without a
+    search is a sum over these few rows, never a count over the whole table. Published rows never leave the
+    list (a withdrawn one stays, marked), so the counts only grow, in the transaction that publishes."""
+
+    __tablename__ = "public_decision_counts"
+
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), primary_key=True)
+    published: Mapped[int] = mapped_column(default=0)

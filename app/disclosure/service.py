@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import cast, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -29,7 +31,7 @@ from app.settings import Settings
 from app.supervision import service as notices
 
 from . import party as parties
-from .models import PublicDecision
+from .models import PublicDecision, PublicDecisionCount
 
 DISCLOSED_CATEGORIES = ("licensing", "penalty")  # 双公示: 行政许可 and 行政处罚
 PUBLISH_WITHIN_WORKING_DAYS = 7
@@ -69,8 +71,18 @@ def record(session: Session, settings: Settings, case: Case, decision: CaseDecis
                  detail={"public_decision_id": row.id, "due_at": row.due_at.isoformat()})
 
 
+def _count_published(session: Session, org_unit_id: int, category: str) -> None:
+    table = PublicDecisionCount.__table__
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(table).values(org_unit_id=org_unit_id, category=category, published=0)
+                    .on_conflict_do_nothing())
+    session.execute(update(table).where(table.c.org_unit_id == org_unit_id, table.c.category == category)
+                    .values(published=table.c.published + 1))
+
+
 def _publish(session: Session, case: Case, row: PublicDecision, actor: str, at: datetime) -> None:
     row.status, row.published_at, row.due_at = "published", at, None
+    _count_published(session, row.org_unit_id, row.category)
     case.publication_due_at = None
     clocks.schedule(case)
     session.flush()
@@ -157,7 +169,7 @@ def raise_late(session: Session, settings: Settings, case: Case, now: datetime) 
 
 # --- the public list -----------------------------------------------------------------------------------------
 def _like(q: str) -> str:
-    return "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def public_list(session: Session, *, category: str | None, department: str | None, q: str | None, page: int,
@@ -165,33 +177,45 @@ def public_list(session: Session, *, category: str | None, department: str | Non
     """Published (and withdrawn) decisions, the newest first, filtered and paged in SQL."""
     if category and category not in CATEGORIES:
         raise Invalid(f"category must be one of {', '.join(CATEGORIES)}", details=[{"field": "category"}])
-    where = [PublicDecision.published_at.is_not(None)]
+    where, counted = [PublicDecision.published_at.is_not(None)], []
     if category:
         where.append(PublicDecision.category == category)
+        counted.append(PublicDecisionCount.category == category)
     if department:
         org_id = session.scalar(select(OrgUnit.id).where(OrgUnit.code == department))
         if org_id is None:
             return [], 0
         where.append(PublicDecision.org_unit_id == org_id)
-    if q:  # a search reads every row anyway: count and page in one scan (the window count), not two
-        where.append(PublicDecision.search_text.like(_like(q), escape="\\"))
-        rows = session.execute(select(PublicDecision, func.count().over().label("total")).where(*where)
-                               .order_by(PublicDecision.published_at.desc(), PublicDecision.id.desc())
-                               .offset((page - 1) * per_page).limit(per_page)).all()
-        if rows or page == 1:
-            return [r[0] for r in rows], rows[0][1] if rows else 0
-        return [], session.scalar(select(func.count()).select_from(PublicDecision).where(*where)) or 0
-    # Without a search the newest page comes straight off the (published_at, id) index.
-    total = session.scalar(select(func.count()).select_from(PublicDecision).where(*where)) or 0
-    rows = session.scalars(select(PublicDecision).where(*where)
-                           .order_by(PublicDecision.published_at.desc(), PublicDecision.id.desc())
+        counted.append(PublicDecisionCount.org_unit_id == org_id)
+    newest = (PublicDecision.published_at.desc(), PublicDecision.id.desc())
+    if q:  # a search: counted over what it finds (through the bigram index on PostgreSQL)
+        where += _search(session, q)
+        total = session.scalar(select(func.count()).select_from(PublicDecision).where(*where)) or 0
+    else:  # the total from the per-department counts, never a count over the whole table
+        total = session.scalar(select(func.coalesce(func.sum(PublicDecisionCount.published), 0)).where(*counted))
+    # The newest page: off the (published_at, id) index, or for a rare search off the bigram index and sorted.
+    rows = session.scalars(select(PublicDecision).where(*where).order_by(*newest)
                            .offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total
+    return list(rows), total or 0
 
 
-def held_in_scope(session: Session, viewer: User, limit: int = 200) -> list[PublicDecision]:
-    """Decisions waiting for a clerk to publish them, in the viewer's scope, the soonest due first."""
-    return list(session.scalars(select(PublicDecision).join(OrgUnit, OrgUnit.id == PublicDecision.org_unit_id)
-                                .where(PublicDecision.status == "held", OrgUnit.path.startswith(viewer.org_unit.path))
-                                .order_by(PublicDecision.due_at, PublicDecision.id).limit(limit)))
+def _search(session: Session, q: str) -> list:
+    """`q` anywhere in the number, item name, party or summary. On PostgreSQL a query of two characters or more
+    first goes through the GIN index of the rows' character bigrams (migration 0011: sunlight_bigrams), so it
+    reads only the rows holding every bigram of `q`; the LIKE then keeps those that hold `q` itself."""
+    text = q.lower()
+    found = [PublicDecision.search_text.like(_like(text), escape="\\")]
+    if len(text) >= 2 and session.get_bind().dialect.name == "postgresql":
+        terms = func.array_to_tsvector(func.sunlight_bigrams(PublicDecision.search_text))
+        found.append(terms.op("@@")(cast(_all_of(bigrams(text)), TSQUERY)))
+    return found
 
+
+def bigrams(text: str) -> list[str]:
+    """The distinct two-character pieces of `text`, as the database's sunlight_bigrams() cuts them."""
+    return sorted({text[i:i + 2] for i in range(max(len(text) - 1, 1))}) if text else []
+
+
+def _all_of(terms: list[str]) -> str:
+    """A tsquery literal: every term, quoted as-is (no parsing, no stemming), all required."""
+    return " & ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in terms)
