@@ -7,7 +7,7 @@ VENDOR := app/web/static/vendor
 ASSETS := $(VENDOR)/.installed-$(shell cat package.json package-lock.json | sha256sum | cut -c1-12)
 export FLASK_APP := wsgi
 
-.PHONY: run test test-dates setup assets browser bench clean
+.PHONY: run test test-dates setup assets browser documents bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,21 +45,34 @@ browser:
 	  || echo "chromium could not be installed: the browser tests will be skipped"; \
 	else echo "no chromium here and no way to install it: the browser tests will be skipped"; fi
 
+## Debian's pango (WeasyPrint draws the PDFs' text with it) and the Noto CJK fonts for the documents (受理通知书,
+## 决定书…), when missing and installable (root + apt-get); otherwise no document is issued (logged) and the tests
+## that render skip, saying why.
+documents:
+	@if ldconfig -p 2>/dev/null | grep -q libpangoft2-1.0 && ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset \
+	  && fc-list 2>/dev/null | grep -qi "Noto Serif CJK\|Noto Sans CJK"; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing pango, harfbuzz-subset and fonts-noto-cjk for the documents (WeasyPrint)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 \
+	    libharfbuzz-subset0 fonts-noto-cjk >/dev/null) \
+	  || echo "pango could not be installed: documents will not be issued and their tests will be skipped"; \
+	else echo "no pango here and no way to install it: documents will not be issued and their tests will be skipped"; fi
+
 ## Serve UI + API on 127.0.0.1:$${PORT:-5000} with a timer worker, on SQLite under instance/.
-run: setup assets
+run: setup assets documents
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo
 	$(BIN)/flask serve --port $${PORT:-5000}
 
 ## The whole suite (SQLite always; PostgreSQL too when TEST_DATABASE_URL is set). Every test session
 ## migrates fresh databases and runs `alembic check` on them, so model/migration drift fails the run.
-test: setup assets browser
+test: setup assets browser documents
 	$(BIN)/python -m pytest -q -n 2
 
 ## The whole suite as if today were another day (Debian's libfaketime): no test may depend on the real date.
 ## Monotonic clocks stay real, or every timeout would wait for the faked year.
 DATES ?= 2027-03-01 2031-01-01
-test-dates: setup assets browser
+test-dates: setup assets browser documents
 	@command -v faketime >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; }
 	for day in $(DATES); do echo "== $$day"; FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$$day 09:00:00" \

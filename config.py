@@ -30,6 +30,8 @@ class Config:
     # Uploaded materials: stored by SHA-256 under FILE_STORAGE_DIR; one file at most MAX_FILE_BYTES (413 beyond).
     FILE_STORAGE_DIR = os.environ.get("FILE_STORAGE_DIR", str(INSTANCE / "files"))
     MAX_FILE_BYTES = int(os.environ.get("MAX_FILE_BYTES", str(20 * 1024 * 1024)))
+    # Document templates a district edits (受理通知书, 决定书…): files here override app/documents/templates/.
+    DOCUMENT_TEMPLATES_DIR = os.environ.get("DOCUMENT_TEMPLATES_DIR", "")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     PUBLIC_QUERY_RATE = os.environ.get("PUBLIC_QUERY_RATE", "30/minute")
     LOGIN_RATE = os.environ.get("LOGIN_RATE", "10/minute")  # sign-in attempts per address on /login

@@ -85,13 +85,17 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """Commit when the block succeeds, roll back everything when it raises."""
+        """Commit when the block succeeds, roll back everything when it raises — unless the error says what was
+        recorded before it must stand (`keeps_changes`, see app/errors.py)."""
         session = self.sessions()
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            if getattr(exc, "keeps_changes", False):
+                session.commit()
+            else:
+                session.rollback()
             raise
         finally:
             session.close()

@@ -5,6 +5,10 @@ from __future__ import annotations
 class DomainError(Exception):
     status = 400
     code = "bad_request"
+    # True for a refusal that must keep what the action recorded before refusing (a major decision is
+    # recorded as waiting for the legal office, then the completion is refused with 409): the unit of work
+    # commits before the error goes on to the door.
+    keeps_changes = False
 
     def __init__(self, message: str, details: list | None = None, code: str | None = None):
         super().__init__(message)

@@ -42,6 +42,7 @@ class Settings:
     file_storage_dir: str = "instance/files"  # uploaded materials, content-addressed (app/cases/files.py)
     max_file_bytes: int = 20 * 1024 * 1024
     sms: SmsSettings | None = None  # None: the applicant's messages are recorded and shown, never sent
+    document_templates_dir: str | None = None  # a district's own document templates, before the built-in ones
 
     @property
     def notice_channels(self) -> tuple[str, ...]:
@@ -55,7 +56,8 @@ class Settings:
                    leader_posts=tuple(p.strip() for p in config["LEADER_POSTS"].split(",") if p.strip()),
                    item_code_scheme=config["ITEM_CODE_SCHEME"], smtp=_smtp(config),
                    file_storage_dir=str(config.get("FILE_STORAGE_DIR") or "instance/files"),
-                   max_file_bytes=int(config.get("MAX_FILE_BYTES") or 20 * 1024 * 1024), sms=_sms(config))
+                   max_file_bytes=int(config.get("MAX_FILE_BYTES") or 20 * 1024 * 1024), sms=_sms(config),
+                   document_templates_dir=(config.get("DOCUMENT_TEMPLATES_DIR") or "").strip() or None)
 
 
 def _smtp(config) -> SmtpSettings | None:

@@ -58,7 +58,10 @@ def work(db, settings, item_code: str, rng: random.Random) -> tuple[str, int]:
             quick += seconds < 60
             clock.advance(timedelta(seconds=seconds))
             clerk = orgs.clerks_for_lane(s, case.org_unit_id, task.lane)[0]
-            cases.complete_task(s, settings, clerk, case_no, task.id, loader.USUAL_ANSWERS, "经审查，符合规定")
+            decision = ({**loader.USUAL_DECISIONS[case.item.category], "legal_basis": case.item.legal_basis}
+                        if task.bpmn_id == case.item.decision_step else None)  # the 决定 step decides (issue 13)
+            cases.complete_task(s, settings, clerk, case_no, task.id, loader.USUAL_ANSWERS, "经审查，符合规定",
+                                decision=decision)
 
 
 def time_every_step(db, settings) -> None:

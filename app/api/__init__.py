@@ -5,6 +5,7 @@ from flask import Flask
 
 from .assessment import assessment_api
 from .calendar import calendar_api
+from .decisions import decisions_api
 from .definitions_diff import definitions_diff
 from .errors import register_error_handlers
 from .files import files_api
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(rules_api)
     app.register_blueprint(files_api)
     app.register_blueprint(assessment_api)
+    app.register_blueprint(decisions_api)
     register_error_handlers(app)
 
     @app.get("/healthz")

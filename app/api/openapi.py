@@ -52,6 +52,19 @@ SCHEMAS = {
         "min_step_seconds": {"type": "object", "additionalProperties": {"type": "integer", "nullable": True},
                              "description": "rule R01 (too fast) looks only at these steps: {bpmn_id: seconds}"},
         "allows_deferred": {"type": "boolean", "description": "容缺受理: materials may be owed until a date"},
+        "decision_step": {"type": "string", "nullable": True, "description": (
+            "BPMN id of the user task that decides: completing it needs a decision {outcome, summary, legal_basis, "
+            "amount?}")},
+        "major_decision": {"type": "object", "nullable": True, "description": (
+            "重大执法决定 (needs 法制审核 first): the outcome is among `outcomes` (any when empty) and, when "
+            "min_amount or keywords are set, the amount reaches min_amount or the summary names a keyword"),
+            "properties": {"min_amount": {"type": "number", "nullable": True},
+                           "outcomes": {"type": "array", "items": {"type": "string", "enum": [
+                               "granted", "denied", "penalty", "no_penalty", "other"]}},
+                           "keywords": {"type": "array", "items": S}}},
+        "decision_publication": {"type": "string", "enum": ["auto", "clerk"], "description": (
+            "双公示: auto publishes a licensing or penalty decision when made; clerk holds it for a clerk to publish "
+            "(within 7 working days, else a red notice)")},
         "pledge_verify_days": {"type": "integer", "nullable": True, "description": (
             "告知承诺: pledges accepted, verified within this many working days of acceptance")}}},
     "ItemPatch": {"type": "object", "description": "any of ItemIn's fields except code, category and department",
@@ -107,7 +120,12 @@ SCHEMAS = {
         "resolved_at": {**DT, "description": "when its condition went away by itself (a missing calendar year entered)"},
         "recipients": {"type": "array", "items": {"type": "object", "properties": {
             "username": S, "as": S, "acknowledged_at": DT}}}, "acknowledged_at": DT}},
-    "Applicant": {"type": "object", "required": ["name"], "properties": {"name": S, "id_number": S, "phone": S}},
+    "Applicant": {"type": "object", "required": ["name"], "properties": {
+        "name": S, "id_number": {"type": "string", "description": (
+            "a resident ID number, or an 18-character unified social credit code for an organisation")}, "phone": S,
+        "kind": {"type": "string", "enum": ["person", "organisation"], "description": (
+            "optional; decides whether the party's name is masked in the public decisions (双公示); when left "
+            "out, a unified social credit code or an organisation's name means organisation, anything else person")}}},
     "CaseIn": {"type": "object", "required": ["item_code", "applicant"], "properties": {
         "item_code": S, "applicant": {"$ref": "#/components/schemas/Applicant"},
         "data": {"type": "object", "additionalProperties": True},
@@ -125,8 +143,14 @@ SCHEMAS = {
         "next_timer_due_at": DT, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
         "deadlines": {"$ref": "#/components/schemas/Deadlines"},
         "notices": {"type": "array", "items": {"$ref": "#/components/schemas/Notice"}},
-        "materials": {"type": "array", "items": {"$ref": "#/components/schemas/CaseMaterial"}}}},
+        "materials": {"type": "array", "items": {"$ref": "#/components/schemas/CaseMaterial"}},
+        "decision": {"allOf": [{"$ref": "#/components/schemas/Decision"}], "nullable": True,
+                     "description": "the current decision record (made, or waiting for / back from 法制审核)"},
+        "documents": {"type": "array", "items": {"$ref": "#/components/schemas/Document"}}}},
     "Completion": {"type": "object", "properties": {
+        "decision": {"allOf": [{"$ref": "#/components/schemas/DecisionIn"}], "description": (
+            "required at the item's decision_step (422 without it), refused elsewhere; a major decision answers 409 "
+            "legal_review_required until the legal office approved exactly this decision")},
         "data": {"type": "object", "additionalProperties": True}, "opinion": S,
         "missing_materials": {"type": "array", "items": S, "description": (
             "required at the item's supplement_step (一次性告知 the whole list); refused elsewhere")}}},

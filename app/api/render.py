@@ -8,13 +8,17 @@ from sqlalchemy.orm import Session
 
 from app import clock, engine
 from app.calendar import service as calendar
-from app.cases import clock_stops, clocks, stops
+from app.cases import clock_stops, clocks, decisions, stops
 from app.cases import materials as case_materials
 from app.cases.models import OPEN_STATUSES, Case
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
+from app.disclosure import service as disclosure
+from app.documents import service as documents
+from app.documents.models import Document
 from app.messages import service as messages
+from app.orgs.models import OrgUnit, User
 from app.settings import Settings
 from app.supervision import deadlines as sup_deadlines
 from app.supervision import service as supervision
@@ -28,7 +32,8 @@ def iso(value: datetime | None) -> str | None:
 
 
 LIMIT_FIELDS = ("promised_unit", "statutory_unit", "clock_start_step", "max_extensions", "max_extension_days",
-                "supplement_step", "allows_deferred", "pledge_verify_days")
+                "supplement_step", "allows_deferred", "pledge_verify_days", "decision_step", "major_decision",
+                "decision_publication")
 
 
 def jsonable(value):
@@ -55,7 +60,8 @@ def item(it: PowerItem) -> dict:
 def public_item(it: PowerItem) -> dict:
     out = item(it)
     for private in ("status", "status_reason", "warn_days", "clock_start_step", "supplement_step", "min_step_seconds",
-                    "max_extensions", "max_extension_days"):
+                    "max_extensions", "max_extension_days", "decision_step", "major_decision",
+                    "decision_publication"):
         out.pop(private)
     out["flow_url"] = f"/public/api/v1/items/{it.code}/bpmn"
     return out
@@ -156,7 +162,61 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
             "next_timer_due_at": iso(c.next_timer_due_at),
             "tasks": [task(t) for t in c.tasks], "deadlines": dl, "clock_stop": clock_stop(session, c),
             "ended": ending(c), "notices": [notice(n, c.case_no, viewer.id) for n in notices],
-            "materials": case_materials.of_case(session, c)}
+            "materials": case_materials.of_case(session, c),
+            "decision": _current_decision(session, c), "documents": [document(d) for d in documents.of_case(session, c.id)]}
+
+
+def _current_decision(session: Session, c: Case) -> dict | None:
+    row = decisions.current(session, c)
+    return decision(session, row) if row is not None else None
+
+
+def _username(session: Session, user_id: int | None) -> str | None:
+    return session.get(User, user_id).username if user_id else None
+
+
+def decision(session: Session, row) -> dict:
+    """A case's decision record (行政决定), or a proposal waiting for / back from 法制审核."""
+    return {"id": row.id, "status": row.status, "outcome": row.outcome, "summary": row.summary,
+            "legal_basis": row.legal_basis, "amount": row.amount, "major": row.major, "step": row.task_bpmn_id,
+            "proposed_by": _username(session, row.proposed_by_id), "proposed_at": iso(row.proposed_at),
+            "opinion": row.opinion, "reviewed_by": _username(session, row.reviewed_by_id),
+            "reviewed_at": iso(row.reviewed_at), "review_opinion": row.review_opinion,
+            "decided_at": iso(row.decided_at), "withdrawn_at": iso(row.withdrawn_at),
+            "withdrawal_reason": row.withdrawal_reason}
+
+
+def decision_record(session: Session, c: Case) -> dict:
+    pub = disclosure.of_case(session, c.id)
+    return {"current": _current_decision(session, c),
+            "history": [decision(session, r) for r in decisions.history(session, c)],
+            "publication": publication(pub) if pub is not None else None}
+
+
+def publication(row) -> dict:
+    return {"status": row.status, "number": row.number, "party": row.party, "due_at": iso(row.due_at),
+            "published_at": iso(row.published_at), "withdrawn_at": iso(row.withdrawn_at),
+            "withdrawal_reason": row.withdrawal_reason}
+
+
+def document(d: Document) -> dict:
+    return {"id": d.id, "kind": d.kind, "number": d.number, "created_at": iso(d.created_at), "sha256": d.sha256,
+            "size": d.size, "status": d.status, "url": f"/api/v1/documents/{d.id}"}
+
+
+def public_decision(r) -> dict:
+    """双公示: what the public sees of a decision — the party masked when a natural person, no ID or phone."""
+    return {"number": r.number, "item_name": r.item_name, "category": r.category, "outcome": r.outcome,
+            "summary": r.summary, "legal_basis": r.legal_basis, "amount": r.amount, "department": r.department_name,
+            "decided_at": iso(r.decided_at), "published_at": iso(r.published_at), "party": r.party,
+            "status": r.status, "withdrawn_at": iso(r.withdrawn_at), "withdrawal_reason": r.withdrawal_reason}
+
+
+def verified_document(session: Session, d: Document) -> dict:
+    """文书核验: enough to check a copy against the record, nothing personal."""
+    return {"number": d.number, "kind": d.kind, "title": documents.title_of(session, d),
+            "department": session.get(OrgUnit, d.org_unit_id).name, "issued_at": iso(d.created_at),
+            "sha256": d.sha256, "status": d.status, "status_reason": d.status_reason}
 
 
 def public_case(session: Session, settings: Settings, c: Case) -> dict:

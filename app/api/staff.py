@@ -156,7 +156,7 @@ def complete_task(case_no: str, task_id: str):
     with db().unit_of_work() as s:
         user = caller(s, "clerk")
         case = cases.complete_task(s, settings(), user, case_no, task_id, body.get("data") or {},
-                                   body.get("opinion", ""), body.get("missing_materials"))
+                                   body.get("opinion", ""), body.get("missing_materials"), body.get("decision"))
         return render.case(s, settings(), case, user)
 
 

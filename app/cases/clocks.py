@@ -89,9 +89,9 @@ def next_signal_at(case: Case) -> datetime | None:
 
 def schedule(case: Case) -> None:
     """When the worker must next look at the case: its next timer, deadline signal, order deadline or the
-    day a material it owes falls due — the earliest, so one indexed query finds everything due."""
+    day a material it owes falls due, or the day its decision must be published by — the earliest, so one indexed query finds everything due."""
     moments = [case.next_timer_due_at if case.status == "running" else None, next_signal_at(case), case.order_due_at,
-               case.materials_due_at]
+               case.materials_due_at, case.publication_due_at]
     moments = [m for m in moments if m is not None]
     case.wake_at = min(moments) if moments else None
 

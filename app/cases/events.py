@@ -106,3 +106,20 @@ class CaseMigrated:
     """The case moved to another published version of its flow."""
     case: Any
     from_definition_id: int
+
+
+@dataclass(frozen=True)
+class CaseAccepted:
+    """The case was accepted (受理/立案) and its clocks started: at its clock_start_step, or as it was registered
+    when the item names none. Documents (受理通知书) react."""
+    case: Any
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionMade:
+    """The deciding step completed with a decision (`decision` is its case_decisions row, status made), after
+    the case was saved: the decision document (决定书) and its public disclosure (双公示) react."""
+    case: Any
+    decision: Any
+    at: datetime

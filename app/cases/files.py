@@ -217,6 +217,24 @@ def _touch(path: Path) -> None:
     os.utime(path, (now, now))
 
 
+def store_bytes(settings: Settings, data: bytes) -> tuple[str, str]:
+    """Keep bytes the system made (a rendered document) exactly as uploads are kept: by their SHA-256, written
+    atomically, before any row names them. Returns (sha256, storage key)."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    key = _key(sha256)
+    _write(settings, key, sha256, data)
+    return sha256, key
+
+
+def stored_path(settings: Settings, key: str, sha256: str, what: str) -> Path:
+    """Where stored bytes are, after checking they still hash to `sha256` (FileUnavailable otherwise)."""
+    path = _path(settings, key)
+    if _digest_of(path) != sha256:
+        log.error("stored %s %s is missing or altered on disk", what, key)
+        raise FileUnavailable(f"the stored {what} is missing or damaged; an operator has been told")
+    return path
+
+
 def store(session: Session, settings: Settings, actor: User, filename: str | None, data: bytes,
           declared_type: str | None) -> CaseFile:
     """Keep an upload: limits, sniffed type, hash, bytes on disk first, then the row (flushed)."""

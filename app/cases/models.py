@@ -64,6 +64,8 @@ class Case(Base):
     signalled: Mapped[list] = mapped_column(default=list, server_default="[]")  # deadline signals already raised: warning, yellow, red
     order_due_at: Mapped[datetime | None] = mapped_column()  # earliest deadline of its open 督办 orders
     materials_due_at: Mapped[datetime | None] = mapped_column()  # earliest 容缺/告知承诺 material still owed
+    # 双公示: a decision held for a clerk to publish must be published by then (7 working days), or a red notice.
+    publication_due_at: Mapped[datetime | None] = mapped_column()
     ended_at: Mapped[datetime | None] = mapped_column()  # refused, withdrawn or terminated at
     end_reason: Mapped[str | None] = mapped_column(Text)
     end_legal_basis: Mapped[str | None] = mapped_column(Text)

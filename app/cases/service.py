@@ -31,12 +31,14 @@ from app.orgs.models import OrgUnit, User
 from app.settings import Settings
 
 from . import materials as case_materials
-from . import clocks, stops, tell
-from .events import CaseAdvanced, CaseCompleted, CaseCreated, CasesWaking, CaseWoken, StepCompleted, TimerFired
+from . import clocks, decisions, stops, tell
+from .events import (CaseAccepted, CaseAdvanced, CaseCompleted, CaseCreated, CasesWaking, CaseWoken, DecisionMade,
+                     StepCompleted, TimerFired)
 from .models import OPEN_STATUSES, Case, CaseTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 TIMER_RETRY = timedelta(minutes=10)
+APPLICANT_KINDS = ("person", "organisation")  # 自然人 | 法人或其他组织
 
 
 # --- small helpers -------------------------------------------------------------------------------------------
@@ -73,6 +75,11 @@ def _check_applicant(raw) -> dict:
         out[f] = v.strip()
     if not out["name"]:
         raise Invalid("applicant.name is required", details=[{"field": "applicant.name"}])
+    kind = raw.get("kind")  # optional: whether the public decisions (双公示) may name the party
+    if kind is not None:
+        if kind not in APPLICANT_KINDS:
+            raise Invalid("applicant.kind must be person or organisation", details=[{"field": "applicant.kind"}])
+        out["kind"] = kind
     return out
 
 
@@ -95,6 +102,9 @@ class _Action:
     settings: Settings
     case: Case
     actor: str
+    # What the clerk gave with the step this action completes (task id, form data, opinion, decision): it goes
+    # into that step's task_completed audit event, so opinions and decisions are inside the hash chain.
+    step: dict | None = None
 
 
 def apply_changes(session: Session, settings: Settings, case: Case, actor: str, run: engine.CaseRun,
@@ -108,8 +118,10 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
     s, case = act.session, act.case
     for ch in changes:
         actor = act.actor if ch.action == "task_completed" else "system"
+        given = act.step if act.step and ch.action == "task_completed" and ch.task_id == act.step["task_id"] else {}
         audit.record(s, audit.case_stream(case.id), ch.action, actor, case_id=case.id, task_bpmn_id=ch.bpmn_id,
-                     detail={"task_id": ch.task_id, "name": ch.name, "lane": ch.lane, **ch.detail})
+                     detail={"task_id": ch.task_id, "name": ch.name, "lane": ch.lane, **ch.detail,
+                             **{k: v for k, v in given.items() if k != "task_id"}})
         if ch.action == "timer_fired":  # a step over its limit is told at once (电子监察)
             events.publish(s, act.settings, TimerFired(case, ch))
     _project(act, run)
@@ -131,6 +143,7 @@ def _start_clocks_at_acceptance(act: _Action, changes: list[engine.Change]) -> N
         clocks.recompute(act.session, act.settings, case)
         tell.tell(act.session, act.settings, case, "accepted", item_name=case.item.name,
                   promised_due=case.promised_due_at)
+        events.publish(act.session, act.settings, CaseAccepted(case, case.accepted_at))  # e.g. the 受理通知书
 
 
 def _project(act: _Action, run: engine.CaseRun) -> None:
@@ -254,14 +267,17 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
               item_name=item.name, **({"promised_due": case.promised_due_at} if case.accepted_at else {}))
     _apply(_Action(session, settings, case, actor.username), run, changes)
     events.publish(session, settings, CaseCreated(case, now))
+    if item.clock_start_step is None:  # accepted as it is registered
+        events.publish(session, settings, CaseAccepted(case, now))
     save(session)
     return case, code
 
 
 def complete_task(session: Session, settings: Settings, actor: User, case_no: str, task_id: str,
-                  data, opinion, missing_materials=None) -> Case:
+                  data, opinion, missing_materials=None, decision=None) -> Case:
     """Complete a READY step. At the item's 补正 step (supplement_step), `missing_materials` is the one-time
-    list of everything missing (一次性告知): the case's clock stops with it until the clerk restarts it."""
+    list of everything missing (一次性告知): the case's clock stops with it until the clerk restarts it. At its
+    decision_step, `decision` is required (app/cases/decisions.py); a major one waits for the legal office."""
     if not isinstance(opinion, str) or len(opinion) > 5000 or "\x00" in opinion:
         raise Invalid("opinion must be text (at most 5000 characters)", details=[{"field": "opinion"}])
     case = get_visible(session, actor, case_no, for_update=True)
@@ -276,6 +292,10 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
         view = run.find_task(task_id)
         _authorize(actor, case, view)
         supplement = _supplement_list(case, view, missing_materials)
+        decided = decisions.for_step(case, view.bpmn_id, decision) if view.state == "ready" else None
+        # A major decision not yet approved is recorded for review and refused here: nothing advances.
+        approved = (decisions.hold_if_major(session, case, actor, view.bpmn_id, decided, opinion)
+                    if decided else None)
         changes = fired + run.complete(task_id, data)
     except engine.TaskNotFound:
         raise NotFound(f"no task {task_id} in case {case_no}") from None
@@ -286,6 +306,8 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
         raise Invalid(str(exc), details=[{"field": "data"}]) from None
     except engine.EngineError as exc:
         raise engine_error(exc) from None
+    act.step = {"task_id": view.id, "opinion": opinion, "data": data if isinstance(data, dict) else {},
+                **({"decision": decided} if decided else {})}
     _apply(act, run, changes)
     row = next(t for t in case.tasks if t.id == view.id)
     row.completed_by_id, row.opinion = actor.id, opinion
@@ -293,10 +315,14 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
         stops.open_stop(session, settings, case, actor, kind="supplement", reason=opinion.strip() or
                         stops.SUPPLEMENT_REASON, legal_basis=stops.SUPPLEMENT_BASIS, expected_days=None,
                         missing=supplement, task_bpmn_id=view.bpmn_id)
+    made = (decisions.make(session, settings, case, actor, view.bpmn_id, decided, approved, opinion)
+            if decided else None)
     save(session)  # the version check first: a concurrent change is a 409, never an error inside the rules
     # What judges the finished action (e.g. the rules beyond time) reacts to these.
     now = clock.now()
     events.publish(session, settings, StepCompleted(case, row, data if isinstance(data, dict) else {}, opinion, now))
+    if made is not None:  # the 决定书 and its publication (双公示)
+        events.publish(session, settings, DecisionMade(case, made, now))
     if case.status == "completed":  # it was running above, so this action finished it
         events.publish(session, settings, CaseCompleted(case, now))
     save(session)

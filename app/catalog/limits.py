@@ -14,7 +14,7 @@ import re
 
 from app.errors import Invalid
 
-from .models import CLOCK_UNITS
+from .models import CLOCK_UNITS, PUBLICATION_MODES
 
 NATURAL_CATEGORIES = ("penalty", "enforcement")
 SHORT_LIMIT = 10  # 行政处罚法 Art. 85, 行政强制法 Art. 69: limits of ten days or less are working days
@@ -87,12 +87,60 @@ def optional_days(body: dict, field: str, low: int, high: int) -> int | None:
     return None if body.get(field) is None else whole(body, field, low, high)
 
 
+DECISION_OUTCOMES = ("granted", "denied", "penalty", "no_penalty", "other")  # 准予, 不予, 处罚, 不予处罚, 其他
+MAX_AMOUNT = 10**12
+MAX_KEYWORDS = 20
+
+
+def amount(value, field: str):
+    """A sum of money in yuan (a whole or decimal number, not negative), or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= MAX_AMOUNT \
+            or value != value:
+        raise Invalid(f"{field} must be a number of yuan (0–{MAX_AMOUNT})", details=[{"field": field}])
+    return value
+
+
+def major_rule(body: dict, field: str) -> dict | None:
+    """重大执法决定: {min_amount?, outcomes?, keywords?} or null. A decision is major when its outcome is among
+    `outcomes` (any outcome when the list is empty) and — when min_amount or keywords are given — its amount
+    reaches min_amount or its summary names one of the keywords (e.g. 吊销, 责令停产停业)."""
+    raw = body.get(field)
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) - {"min_amount", "outcomes", "keywords"}:
+        raise Invalid(f"{field} must be an object {{min_amount, outcomes, keywords}} or null",
+                      details=[{"field": field}])
+    outcomes = raw.get("outcomes") or []
+    if not isinstance(outcomes, list) or any(o not in DECISION_OUTCOMES for o in outcomes):
+        raise Invalid(f"{field}.outcomes must list outcomes among {', '.join(DECISION_OUTCOMES)}",
+                      details=[{"field": f"{field}.outcomes"}])
+    keywords = raw.get("keywords") or []
+    if not isinstance(keywords, list) or len(keywords) > MAX_KEYWORDS or any(
+            not isinstance(k, str) or not k.strip() or len(k) > 50 or "\x00" in k for k in keywords):
+        raise Invalid(f"{field}.keywords must be at most {MAX_KEYWORDS} short words", details=[{"field": f"{field}.keywords"}])
+    return {"min_amount": amount(raw.get("min_amount"), f"{field}.min_amount"),
+            "outcomes": list(dict.fromkeys(outcomes)), "keywords": [k.strip() for k in keywords]}
+
+
+def publication(body: dict, field: str) -> str:
+    value = body.get(field)
+    if value not in PUBLICATION_MODES:
+        raise Invalid(f"{field} must be auto (published when made) or clerk (held for a clerk to publish)",
+                      details=[{"field": field}])
+    return value
+
+
 # field -> parser(body, field): what POST and PATCH accept about limits beyond the two day counts.
 PARSERS = {
     "promised_unit": unit,
     "statutory_unit": unit,
     "clock_start_step": step_id,
     "supplement_step": step_id,
+    "decision_step": step_id,
+    "major_decision": major_rule,
+    "decision_publication": publication,
     "max_extensions": lambda b, f: whole(b, f, 0, 10, unit="extensions"),
     "max_extension_days": lambda b, f: whole(b, f, 0, MAX_DAYS),
     "warn_days": lambda b, f: whole(b, f, 0, 30),
@@ -125,7 +173,7 @@ def check_consistent(promised_days: int, promised_unit: str, statutory_days: int
 
 def steps_named(item) -> dict[str, str]:
     """The item's fields that name a step of its diagram: {field: bpmn_id}."""
-    named = {f: getattr(item, f) for f in ("clock_start_step", "supplement_step") if getattr(item, f)}
+    named = {f: getattr(item, f) for f in ("clock_start_step", "supplement_step", "decision_step") if getattr(item, f)}
     for step in item.min_step_seconds or {}:
         named[f"min_step_seconds.{step}"] = step
     return named

@@ -14,6 +14,8 @@ ITEM_STATUSES = ("draft", "active", "suspended", "abolished")
 ITEM_KINDS = ("promised", "immediate")
 CATEGORY_CODES = {"licensing": "XK", "penalty": "CF", "enforcement": "QZ", "levy": "ZS", "other": "QT"}
 CLOCK_UNITS = ("working", "natural")  # 工作日 | 自然日: what a time limit counts (see app/catalog/limits.py)
+# 双公示: a decision is published when it is made (auto), or held for a clerk to publish (clerk).
+PUBLICATION_MODES = ("auto", "clerk")
 
 
 class PowerItem(Base):
@@ -39,6 +41,13 @@ class PowerItem(Base):
     # Rule R01 (step completed implausibly fast) looks only at these steps: {bpmn_id: minimum seconds or None
     # for the rule's default}. Never acceptance or window steps by default: normal window work is fast.
     min_step_seconds: Mapped[dict] = mapped_column(default=dict, server_default="{}")
+    # The BPMN id of the step that decides (决定): completing it needs a decision record (outcome, summary,
+    # legal basis, amount), which the documents and the public disclosure (双公示) follow.
+    decision_step: Mapped[str | None] = mapped_column(String(200))
+    # 重大执法决定: {min_amount, outcomes, keywords} — a decision meeting it needs the legal office's review
+    # (法制审核) before it can be made (app/cases/decisions.py is_major). None: no decision is major.
+    major_decision: Mapped[dict | None] = mapped_column()
+    decision_publication: Mapped[str] = mapped_column(String(8), default="auto", server_default="auto")
     allows_deferred: Mapped[bool] = mapped_column(default=False, server_default="0")  # 容缺受理
     # 告知承诺: the applicant's pledge may stand in for a listed material, verified within this many working
     # days of acceptance (None: the item takes no pledges).

@@ -99,11 +99,16 @@ FLOWS = {"licensing": ("licensing_full.bpmn", 10, 20), "penalty": ("penalty_gene
          "other": ("immediate_item.bpmn", 0, 1)}
 # Where each flow's clocks start (受理, 立案, the seizure itself), its 补正 step, and the steps rule R01 watches
 # for implausible speed (never the window's: 收件 and 受理 take seconds at a window).
+# The deciding step (决定) of each flow, and for penalties the 重大执法决定 that need 法制审核 first: fines of
+# 10,000 yuan or more, or a revoked licence (吊销) or an ordered closure (责令停产停业).
 CLOCKS = {
     "licensing": {"clock_start_step": "Task_accept", "supplement_step": "Task_supplement",
-                  "min_step_seconds": {"Task_review": 300, "Task_site_check": 600}},
-    "penalty": {"clock_start_step": "Task_file", "min_step_seconds": {"Task_investigate": 600, "Task_review": 300}},
-    "enforcement": {"clock_start_step": "Task_seize", "min_step_seconds": {"Task_record": 300}},
+                  "min_step_seconds": {"Task_review": 300, "Task_site_check": 600}, "decision_step": "Task_decide"},
+    "penalty": {"clock_start_step": "Task_file", "min_step_seconds": {"Task_investigate": 600, "Task_review": 300},
+                "decision_step": "Task_decide",
+                "major_decision": {"min_amount": 10000, "outcomes": ["penalty"], "keywords": ["吊销", "责令停产停业"]}},
+    "enforcement": {"clock_start_step": "Task_seize", "min_step_seconds": {"Task_record": 300},
+                    "decision_step": "Task_decide"},
     "levy": {"min_step_seconds": {"Task_recheck": 120}},
     "other": {},
 }

@@ -32,6 +32,12 @@ CLERKS = {"window": ["窗口岗", "受理岗"], "review": ["审查岗", "法制�
 # Data a demo clerk fills in at every step: it answers every gateway of the demo flows the usual way.
 USUAL_ANSWERS = {"materials_complete": True, "site_check": False, "approved": True, "hearing_requested": False,
                  "penalty_decided": True, "needs_testing": False, "amount": 800}
+# What a demo clerk decides at an item's decision_step, by category (a small fine: not a 重大执法决定).
+USUAL_DECISIONS = {
+    "licensing": {"outcome": "granted", "summary": "申请人符合法定条件，准予许可，有效期五年"},
+    "penalty": {"outcome": "penalty", "summary": "警告，并处罚款八百元", "amount": 800},
+    "enforcement": {"outcome": "other", "summary": "解除查封，退还扣押物品"},
+}
 
 
 def load(db: Database, settings: Settings, echo=print) -> bool:
@@ -112,7 +118,10 @@ def _work(db: Database, settings: Settings, case_no: str, steps: int, minutes_be
                 return
             task = ready[0]
             clerk = _clerk_for(s, case.org_unit_id, task.lane)
-            cases.complete_task(s, settings, clerk, case_no, task.id, USUAL_ANSWERS, "经审查，符合规定")
+            decision = ({**USUAL_DECISIONS[case.item.category], "legal_basis": case.item.legal_basis}
+                        if task.bpmn_id == case.item.decision_step else None)
+            cases.complete_task(s, settings, clerk, case_no, task.id, USUAL_ANSWERS, "经审查，符合规定",
+                                decision=decision)
         sweep(db, settings)
 
 
@@ -136,8 +145,8 @@ def _open_case(db: Database, settings: Settings, item_code: str, applicant: str)
         item = catalog.item_by_code(s, item_code)
         clerk = _clerk_for(s, item.org_unit_id, "窗口岗")
         case, _ = cases.create_case(s, settings, clerk, {
-            "item_code": item_code, "applicant": {"name": applicant, "id_number": "320202199001010000",
-                                                  "phone": "13900000000"}, "data": {}})
+            "item_code": item_code, "applicant": {"name": applicant, "id_number": "91320200MA1DEMO00X",
+                                                  "phone": "13900000000", "kind": "organisation"}, "data": {}})
         return case.case_no
 
 
@@ -155,6 +164,7 @@ def _cases(db: Database, settings: Settings, real_now: datetime) -> None:
         (licence, "通江街道便民超市", 2, 1),            # running on time
         (licence, "广益烘焙坊", 6, 0),                  # suspended for 补正
         ("CA02-XK-0001", "江海路户外广告公司", 12, 1),  # another department
+        ("CA01-CF-0002", "崇安寺餐饮管理有限公司", 25, 99),  # a penalty decided: its 决定书, published (双公示)
     ]
     made = []
     for item_code, applicant, days_ago, steps in stories:

@@ -54,5 +54,7 @@ RULE_UNREASONED = {  # what a negative decision left out
     (False, False): "【%(rule)s】环节“%(step)s”作出否定性决定（%(negative)s）但未说明理由、法律依据",
 }
 
+DECISION_UNPUBLISHED = "行政决定作出后%(days)s个工作日内未公示（双公示）"
+
 KEYS = (*DEADLINE.values(), STEP_TIMER, ORDER_OVERDUE, CALENDAR_MISSING, *MATERIAL_OWED.values(),
-        RULE_FAST_STEP, RULE_FAST_CASE, RULE_LATE_SUPPLEMENT, *RULE_UNREASONED.values())
+        RULE_FAST_STEP, RULE_FAST_CASE, RULE_LATE_SUPPLEMENT, *RULE_UNREASONED.values(), DECISION_UNPUBLISHED)

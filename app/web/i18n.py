@@ -57,6 +57,11 @@ ERRORS = {
     "case_not_completed": "办结后才能评价。",
     "file_too_large": "上传的文件太大。",
     "unsupported_file_type": "只接受 PDF、JPEG、PNG 或 OFD 文件。",
+    "legal_review_required": "该重大执法决定须经法制审核，已提交法制审核。",
+    "no_pending_decision": "该办件没有待法制审核的决定。",
+    "no_decision": "该办件没有可公示的决定。",
+    "already_published": "该决定已公示。",
+    "not_published": "只有已公示的决定才能撤销。",
 }
 BY_STATUS = {400: "提交的内容有误。", 401: "请先登录。", 403: "您无权进行该操作。", 404: "找不到该页面或内容。",
              409: "操作与当前状态冲突，请刷新后重试。", 413: "提交的内容太大。", 415: "提交的内容格式不对。",

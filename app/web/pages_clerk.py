@@ -1,17 +1,19 @@
 """Clerks (经办): the worklist, a case, accepting a case, completing a step, stopping and restarting the clock."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
 from app.api import render
 from app.audit import service as audit
-from app.cases import clock_stops, endings
+from app.cases import clock_stops, decisions, endings
 from app.cases import files as case_files
 from app.cases import service as cases
 from app.cases.models import OPEN_STATUSES, SUSPENSION_KINDS, Case
 from app.catalog import service as catalog
 from app.definitions import service as definitions
+from app.disclosure import service as disclosure
+from app.documents import service as documents
 from app.errors import DomainError, Invalid, NotFound
 from app.orgs.models import User
 from app.orgs.service import can_see
@@ -88,6 +90,7 @@ def case_page(case_no: str):
                 if t.state == "ready" and t.kind == "user" and (not t.lane or t.lane in user.post_names):
                     workable.append({"id": t.id, "name": t.name or t.bpmn_id, "lane": t.lane,
                                      "supplement": t.bpmn_id == case.item.supplement_step,
+                                     "decides": t.bpmn_id == case.item.decision_step,
                                      "fields": fields_for(d.xml, t.bpmn_id, settings().max_bpmn_bytes)})
         found = orders.listing(s, user, None, case.id) if user.role in ("clerk", "supervisor", "admin") else []
         order_list = [render.order(o, case.case_no) for o in found]
@@ -107,11 +110,63 @@ def case_page(case_no: str):
         can_end = {"refuse": is_open and is_clerk and case.accepted_at is None, "withdraw": is_open and is_clerk,
                    "terminate": is_open and (is_clerk or user.role == "admin")
                    and clock_stops.is_leader(user, settings())}
+        pub = disclosure.of_case(s, case.id)
+        publication = render.publication(pub) if pub is not None else None
+        can_publish = bool(pub and pub.status == "held" and (is_clerk or user.role == "admin"))
+        can_withdraw = bool(pub and pub.status == "published" and clock_stops.is_leader(user, settings())
+                            and (is_clerk or user.role == "admin"))
+        item_basis = case.item.legal_basis
     return render_template("web/case.html", case=view, workable=workable, orders=order_list, stop=stop_view,
                            states=states, history=history, events=events, is_clerk=is_clerk, can_end=can_end,
-                           kinds=SUSPENSION_KINDS, definition_id=case.definition_id,
-                           supervises=user.role == "supervisor",
+                           kinds=SUSPENSION_KINDS, definition_id=case.definition_id, publication=publication,
+                           can_publish=can_publish, can_withdraw=can_withdraw, item_basis=item_basis,
+                           outcomes=list(decisions.OUTCOME_LABELS), supervises=user.role == "supervisor",
                            may_issue=user.role == "supervisor" and all(o["status"] == "closed" for o in order_list))
+
+
+@web.get("/cases/<case_no>/documents/<int:document_id>")
+def case_document(case_no: str, document_id: int):
+    """A document's PDF for staff who can see the case (shown in the browser, printable)."""
+    with db().unit_of_work() as s:
+        user = signed_in(s, *STAFF)
+        case = cases.get_visible(s, user, case_no)
+        d = documents.visible(s, user, document_id)
+        if d.case_id != case.id:
+            raise NotFound(f"no document {document_id}")
+        number, path = d.number, documents.path(settings(), d)
+    resp = send_file(path, mimetype="application/pdf", download_name=f"{number}.pdf", conditional=False,
+                     etag=False, max_age=0)
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def _decision_from(form) -> dict | None:
+    """The decision fields of the deciding step's form (None when the form has none)."""
+    if "decision_outcome" not in form:
+        return None
+    raw_amount = (form.get("decision_amount") or "").strip()
+    try:
+        amount = float(raw_amount) if raw_amount else None
+    except ValueError:
+        raise Invalid("not a number", details=[{"field": "decision.amount"}]) from None
+    if amount is not None and amount.is_integer():
+        amount = int(amount)
+    return {"outcome": form.get("decision_outcome"), "summary": form.get("decision_summary", ""),
+            "legal_basis": form.get("decision_legal_basis", ""), "amount": amount}
+
+
+@web.post("/cases/<case_no>/decision/publish")
+def publish_decision(case_no: str):
+    return _clerk_action(case_no, lambda s, u: disclosure.publish(s, settings(), u, case_no),
+                         _("决定已公示。"), roles=("clerk", "admin"))
+
+
+@web.post("/cases/<case_no>/decision/withdraw")
+def withdraw_decision(case_no: str):
+    body = {"reason": request.form.get("reason", "")}
+    return _clerk_action(case_no, lambda s, u: disclosure.withdraw(s, settings(), u, case_no, body),
+                         _("已撤销该决定的公示，并标注为已撤销。"), roles=("clerk", "admin"))
 
 
 @web.get("/definitions/<int:definition_id>/xml")
@@ -146,12 +201,15 @@ def complete_task(case_no: str, task_id: str):
                 raise Invalid("answer every decision", details=[{"field": n} for n in missing])
             cases.complete_task(s, settings(), user, case_no, task_id, data,
                                 (request.form.get("opinion") or "").strip(),
-                                _lines(request.form.get("missing_materials")) or None)
+                                _lines(request.form.get("missing_materials")) or None, _decision_from(request.form))
             status = case.status
             mine_next = any(t.state == "ready" and t.kind == "user" and (not t.lane or t.lane in user.post_names)
                             for t in case.tasks)
     except NotFound:
         raise
+    except decisions.LegalReviewRequired:
+        flash(_("该决定属于重大执法决定，已提交法制审核；审核通过后请以同一决定再次提交。"), "info")
+        return back
     except DomainError as exc:
         flash_error(exc)
         return back
@@ -259,6 +317,8 @@ def new_case():
     if request.method == "GET":
         return render_template("web/new_case.html", item=item_view, form={}, missing=[])
     applicant = {k: (form.get(k) or "").strip() for k in ("name", "id_number", "phone")}
+    if form.get("kind") in ("person", "organisation"):
+        applicant["kind"] = form["kind"]
     uploads = {m["name"]: request.files.get(f"file_{i}") for i, m in enumerate(item_view["materials"])}
     uploads = {n: f for n, f in uploads.items() if f is not None and f.filename}
     try:
@@ -289,4 +349,7 @@ def new_case():
         return render_template("web/new_case.html", item=item_view, form=form, missing=missing), exc.status
     flash(_("受理成功。办件编号 %(no)s，查询码 %(code)s —— 请告知申请人，查询码只显示这一次。",
             no=case_no, code=query_code), "success")
+    # The receipt (办件回执) the clerk prints and hands over: the only paper that carries the query code, shown
+    # on the next page only (the code is never stored in clear; the 受理通知书 says where to find it).
+    flash(query_code, "receipt")
     return redirect(url_for("web.case_page", case_no=case_no))

@@ -4,18 +4,21 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from app.api import render
+from app.cases import decisions
 from app.definitions import service as definitions
 from app.errors import DomainError, NotFound
 from app.orgs.models import User
 from app.orgs.service import can_see
 
 from . import web
-from .common import db, flash_error, signed_in
+from .common import db, flash_error, settings, signed_in
 from .i18n import _
 
 
 @web.get("/review")
 def review_queue():
+    """Two tabs: definitions (the flows) and decisions (重大执法决定 waiting for 法制审核)."""
+    tab = "decisions" if request.args.get("tab") == "decisions" else "definitions"
     with db().unit_of_work() as s:
         user = signed_in(s, "legal")
         queue = []
@@ -24,7 +27,27 @@ def review_queue():
                 queue.append({**render.definition(d), "item_name": d.item.name,
                               "department": d.item.org_unit.name,
                               "uploaded_by": s.get(User, d.uploaded_by_id).username})
-    return render_template("web/review_queue.html", queue=queue)
+        pending = [{**render.decision(s, row), "case_no": case.case_no, "item_name": case.item.name,
+                    "department": case.item.org_unit.name}
+                   for row, case in decisions.pending_reviews(s, user)]
+    return render_template("web/review_queue.html", queue=queue, pending=pending, tab=tab)
+
+
+@web.post("/review/decisions/<case_no>")
+def review_decision(case_no: str):
+    body = {"decision": request.form.get("decision"), "opinion": request.form.get("opinion", "")}
+    try:
+        with db().unit_of_work() as s:
+            row = decisions.review(s, settings(), signed_in(s, "legal"), case_no, body)
+            status = row.status
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash_error(exc)
+        return redirect(url_for("web.review_queue", tab="decisions"))
+    flash(_("法制审核通过，经办人可据此作出决定。") if status == "approved" else _("已退回，经办人将看到退回理由。"),
+          "success")
+    return redirect(url_for("web.review_queue", tab="decisions"))
 
 
 def _definition_in_scope(s, user, definition_id: int):

@@ -163,7 +163,7 @@ def test_every_page_string_has_its_english():
     assert not [s for s, en in EN.items() if CJK.search(en)]
 
 
-@pytest.mark.parametrize("path", ["/", "/login", "/progress", "/items/NOPE"])
+@pytest.mark.parametrize("path", ["/", "/login", "/progress", "/items/NOPE", "/decisions", "/verify"])
 def test_english_pages_have_no_chinese_left(sqlite_template, tmp_path, path):
     app = make_app(tmp_path, sqlite_template)  # an empty district: no data in Chinese on the page
     try:

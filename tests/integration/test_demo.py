@@ -93,7 +93,10 @@ def _window_speed_raises_no_card(db, settings):
                     task = ready[0]
                     clock.advance(timedelta(seconds=pace[task.bpmn_id]))
                     clerk = orgs.clerks_for_lane(s, case.org_unit_id, task.lane)[0]
-                    cases.complete_task(s, settings, clerk, made[-1], task.id, loader.USUAL_ANSWERS, "符合规定")
+                    decision = ({**loader.USUAL_DECISIONS[case.item.category], "legal_basis": case.item.legal_basis}
+                                if task.bpmn_id == case.item.decision_step else None)  # the 决定 step decides
+                    cases.complete_task(s, settings, clerk, made[-1], task.id, loader.USUAL_ANSWERS, "符合规定",
+                                        decision=decision)
     finally:
         clock.travel_to(None)
     with db.unit_of_work() as s:

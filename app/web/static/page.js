@@ -2,8 +2,14 @@
    buttons that print the page, and forms that ask before doing something that cannot be undone. */
 (function () {
   "use strict";
+  // data-print="a-class": while printing, the body carries that class (e.g. to print only the receipt)
   document.querySelectorAll("[data-print]").forEach(function (button) {
-    button.addEventListener("click", function () { window.print(); });
+    button.addEventListener("click", function () {
+      var only = button.getAttribute("data-print");
+      if (only) { document.body.classList.add(only); }
+      window.print();
+      if (only) { document.body.classList.remove(only); }
+    });
   });
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

@@ -1,0 +1,158 @@
+"""Issuing documents on a case, finding them, and checking a copy against the record (文书核验).
+
+`issue` runs inside the case action's transaction (a reaction to its event): the number is taken from the
+counter (locked until that transaction ends), the template rendered, the PDF written to disk by its hash, the
+row added and the hash put in the case's audit trail — all or nothing, like the action itself.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app import clock
+from app.audit import service as audit
+from app.cases import files
+from app.cases.decision_models import CaseDecision
+from app.cases.decisions import OUTCOME_LABELS
+from app.cases.models import Case
+from app.errors import NotFound
+from app.orgs import service as orgs
+from app.orgs.models import OrgUnit, User
+from app.settings import Settings
+
+from . import numbering, render
+from .models import Document
+
+log = logging.getLogger("sunlight.documents")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
+TITLES = {"acceptance_notice": "受理通知书", "supplement_notice": "补正材料通知书",
+          "refusal_decision": "不予受理决定书"}
+DECISION_TITLES = {"granted": "准予行政许可决定书", "denied": "不予行政许可决定书", "penalty": "行政处罚决定书",
+                   "no_penalty": "不予行政处罚决定书", "other": "行政决定书"}
+UNIT_WORDS = {"working": "个工作日", "natural": "日"}
+_warned: list[str] = []
+
+
+def _day(value: datetime | None, settings: Settings) -> str:
+    if value is None:
+        return ""
+    d = value.astimezone(settings.tz)
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _context(case: Case, org: OrgUnit, settings: Settings, now: datetime) -> dict:
+    item = case.item
+    return {
+        "department": org.name, "issued_on": _day(now, settings), "verify_path": "/verify",
+        "applicant": (case.applicant or {}).get("name", ""),
+        "item": {"name": item.name, "legal_basis": item.legal_basis, "accepting_authority": item.accepting_authority,
+                 "supervision_phone": item.supervision_phone},
+        "case": {"case_no": case.case_no, "received_on": _day(case.created_at, settings),
+                 "accepted_on": _day(case.accepted_at, settings),
+                 "promised": f"{item.promised_days}{UNIT_WORDS[item.promised_unit]}",
+                 "statutory": f"{item.statutory_days}{UNIT_WORDS[item.statutory_unit]}",
+                 "promised_due_on": _day(case.promised_due_at, settings),
+                 "statutory_due_on": _day(case.statutory_due_at, settings)}}
+
+
+def _decision_context(decision, case: Case, settings: Settings) -> dict:
+    return {"decision": {"outcome": decision.outcome, "summary": decision.summary,
+                         "legal_basis": decision.legal_basis, "amount": decision.amount},
+            "outcome_label": OUTCOME_LABELS[decision.outcome][0],
+            "amount": f"{decision.amount:,.2f}" if decision.amount is not None else "",
+            "decided_on": _day(decision.decided_at, settings), "reviewed": decision.reviewed_at is not None,
+            "reviewed_on": _day(decision.reviewed_at, settings),
+            "party_role": "申请人" if case.item.category == "licensing" else "当事人"}
+
+
+def issue(session: Session, settings: Settings, case: Case, kind: str, *, decision=None, **extra) -> Document | None:
+    """Number, render, store and record one document of `kind` on the case (None when no renderer is here)."""
+    reason = render.unavailable_because()
+    if reason:
+        if reason not in _warned:
+            _warned.append(reason)
+            log.error("documents are not issued: %s", reason)
+        return None
+    org = session.get(OrgUnit, case.org_unit_id)
+    now = clock.now()
+    year = now.astimezone(settings.tz).year
+    context = {**_context(case, org, settings, now), **extra}
+    if decision is not None:
+        context.update(_decision_context(decision, case, settings))
+    title = DECISION_TITLES[decision.outcome] if kind == "decision" else TITLES[kind]
+    serial = numbering.next_serial(session, org.id, kind, year)
+    number = numbering.number(org.code, kind, year, serial)
+    code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    pdf = render.pdf(render.html(kind, {**context, "title": title, "number": number, "verification_code": code},
+                                 settings.document_templates_dir))
+    sha256, key = files.store_bytes(settings, pdf)  # before the row: a crash leaves an orphan file, never a row without bytes
+    doc = Document(case_id=case.id, org_unit_id=org.id, kind=kind, year=year, serial=serial, number=number,
+                   created_at=now, sha256=sha256, storage_key=key, size=len(pdf), verification_code=code,
+                   status="valid", decision_id=decision.id if decision is not None else None)
+    session.add(doc)
+    session.flush()
+    audit.record(session, audit.case_stream(case.id), "document_issued", "system", case_id=case.id,
+                 detail={"document_id": doc.id, "kind": kind, "number": number, "title": title, "sha256": sha256,
+                         "size": len(pdf)})
+    return doc
+
+
+def title_of(session: Session, doc: Document) -> str:
+    if doc.kind != "decision":
+        return TITLES[doc.kind]
+    outcome = session.scalar(select(CaseDecision.outcome).where(CaseDecision.id == doc.decision_id))
+    return DECISION_TITLES.get(outcome, "行政决定书")
+
+
+def of_case(session: Session, case_id: int) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.id)))
+
+
+def visible(session: Session, viewer: User, document_id: int) -> Document:
+    """The document if the viewer can see its case's org unit; 404 otherwise, exactly as for an unknown id."""
+    doc = session.get(Document, document_id)
+    if doc is None or not orgs.can_see(viewer, session.get(OrgUnit, doc.org_unit_id)):
+        raise NotFound(f"no document {document_id}")
+    return doc
+
+
+def path(settings: Settings, doc: Document) -> Path:
+    """The PDF on disk, re-checked against its recorded hash."""
+    return files.stored_path(settings, doc.storage_key, doc.sha256, "document")
+
+
+def of_decision(session: Session, decision_id: int) -> Document | None:
+    return session.scalar(select(Document).where(Document.decision_id == decision_id, Document.kind == "decision")
+                          .order_by(Document.id.desc()).limit(1))
+
+
+def set_status(session: Session, doc: Document, status: str, reason: str, actor: str) -> None:
+    """A document stops being in force (superseded by a later one, or its decision withdrawn): audited."""
+    if doc.status == status:
+        return
+    doc.status, doc.status_reason = status, reason
+    audit.record(session, audit.case_stream(doc.case_id), f"document_{status}", actor, case_id=doc.case_id,
+                 detail={"document_id": doc.id, "number": doc.number, "reason": reason})
+
+
+def supersede_decisions(session: Session, case_id: int, keep_id: int) -> None:
+    """A new 决定书 on the case: the earlier ones are no longer in force."""
+    for doc in session.scalars(select(Document).where(Document.case_id == case_id, Document.kind == "decision",
+                                                      Document.status == "valid", Document.id != keep_id)):
+        set_status(session, doc, "superseded", "a later decision replaced it", "system")
+
+
+def verify(session: Session, number: str | None, code: str | None) -> Document:
+    """The document a paper copy names, by its number and verification code; an unknown number and a wrong
+    code answer the same NotFound."""
+    number, code = (number or "").strip()[:100], (code or "").strip().upper()[:16]
+    doc = session.scalar(select(Document).where(Document.number == number)) if number else None
+    if doc is None or not code or not hmac.compare_digest(doc.verification_code, code):
+        raise NotFound("no document with this number and verification code")
+    return doc
