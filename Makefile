@@ -31,6 +31,8 @@ $(ASSETS): package.json package-lock.json
 	   node_modules/bpmn-js-i18n/translations/zn.js > $(VENDOR)/bpmn-js-i18n/zh.js
 	mkdir -p $(VENDOR)/echarts && cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE \
 	   $(VENDOR)/echarts/
+	mkdir -p $(VENDOR)/camunda-bpmn-moddle && { printf 'window.CamundaBpmnModdle = '; \
+	   cat node_modules/camunda-bpmn-moddle/resources/camunda.json; printf ';\n'; } > $(VENDOR)/camunda-bpmn-moddle/camunda.js
 	touch $@
 
 assets: $(ASSETS)

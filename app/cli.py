@@ -99,7 +99,8 @@ users_cli = AppGroup("users", help="Staff users and their API tokens.")
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["admin", "designer", "legal", "clerk", "supervisor"]), required=True)
+@click.option("--role", type=click.Choice(["admin", "designer", "legal", "clerk", "supervisor", "system"]), required=True,
+              help="system: a machine user for another system (messages, external work, reading cases in scope)")
 @click.option("--org", "org", required=True, help="the user's org unit code")
 @click.option("--post", "posts", multiple=True, help="a post (岗位) the user holds; repeatable")
 @click.option("--password", default=None, help="for signing in to the web pages")
@@ -130,6 +131,20 @@ def users_token(username):
     except DomainError as exc:
         _fail(exc)
     click.echo(token)
+
+
+@users_cli.command("revoke")
+@click.argument("username")
+def users_revoke(username):
+    """Revoke every API token of the user (e.g. a system whose token leaked); `users token` issues a new one."""
+    from app.orgs import service as orgs
+
+    try:
+        with _db().unit_of_work() as s:
+            count = orgs.revoke_tokens(s, orgs.user_by_name(s, username), actor="cli")
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"{count} token(s) of {username} revoked")
 
 
 timers_cli = AppGroup("timers", help="The timer worker.")
@@ -331,6 +346,32 @@ def cases_recount(item_code, actor):
     except DomainError as exc:
         _fail(exc)
     click.echo(f"{moved} case(s) got new deadlines")
+
+
+@cases_cli.command("reproject")
+@click.option("--item", "item_code", default=None, help="only this item's cases")
+def cases_reproject(item_code):
+    """Write the running cases' projections again from their workflows (run once after upgrading to migration
+    0012: cases already waiting for a message or a service task then show it and can be reached by it)."""
+    from sqlalchemy import select
+
+    from app.catalog import service as catalog
+    from app.cases import service as cases
+    from app.cases.models import Case
+
+    try:
+        with _db().unit_of_work() as s:
+            query = select(Case.id).where(Case.status == "running").order_by(Case.id)
+            if item_code:
+                query = query.where(Case.item_id == catalog.item_by_code(s, item_code).id)
+            ids = list(s.scalars(query))
+        changed = 0
+        for start in range(0, len(ids), 100):  # a hundred cases per transaction
+            with _db().unit_of_work() as s:
+                changed += cases.reproject(s, _settings(), ids[start:start + 100])
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"{len(ids)} running case(s) reprojected, {changed} changed")
 
 
 @cases_cli.command("migrate")

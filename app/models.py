@@ -1,11 +1,13 @@
 """Import every model module so Base.metadata knows every table (for Alembic and tests)."""
 from app.audit.models import AuditEvent, AuditStream  # noqa: F401
 from app.calendar.models import CalendarDay, CalendarYear  # noqa: F401
-from app.cases.models import Case, CaseExtension, CaseMaterialRecord, CaseRating, CaseSuspension, CaseTask  # noqa: F401
+from app.cases.models import (Case, CaseExtension, CaseMaterialRecord, CaseRating, CaseSuspension, CaseTask,  # noqa: F401
+                              CaseParticipant, CaseWait, ExternalTask)
 from app.cases.decision_models import CaseDecision  # noqa: F401
 from app.cases.files_models import CaseFile  # noqa: F401
 from app.catalog.models import PowerItem  # noqa: F401
-from app.definitions.models import ProcessDefinition  # noqa: F401
+from app.definitions.models import (DecisionFile, DefinitionCall, DefinitionStartMessage,  # noqa: F401
+                                    ProcessDefinition)
 from app.disclosure.models import PublicDecision, PublicDecisionCount  # noqa: F401
 from app.documents.models import Document, DocumentCounter  # noqa: F401
 from app.messages.models import ApplicantMessage  # noqa: F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .assessment import assessment_api
+from .bpmn_io import bpmn_io
 from .calendar import calendar_api
 from .decisions import decisions_api
 from .definitions_diff import definitions_diff
@@ -29,6 +30,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(files_api)
     app.register_blueprint(assessment_api)
     app.register_blueprint(decisions_api)
+    app.register_blueprint(bpmn_io)
     register_error_handlers(app)
 
     @app.get("/healthz")

@@ -80,7 +80,14 @@ SCHEMAS = {
         "status": {"type": "string", "enum": ["draft", "in_review", "published", "rejected", "retired"]},
         "warnings": {"type": "array", "items": S}, "uploaded_at": DT, "submitted_at": DT, "reviewed_at": DT,
         "review_comment": {"type": "string", "nullable": True}, "published_at": DT,
-        "element_comments": {"type": "array", "items": {"$ref": "#/components/schemas/ElementComment"}}}},
+        "element_comments": {"type": "array", "items": {"$ref": "#/components/schemas/ElementComment"}},
+        "calls": {"type": "array", "description": "shared flows its call activities call, pinned to these versions",
+                  "items": {"type": "object", "properties": {"process_id": S, "definition_id": I, "item_code": S,
+                                                             "version": I}}},
+        "dmn": {"type": "array", "description": "the DMN files uploaded with this version", "items": {
+            "type": "object", "properties": {"id": I, "file": S, "sha256": S, "tables": {"type": "array", "items": {
+                "type": "object", "properties": {"id": S, "name": S, "hit_policy": S, "inputs": {"type": "array",
+                "items": S}, "outputs": {"type": "array", "items": S}, "rules": {"type": "array", "items": OBJ}}}}}}}}},
     "ElementComment": {"type": "object", "required": ["element_id", "comment"], "properties": {
         "element_id": S, "comment": S}},
     "Review": {"type": "object", "required": ["decision"], "properties": {
@@ -88,9 +95,19 @@ SCHEMAS = {
         "element_comments": {"type": "array", "items": {"$ref": "#/components/schemas/ElementComment"}}}},
     "Task": {"type": "object", "properties": {
         "id": S, "bpmn_id": S, "name": {"type": "string", "nullable": True}, "lane": {"type": "string", "nullable": True},
-        "kind": {"type": "string", "enum": ["user", "event"]},
+        "kind": {"type": "string", "enum": ["user", "event", "external"], "description": (
+            "user: a step for a clerk; event: a catch event, receive task or event-based gateway; external: a "
+            "service task's work, done by another system (see /external-tasks)")},
         "state": {"type": "string", "enum": ["ready", "waiting", "completed", "cancelled", "error"]},
-        "created_at": DT, "due_at": DT, "completed_at": DT, "opinion": {"type": "string", "nullable": True}}},
+        "created_at": DT, "due_at": DT, "completed_at": DT, "opinion": {"type": "string", "nullable": True},
+        "assignee": {"type": "string", "nullable": True, "description": (
+            "会签: the only user who may complete this instance of a multi-instance step over `assignee`")},
+        "topic": {"type": "string", "description": "external work only"},
+        "org_unit": {"type": "string", "nullable": True, "description": (
+            "the org unit that holds the step: the case's, or the ORG of an ORG:POST lane (`lane` is then its POST)")},
+        "worker_id": {"type": "string", "nullable": True}, "locked_until": DT,
+        "retries": {"type": "integer", "nullable": True}, "error_message": {"type": "string", "nullable": True},
+        "incident": {"type": "boolean", "description": "external work that failed with no retries left"}}},
     "WorkItem": {"allOf": [{"$ref": "#/components/schemas/Task"}, {"type": "object", "properties": {
         "case_no": S, "task_id": S, "item_code": S, "item_name": S}}]},
     "Deadlines": {"type": "object", "properties": {
@@ -141,6 +158,9 @@ SCHEMAS = {
                                                           "or terminated"},
         "applicant": {"$ref": "#/components/schemas/Applicant"}, "created_at": DT, "completed_at": DT,
         "next_timer_due_at": DT, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
+        "waiting_for": {"type": "array", "items": S, "description": "names of the messages and signals it waits for"},
+        "incidents": {"type": "array", "items": {"$ref": "#/components/schemas/ExternalTask"},
+                      "description": "external work that failed with no retries left"},
         "deadlines": {"$ref": "#/components/schemas/Deadlines"},
         "notices": {"type": "array", "items": {"$ref": "#/components/schemas/Notice"}},
         "materials": {"type": "array", "items": {"$ref": "#/components/schemas/CaseMaterial"}},
@@ -246,9 +266,16 @@ def _paths() -> dict[str, dict]:
             errors=(400, 404, 409, 415, 422),
             params=[CODE, _path("action", {"type": "string", "enum": ["suspend", "resume", "abolish"]})])},
         "/api/v1/items/{code}/definitions": {"post": {
-            **_op("Upload a BPMN diagram as a new draft version (designer)", 201, "Definition",
-                  errors=(404, 413, 415, 422), params=[CODE]),
-            "requestBody": {"required": True, "content": XML}}},
+            **_op("Upload a BPMN diagram as a new draft version (designer): the XML as the body, or multipart with "
+                  "one `bpmn` file and any `dmn` files (decision tables for its business-rule tasks); 422 names the "
+                  "element, or the DMN file, decision, rule and cell, and the line", 201, "Definition",
+                  errors=(400, 404, 413, 415, 422), params=[CODE]),
+            "requestBody": {"required": True, "content": {**XML, "multipart/form-data": {"schema": {
+                "type": "object", "required": ["bpmn"], "properties": {
+                    "bpmn": {"type": "string", "format": "binary"},
+                    "dmn": {"type": "array", "items": {"type": "string", "format": "binary"}}}}}}}}},
+        "/api/v1/definitions/{definition_id}/dmn/{file_id}": {"get": _op(
+            "A DMN file uploaded with the definition", media=XML, errors=(404,), params=[DEF, _path("file_id", I)])},
         "/api/v1/definitions/{definition_id}": {"get": _op("A definition version", out="Definition",
                                                            errors=(404,), params=[DEF])},
         "/api/v1/definitions/{definition_id}/bpmn": {"get": _op("The definition's BPMN XML", media=XML,
@@ -321,6 +348,7 @@ def document(paths: dict[str, dict], schemas: dict[str, dict] | None = None) -> 
 
 
 op, ref, json_content, path_param, query_param = _op, _ref, _json, _path, _query  # for endpoint modules
+SCHEMA_DT = DT
 
 
 @lru_cache(maxsize=1)

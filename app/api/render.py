@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from app import clock, engine
 from app.calendar import service as calendar
-from app.cases import clock_stops, clocks, decisions, stops
+from app.cases import clock_stops, clocks, decisions, external, stops
 from app.cases import materials as case_materials
 from app.cases.models import OPEN_STATUSES, Case
 from app.catalog.models import PowerItem
@@ -73,7 +73,10 @@ def definition(d: ProcessDefinition) -> dict:
             "uploaded_at": iso(d.uploaded_at), "submitted_at": iso(d.submitted_at),
             "reviewed_at": iso(d.reviewed_at), "review_comment": d.review_comment,
             "element_comments": d.element_comments,
-            "published_at": iso(d.published_at)}
+            "published_at": iso(d.published_at),
+            "dmn": [{"id": f.id, "file": f.filename, "sha256": f.sha256, "tables": f.tables} for f in d.decision_files],
+            "calls": [{"process_id": c.process_id, "definition_id": c.called_definition_id,
+                       "item_code": c.called.item.code, "version": c.called.version} for c in d.calls]}
 
 
 def deadlines(session: Session, settings: Settings, case: Case) -> dict:
@@ -117,10 +120,23 @@ def order(o, case_no: str) -> dict:
                           "at": iso(m.at)} for m in o.messages]}
 
 
-def task(t) -> dict:
-    return {"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "lane": t.lane, "kind": t.kind, "state": t.state,
-            "created_at": iso(t.created_at), "due_at": iso(t.due_at), "completed_at": iso(t.completed_at),
-            "opinion": t.opinion}
+def task(t, work=None, org_code: str | None = None) -> dict:
+    """A step of the case; `work` is its external_tasks row when it is external work (a service task);
+    `org_code` the org unit that holds the step (another than the case's for an ORG:POST lane)."""
+    out = {"id": t.id, "bpmn_id": t.bpmn_id, "name": t.name, "lane": t.lane, "kind": t.kind, "state": t.state,
+           "created_at": iso(t.created_at), "due_at": iso(t.due_at), "completed_at": iso(t.completed_at),
+           "opinion": t.opinion, "assignee": t.assignee, "org_unit": org_code}
+    if work is not None:
+        out.update(topic=work.topic, worker_id=work.worker_id, locked_until=iso(work.locked_until),
+                   retries=work.retries, error_message=work.error_message, incident=work.incident_at is not None)
+    return out
+
+
+def external_task(t, case_no: str) -> dict:
+    return {"id": t.id, "case_no": case_no, "bpmn_id": t.bpmn_id, "name": t.name, "topic": t.topic,
+            "state": t.state, "created_at": iso(t.created_at), "finished_at": iso(t.finished_at),
+            "worker_id": t.worker_id, "locked_until": iso(t.locked_until), "retries": t.retries,
+            "error_message": t.error_message, "incident": t.incident_at is not None, "incident_at": iso(t.incident_at)}
 
 
 def notice(n: SupervisionNotice, case_no: str, viewer_id: int | None = None) -> dict:
@@ -156,11 +172,16 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
     dl = deadlines(session, settings, c)
     why = sup_deadlines.card_reason(session, c, dl["card"])
     dl["card_reason"], dl["card_reason_message"] = (why.text(), why.message()) if why else (None, None)
+    work = external.of_case(session, c.id) if any(t.kind == "external" for t in c.tasks) else {}
+    codes = _org_codes(session, {t.org_unit_id for t in c.tasks} | {c.org_unit_id})
     return {"case_no": c.case_no, "item_code": c.item.code, "item_name": c.item.name,
             "definition_id": c.definition_id, "status": c.status, "applicant": c.applicant,
             "created_at": iso(c.created_at), "completed_at": iso(c.completed_at),
             "next_timer_due_at": iso(c.next_timer_due_at),
-            "tasks": [task(t) for t in c.tasks], "deadlines": dl, "clock_stop": clock_stop(session, c),
+            "waiting_for": sorted({w.name for w in c.waits}),
+            "incidents": [external_task(w, c.case_no) for w in work.values() if w.incident_at and w.state == "open"],
+            "tasks": [task(t, work.get(t.id), codes.get(t.org_unit_id)) for t in c.tasks], "deadlines": dl,
+            "clock_stop": clock_stop(session, c),
             "ended": ending(c), "notices": [notice(n, c.case_no, viewer.id) for n in notices],
             "materials": case_materials.of_case(session, c),
             "decision": _current_decision(session, c), "documents": [document(d) for d in documents.of_case(session, c.id)]}
@@ -217,6 +238,10 @@ def verified_document(session: Session, d: Document) -> dict:
     return {"number": d.number, "kind": d.kind, "title": documents.title_of(session, d),
             "department": session.get(OrgUnit, d.org_unit_id).name, "issued_at": iso(d.created_at),
             "sha256": d.sha256, "status": d.status, "status_reason": d.status_reason}
+
+
+def _org_codes(session: Session, ids: set[int]) -> dict[int, str]:
+    return {org.id: org.code for org in (session.get(OrgUnit, i) for i in ids) if org is not None}
 
 
 def public_case(session: Session, settings: Settings, c: Case) -> dict:

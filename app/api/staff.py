@@ -14,7 +14,7 @@ from app.orgs.service import can_see
 from app.supervision import service as supervision
 
 from . import render
-from .common import UnsupportedMediaType, caller, db, json_body, settings
+from .common import BadRequest, UnsupportedMediaType, caller, db, json_body, settings
 from .openapi import openapi_document
 
 staff = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -65,17 +65,36 @@ def get_item(code: str):
 
 @staff.post("/items/<code>/definitions")
 def upload_definition(code: str):
-    if request.mimetype not in ("application/xml", "text/xml", "application/bpmn+xml"):
-        raise UnsupportedMediaType("send the BPMN XML with Content-Type: application/xml")
-    xml = request.get_data(cache=False)
+    """The BPMN XML as the body, or multipart/form-data with one `bpmn` file and any `dmn` files (决策表)."""
+    if request.mimetype == "multipart/form-data":
+        xml, dmn = _multipart_diagram(settings().max_bpmn_bytes)
+    elif request.mimetype in ("application/xml", "text/xml", "application/bpmn+xml"):
+        xml, dmn = request.get_data(cache=False), []
+    else:
+        raise UnsupportedMediaType("send the BPMN XML with Content-Type: application/xml, or multipart/form-data "
+                                   "with one 'bpmn' file and any 'dmn' files")
     with db().unit_of_work() as s:
         user = caller(s, "designer")
         item = catalog.item_by_code(s, code)
         if not can_see(user, item.org_unit):
             raise Forbidden("this item belongs to another department")
         out = render.definition(definitions.upload(s, user, code, xml, limit=settings().max_bpmn_bytes,
-                                                   tz=settings().tz))
+                                                   tz=settings().tz, decisions=dmn))
     return out, 201
+
+
+def _multipart_diagram(limit: int) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """One `bpmn` part and any `dmn` parts, each read to one byte past the limit (the engine says 413)."""
+    unknown = sorted(set(request.files) - {"bpmn", "dmn"})
+    diagrams = request.files.getlist("bpmn")
+    if len(diagrams) != 1 or unknown:
+        raise BadRequest("send exactly one file in the field 'bpmn' and any DMN files in the field 'dmn'"
+                         + (f" (unknown fields: {', '.join(unknown)})" if unknown else ""), details=[{"field": "bpmn"}])
+    dmn = []
+    for n, part in enumerate(request.files.getlist("dmn"), 1):
+        name = (part.filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200] or f"decision-{n}.dmn"
+        dmn.append((name, part.stream.read(limit + 1)))
+    return diagrams[0].stream.read(limit + 1), dmn
 
 
 @staff.get("/definitions/<int:definition_id>")
@@ -90,6 +109,18 @@ def get_definition_xml(definition_id: int):
     with db().unit_of_work() as s:
         _check_definition_scope(s, caller(s, *STAFF), definition_id)
         xml = definitions.get(s, definition_id).xml
+    return Response(xml, mimetype="application/xml")
+
+
+@staff.get("/definitions/<int:definition_id>/dmn/<int:file_id>")
+def get_definition_dmn(definition_id: int, file_id: int):
+    """A DMN file uploaded with the definition (as stored, pinned to this version)."""
+    with db().unit_of_work() as s:
+        caller(s, *STAFF)
+        found = next((f for f in definitions.get(s, definition_id).decision_files if f.id == file_id), None)
+        if found is None:
+            raise NotFound(f"no DMN file {file_id} in definition {definition_id}")
+        xml = found.xml
     return Response(xml, mimetype="application/xml")
 
 
@@ -146,7 +177,7 @@ def search_cases():
 @staff.get("/cases/<case_no>")
 def get_case(case_no: str):
     with db().unit_of_work() as s:
-        user = caller(s, *STAFF)
+        user = caller(s, *STAFF, "system")  # another system may read the cases in its org scope
         return render.case(s, settings(), cases.get_visible(s, user, case_no), user)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import PowerItem
@@ -77,6 +77,8 @@ class Case(Base):
     definition: Mapped[ProcessDefinition] = relationship(lazy="raise")
     tasks: Mapped[list["CaseTask"]] = relationship(
         lazy="select", order_by="CaseTask.seq", cascade="all, delete-orphan", back_populates="case")
+    waits: Mapped[list["CaseWait"]] = relationship(lazy="select", cascade="all, delete-orphan")
+    participants: Mapped[list["CaseParticipant"]] = relationship(lazy="select", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -93,16 +95,72 @@ class CaseTask(Base):
     seq: Mapped[int]  # order of first appearance, for a stable history
     bpmn_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(300))
-    lane: Mapped[str | None] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(16))  # "user" or "event"
+    lane: Mapped[str | None] = mapped_column(String(100))  # the post (an ORG:POST lane: its POST; org_unit_id its ORG)
+    kind: Mapped[str] = mapped_column(String(16))  # "user", "event" or "external" (a service task's work)
     state: Mapped[str] = mapped_column(String(16))  # ready | waiting | completed | cancelled
     created_at: Mapped[datetime] = mapped_column()
     due_at: Mapped[datetime | None] = mapped_column()
     completed_at: Mapped[datetime | None] = mapped_column()
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     opinion: Mapped[str | None] = mapped_column(Text)
+    assignee: Mapped[str | None] = mapped_column(String(64))  # 会签: the only user who may complete this instance
 
     case: Mapped[Case] = relationship(back_populates="tasks", lazy="raise")
+
+
+class CaseParticipant(Base):
+    """Another org unit a case passed through (a step in an `ORG:POST` lane, 并联审批): its staff see the case
+    from the moment the step reached them."""
+
+    __tablename__ = "case_participants"
+    __table_args__ = (UniqueConstraint("case_id", "org_unit_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    since: Mapped[datetime] = mapped_column()
+
+
+class CaseWait(Base):
+    """Projection: a message or signal the case waits for now, at one of its tasks. Written with the task
+    projection on every save, so a message addressed by name finds its candidate cases in one indexed query."""
+
+    __tablename__ = "case_waits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(16))  # message | signal
+    name: Mapped[str] = mapped_column(String(200), index=True)
+
+
+EXTERNAL_STATES = ("open", "completed", "cancelled")
+
+
+class ExternalTask(Base):
+    """A service task's work, done outside (like Camunda's external tasks): open while the engine waits for it.
+
+    Workers fetch and lock open tasks of their topics for a while (`locked_until`); a lock that ran out frees
+    the task for the next worker. A failure counts down `retries`; at 0 the task is an incident (`incident_at`)
+    that shows on the case until an admin sets new retries or a worker completes it anyway."""
+
+    __tablename__ = "external_tasks"
+    __table_args__ = (Index("ix_external_tasks_topic_state", "topic", "state"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the engine's task UUID (= case_tasks.id)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(300))
+    topic: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))  # open | completed | cancelled
+    created_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime | None] = mapped_column()
+    worker_id: Mapped[str | None] = mapped_column(String(64))
+    locked_until: Mapped[datetime | None] = mapped_column()
+    retries: Mapped[int | None] = mapped_column()  # None until a worker reports a failure
+    error_message: Mapped[str | None] = mapped_column(Text)
+    incident_at: Mapped[datetime | None] = mapped_column()
 
 
 SUSPENSION_KINDS = ("supplement", "hearing", "testing", "inspection", "appraisal", "expert_review", "other")

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, selectinload, undefer
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,7 +34,7 @@ from . import materials as case_materials
 from . import clocks, decisions, stops, tell
 from .events import (CaseAccepted, CaseAdvanced, CaseCompleted, CaseCreated, CasesWaking, CaseWoken, DecisionMade,
                      StepCompleted, TimerFired)
-from .models import OPEN_STATUSES, Case, CaseTask
+from .models import OPEN_STATUSES, Case, CaseParticipant, CaseTask, CaseWait, ExternalTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 TIMER_RETRY = timedelta(minutes=10)
@@ -90,9 +90,23 @@ def get_visible(session: Session, viewer: User, case_no: str, *, for_update: boo
     if for_update:  # lock the row and read it fresh (never a copy loaded earlier in this session), blob too
         query = query.with_for_update(of=Case).execution_options(populate_existing=True).options(undefer(Case.state))
     case = session.scalar(query)
-    if case is None or not orgs.can_see(viewer, session.get(OrgUnit, case.org_unit_id)):
+    if case is None or not (orgs.can_see(viewer, session.get(OrgUnit, case.org_unit_id))
+                            or _participates(session, viewer, case)):
         raise NotFound(f"no case {case_no}")
     return case
+
+
+def _participates(session: Session, viewer: User, case: Case) -> bool:
+    """The viewer's org unit contains an org unit the case passed through (an ORG:POST step reached it)."""
+    return session.scalar(select(CaseParticipant.id).join(OrgUnit, OrgUnit.id == CaseParticipant.org_unit_id)
+                          .where(CaseParticipant.case_id == case.id,
+                                 OrgUnit.path.startswith(viewer.org_unit.path)).limit(1)) is not None
+
+
+def lock_case(session: Session, case_id: int) -> Case:
+    """The case row locked for this transaction and read fresh (blob too), for an action found by id."""
+    return session.scalars(select(Case).where(Case.id == case_id).with_for_update(of=Case)
+                           .execution_options(populate_existing=True).options(undefer(Case.state))).one()
 
 
 # --- the story -----------------------------------------------------------------------------------------------
@@ -117,7 +131,7 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
     """Audit events for the changes, then the projections; the rooms above react to what happened (events)."""
     s, case = act.session, act.case
     for ch in changes:
-        actor = act.actor if ch.action == "task_completed" else "system"
+        actor = act.actor if ch.action in ("task_completed", "external_task_completed") else "system"
         given = act.step if act.step and ch.action == "task_completed" and ch.task_id == act.step["task_id"] else {}
         audit.record(s, audit.case_stream(case.id), ch.action, actor, case_id=case.id, task_bpmn_id=ch.bpmn_id,
                      detail={"task_id": ch.task_id, "name": ch.name, "lane": ch.lane, **ch.detail,
@@ -149,13 +163,16 @@ def _start_clocks_at_acceptance(act: _Action, changes: list[engine.Change]) -> N
 def _project(act: _Action, run: engine.CaseRun) -> None:
     case, now = act.case, clock.now()
     rows = {t.id: t for t in case.tasks}
-    for view in run.tasks():
+    views = run.tasks()
+    for view in views:
         row = rows.get(view.id)
         if row is None:
             if view.state == "cancelled":
                 continue  # a branch never reached: not part of the case's history
-            row = CaseTask(id=view.id, org_unit_id=case.org_unit_id, seq=len(rows) + 1, bpmn_id=view.bpmn_id,
-                           name=view.name, lane=view.lane, kind=view.kind, state=view.state, created_at=now)
+            org, post = _lane_target(act, view.lane)
+            row = CaseTask(id=view.id, org_unit_id=org.id, seq=len(rows) + 1, bpmn_id=view.bpmn_id,
+                           name=view.name, lane=post, kind=view.kind, state=view.state, created_at=now,
+                           assignee=view.assignee)
             case.tasks.append(row)
             rows[view.id] = row
         if row.state != view.state and view.state in ("completed", "cancelled"):
@@ -163,6 +180,8 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
         row.state = view.state
         if view.state in ("ready", "waiting"):
             row.due_at = view.due_at
+    _project_external(act, [v for v in views if v.kind == "external"])
+    _project_waits(case, run.waits())
     case.next_timer_due_at = run.next_timer_due()
     case.state = run.dump()
     case.serializer_version = engine.SERIALIZER_VERSION
@@ -170,6 +189,67 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
         case.status, case.completed_at, case.next_timer_due_at = "completed", now, None
         audit.record(act.session, audit.case_stream(case.id), "case_completed", act.actor, case_id=case.id)
         tell.tell(act.session, act.settings, case, "completed", item_name=case.item.name)
+
+
+def _lane_target(act: _Action, lane: str | None) -> tuple[OrgUnit, str | None]:
+    """Who works a step of this lane: the case's org unit and the lane's post, or for an ORG:POST lane that org
+    unit and post — which then sees the case from now on (并联审批, a street accepting for a department)."""
+    case = act.case
+    if lane is None or ":" not in lane:
+        return act.session.get(OrgUnit, case.org_unit_id), lane
+    org, post = orgs.lane_target(act.session, act.session.get(OrgUnit, case.org_unit_id), lane)
+    if org.id != case.org_unit_id and all(p.org_unit_id != org.id for p in case.participants):
+        case.participants.append(CaseParticipant(org_unit_id=org.id, since=clock.now()))
+        audit.record(act.session, audit.case_stream(case.id), "case_shared", "system", case_id=case.id,
+                     detail={"org_unit": org.code, "post": post})
+    return org, post
+
+
+def reproject(session: Session, settings: Settings, case_ids: list[int]) -> int:
+    """Write the projections of running cases again from their workflows, without running anything (after an
+    upgrade that projects more: the messages a case waits for, its external work). Returns how many changed."""
+    changed = 0
+    for case_id in case_ids:
+        case = lock_case(session, case_id)
+        if case.status != "running":
+            continue
+        before = (sorted((w.task_id, w.name) for w in case.waits), len(case.tasks))
+        run = load_run(session, settings, case)
+        _project(_Action(session, settings, case, "system"), run)
+        changed += (sorted((w.task_id, w.name) for w in case.waits), len(case.tasks)) != before
+    save(session)
+    return changed
+
+
+def _project_waits(case: Case, waits: list[engine.Wait]) -> None:
+    """The messages and signals the case waits for, so that a message by name finds it in SQL."""
+    if not waits and not case.waits:
+        return
+    wanted = {(w.task_id, w.kind, w.name) for w in waits}
+    for row in list(case.waits):
+        if (row.task_id, row.kind, row.name) not in wanted:
+            case.waits.remove(row)
+    have = {(row.task_id, row.kind, row.name) for row in case.waits}
+    for task_id, kind, name in sorted(wanted - have):
+        case.waits.append(CaseWait(task_id=task_id, kind=kind, name=name))
+
+
+def _project_external(act: _Action, views: list[engine.TaskView]) -> None:
+    """External work (service tasks) as rows workers fetch and lock: open while the engine waits for it."""
+    if not views:
+        return
+    s, case, now = act.session, act.case, clock.now()
+    rows = {row.id: row for row in s.scalars(select(ExternalTask).where(ExternalTask.case_id == case.id))}
+    for view in views:
+        row = rows.get(view.id)
+        if row is None:
+            if view.state != "waiting":
+                continue
+            row = ExternalTask(id=view.id, case_id=case.id, org_unit_id=case.org_unit_id, bpmn_id=view.bpmn_id,
+                               name=view.name, topic=view.topic or view.bpmn_id, state="open", created_at=now)
+            s.add(row)
+        elif row.state == "open" and view.state in ("completed", "cancelled"):
+            row.state, row.finished_at, row.locked_until = view.state, now, None
 
 
 def load_run(session: Session, settings: Settings, case: Case) -> engine.CaseRun:
@@ -220,11 +300,7 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
     org = session.get(OrgUnit, item.org_unit_id)
     if not orgs.can_see(actor, org):
         raise Forbidden("this item belongs to another department")
-    if item.status != "active":
-        raise Conflict(f"item {item.code} is {item.status}; it takes no new cases", code="item_not_active")
-    definition = definitions.published_for(session, item.id)
-    if definition is None:
-        raise Conflict(f"item {item.code} has no published definition", code="no_published_definition")
+    definition = _takes_cases(session, item)
     applicant = _check_applicant(body.get("applicant"))
     # Materials are checked only when the request lists them (clients that never upload keep working);
     # then every required one must be there, and all the missing ones are named at once (一次性告知).
@@ -234,6 +310,31 @@ def create_case(session: Session, settings: Settings, actor: User, body: dict) -
         data = engine.check_data(body.get("data") or {})
     except engine.InvalidCaseData as exc:
         raise Invalid(str(exc), details=[{"field": "data"}]) from None
+    return open_case(session, settings, actor, item, definition, applicant, data, materials)
+
+
+def _takes_cases(session: Session, item: PowerItem):
+    """The item's published definition, if the item takes new cases (else 409)."""
+    if item.status != "active":
+        raise Conflict(f"item {item.code} is {item.status}; it takes no new cases", code="item_not_active")
+    definition = definitions.published_for(session, item.id)
+    if definition is None:
+        raise Conflict(f"item {item.code} has no published definition", code="no_published_definition")
+    return definition
+
+
+def open_case_by_message(session: Session, settings: Settings, actor: User, definition, applicant) -> tuple[Case, str]:
+    """A case another system starts with a message (its process begins with a message start event); the
+    message itself is delivered by the caller, in the same transaction."""
+    item = definition.item
+    if _takes_cases(session, item).id != definition.id:
+        raise Conflict(f"definition {definition.id} is not the one item {item.code} runs", code="wrong_status")
+    return open_case(session, settings, actor, item, definition, _check_applicant(applicant), {}, None)
+
+
+def open_case(session: Session, settings: Settings, actor: User, item: PowerItem, definition, applicant: dict,
+              data: dict, materials) -> tuple[Case, str]:
+    """Start the workflow and register the case (checked input only); returns the case and its query code."""
     bundle = definitions.bundle(definition, settings.tz)
     try:
         run, changes = engine.CaseRun.start(bundle, data, helpers(session, settings))
@@ -290,7 +391,7 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
         run = _load(act)
         fired = run.refresh_timers()  # a due timer fires before the user's action, never after it
         view = run.find_task(task_id)
-        _authorize(actor, case, view)
+        _authorize(actor, _row_of(case, view), view)
         supplement = _supplement_list(case, view, missing_materials)
         decided = decisions.for_step(case, view.bpmn_id, decision) if view.state == "ready" else None
         # A major decision not yet approved is recorded for review and refused here: nothing advances.
@@ -343,11 +444,24 @@ def _supplement_list(case: Case, view: engine.TaskView, raw) -> list[str] | None
     return missing
 
 
-def _authorize(actor: User, case: Case, view: engine.TaskView) -> None:
-    """A clerk of the case's own org unit holding the lane's post (no lane: any clerk there)."""
-    if actor.role != "clerk" or actor.org_unit_id != case.org_unit_id:
-        raise Forbidden("only a clerk of the case's department can complete its tasks")
-    if view.lane and view.lane not in actor.post_names:
+def _row_of(case: Case, view: engine.TaskView) -> CaseTask:
+    row = next((t for t in case.tasks if t.id == view.id), None)
+    if row is None:  # every step that can be ready was projected when it became ready
+        raise engine.TaskNotReady(view.id)
+    return row
+
+
+def _authorize(actor: User, row: CaseTask, view: engine.TaskView) -> None:
+    """A clerk of the step's org unit (the case's, or an ORG:POST lane's) holding the lane's post (no lane: any
+    clerk there). An instance of a 会签 step (a multi-instance step over `assignee`) belongs to the user it
+    names, and to nobody else."""
+    if actor.role != "clerk" or actor.org_unit_id != row.org_unit_id:
+        raise Forbidden("only a clerk of the department that holds this step can complete it")
+    if view.assignee is not None:
+        if actor.username != view.assignee:
+            raise Forbidden(f"this instance of the joint step (会签) belongs to {view.assignee}")
+        return
+    if row.lane and row.lane not in actor.post_names:
         raise Forbidden(f"the task lies in lane '{view.lane}'; you do not hold that post")
 
 
@@ -359,7 +473,8 @@ def wake(session: Session, settings: Settings, case_ids: list[int]) -> int:
     the per-statement cost, not the database, is what a sweep of many due cases spends its time on.
     """
     batch = list(session.scalars(select(Case).where(Case.id.in_(case_ids)).order_by(Case.id)
-                                 .options(undefer(Case.state), selectinload(Case.tasks), lazyload(Case.item))))
+                                 .options(undefer(Case.state), selectinload(Case.tasks), selectinload(Case.waits),
+                                          lazyload(Case.item))))
     audit.lock_streams(session, [audit.case_stream(case.id) for case in batch])
     events.publish(session, settings, CasesWaking([case.id for case in batch]))
     # Held here so that every session.get(OrgUnit, …) below is an identity-map hit, not a query per case
@@ -418,7 +533,8 @@ def claim_due_cases(session: Session, now: datetime, is_postgres: bool, *, limit
 
 
 def worklist(session: Session, actor: User) -> list[tuple[CaseTask, str, str, str]]:
-    """READY user tasks of the caller's org unit in lanes they hold (or without a lane), soonest due first.
+    """READY user tasks of the caller's org unit in lanes they hold (or without a lane), soonest due first; an
+    instance of a 会签 step is in its assignee's worklist alone.
 
     Rows are (task, case_no, item_code, item_name): the worklist never loads a case or its blob.
     """
@@ -427,11 +543,15 @@ def worklist(session: Session, actor: User) -> list[tuple[CaseTask, str, str, st
 
 
 def _ready_for(actor: User):
+    """Ready user steps of the actor's unit that are theirs: assigned to them (会签), or unassigned in a lane they
+    hold (or in no lane)."""
     lanes = sorted(actor.post_names)
+    mine = or_(CaseTask.assignee == actor.username,
+               and_(CaseTask.assignee.is_(None), or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes))))
     return (select(CaseTask, Case.case_no, PowerItem.code, PowerItem.name)
             .join(Case, Case.id == CaseTask.case_id).join(PowerItem, PowerItem.id == Case.item_id)
             .where(CaseTask.org_unit_id == actor.org_unit_id, CaseTask.state == "ready", CaseTask.kind == "user",
-                   or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes))))
+                   mine))
 
 
 def worklist_page(session: Session, actor: User, page: int, per_page: int) -> tuple[list, int]:

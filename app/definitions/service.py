@@ -17,38 +17,98 @@ from app.catalog import service as catalog
 from app.engine.xmlsafe import parse_untrusted
 from app.db_batch import transaction_memo
 from app.errors import Conflict, Forbidden, Invalid, NotFound, TooLarge
-from app.orgs.models import User
+from app.orgs import service as orgs
+from app.catalog.models import PowerItem
+from app.orgs.models import OrgUnit, User
 
+from . import decision_diff
 from .diff import diff as semantic_diff
-from .models import ProcessDefinition
+from .models import DecisionFile, DefinitionCall, DefinitionStartMessage, ProcessDefinition
 
 
 def stream(definition_id: int) -> str:
     return f"definition:{definition_id}"
 
 
-def upload(session: Session, actor: User, item_code: str, xml: bytes, *, limit: int, tz: ZoneInfo) -> ProcessDefinition:
-    """Validate and store a new draft version (never a half-valid one)."""
+MAX_DECISION_FILES = 20
+
+
+def upload(session: Session, actor: User, item_code: str, xml: bytes, *, limit: int, tz: ZoneInfo,
+           decisions: list[tuple[str, bytes]] = ()) -> ProcessDefinition:
+    """Validate and store a new draft version with its DMN files (never a half-valid one)."""
     item = catalog.item_by_code(session, item_code)
+    if len(decisions) > MAX_DECISION_FILES:
+        raise Invalid(f"at most {MAX_DECISION_FILES} DMN files per diagram", details=[{"field": "dmn"}])
+    pinned = _shared_flows(session, item, engine.calls_outside(xml, limit))
     try:
-        deployable = engine.validate(xml, limit=limit, tz=tz)
+        deployable = engine.validate(xml, limit=limit, tz=tz, decisions=list(decisions),
+                                     shared=[_as_shared(d) for d in pinned])
     except engine.BpmnTooLarge as exc:
         raise TooLarge(str(exc), code="bpmn_too_large") from None
     except engine.InvalidBpmn as exc:
         raise Invalid("the diagram cannot be deployed", details=[p.as_dict() for p in exc.problems],
                       code="invalid_bpmn") from None
+    _check_org_lanes(session, deployable)
     # Versions are per item; the unique (item, version) index turns a concurrent upload into a retry-able 409.
     version = (session.scalar(select(func.max(ProcessDefinition.version))
                               .where(ProcessDefinition.item_id == item.id)) or 0) + 1
     definition = ProcessDefinition(item_id=item.id, version=version, xml=xml.decode("utf-8"),
                                    sha256=deployable.sha256, process_id=deployable.process_id, status="draft",
-                                   warnings=deployable.warnings, uploaded_by_id=actor.id, uploaded_at=clock.now())
+                                   warnings=deployable.warnings, uploaded_by_id=actor.id, uploaded_at=clock.now(),
+                                   spec_key=deployable.spec_key if decisions or pinned else None,
+                                   calls=[DefinitionCall(process_id=d.process_id, called_definition_id=d.id)
+                                          for d in pinned],
+                                   start_messages=[DefinitionStartMessage(name=n) for n in deployable.start_messages],
+                                   decision_files=[DecisionFile(position=n, filename=d["file"], sha256=d["sha256"],
+                                                                xml=data.decode("utf-8"), tables=d["tables"])
+                                                   for n, (d, (_name, data)) in enumerate(zip(deployable.decisions,
+                                                                                              decisions))])
     session.add(definition)
     session.flush()
     audit.record(session, stream(definition.id), "definition_uploaded", actor.username,
                  detail={"item": item.code, "version": version, "sha256": deployable.sha256,
-                         "process_id": deployable.process_id})
+                         "process_id": deployable.process_id,
+                         "dmn": [{"file": d["file"], "sha256": d["sha256"]} for d in deployable.decisions],
+                         "calls": [{"process_id": d.process_id, "definition_id": d.id, "item": d.item.code,
+                                    "version": d.version} for d in pinned]})
     return definition
+
+
+def _shared_flows(session: Session, item, process_ids: set[str]) -> list[ProcessDefinition]:
+    """The published definitions that call activities to processes outside the file call: a shared flow of the
+    item's own org unit or one above it (the district's 法制审核 sub-flow), never of the item itself. Unknown
+    ones are left to the engine, which refuses the call naming it."""
+    pinned = []
+    above = [seg for seg in item.org_unit.path.strip("/").split("/") if seg]
+    for process_id in sorted(process_ids):
+        found = list(session.scalars(
+            select(ProcessDefinition).join(PowerItem, PowerItem.id == ProcessDefinition.item_id)
+            .join(OrgUnit, OrgUnit.id == PowerItem.org_unit_id)
+            .where(ProcessDefinition.process_id == process_id, ProcessDefinition.status == "published",
+                   ProcessDefinition.item_id != item.id, OrgUnit.code.in_(above))))
+        if len(found) > 1:
+            raise Invalid(f"several published flows have the process id '{process_id}'",
+                          code="invalid_bpmn", details=[{"element_id": None, "line": None, "message": (
+                              f"the call to '{process_id}' is ambiguous: items {', '.join(d.item.code for d in found)} "
+                              "publish a flow with that process id")}])
+        pinned += found
+    return pinned
+
+
+def _as_shared(definition: ProcessDefinition) -> engine.SharedFlow:
+    return engine.SharedFlow(definition.process_id, definition.xml,
+                             tuple((f.filename, f.xml) for f in definition.decision_files))
+
+def _check_org_lanes(session: Session, deployable: engine.Deployable) -> None:
+    """A lane named ORG:POST hands its steps to another org unit (并联审批): that org unit must exist. Checked
+    here, not in the engine, because only the database knows the org units."""
+    codes = {lane_id: orgs.split_lane(name)[0] for lane_id, name, _line in deployable.lanes}
+    unknown = orgs.unknown_org_codes(session, {c for c in codes.values() if c})
+    problems = [{"element_id": lane_id, "line": line, "message": f"lane '{name}' hands its steps to org unit "
+                 f"'{codes[lane_id]}', which does not exist (a lane ORG:POST names an org unit code and a post)"}
+                for lane_id, name, line in deployable.lanes if codes[lane_id] in unknown]
+    if problems:
+        raise Invalid("the diagram cannot be deployed", details=problems, code="invalid_bpmn")
 
 
 def get(session: Session, definition_id: int, *, for_update: bool = False) -> ProcessDefinition:
@@ -158,24 +218,54 @@ def published_for(session: Session, item_id: int) -> ProcessDefinition | None:
                                                           ProcessDefinition.status == "published"))
 
 
+def started_by_message(session: Session, name: str) -> list[ProcessDefinition]:
+    """Published definitions whose process starts with the message `name` (a message start event)."""
+    return list(session.scalars(
+        select(ProcessDefinition).join(DefinitionStartMessage, DefinitionStartMessage.definition_id == ProcessDefinition.id)
+        .where(DefinitionStartMessage.name == name, ProcessDefinition.status == "published")
+        .order_by(ProcessDefinition.id)))
+
+
 def bundle_by_id(session: Session, definition_id: int, tz: ZoneInfo) -> engine.SpecBundle:
     """The spec of a stored definition, reading two columns of its row (the XML only on a cache miss)."""
     row = transaction_memo(session, ("definition_ref", definition_id), lambda: session.execute(
-        select(ProcessDefinition.sha256, ProcessDefinition.process_id)
+        select(ProcessDefinition.sha256, ProcessDefinition.process_id, ProcessDefinition.spec_key)
         .where(ProcessDefinition.id == definition_id)).one_or_none())
     if row is None:
         raise NotFound(f"no definition {definition_id}")
-    return engine.bundle_for(row.sha256, lambda: get(session, definition_id).xml, row.process_id, tz)
+    return engine.bundle_for(row.spec_key or row.sha256, lambda: get(session, definition_id).xml, row.process_id, tz,
+                             lambda: _decision_files(session, definition_id),
+                             lambda: [_as_shared(c.called) for c in get(session, definition_id).calls])
 
 
 def bundle(definition: ProcessDefinition, tz: ZoneInfo) -> engine.SpecBundle:
-    return engine.bundle_for(definition.sha256, lambda: definition.xml, definition.process_id, tz)
+    return engine.bundle_for(definition.spec_key or definition.sha256, lambda: definition.xml, definition.process_id,
+                             tz, lambda: _decision_files(None, definition.id, definition),
+                             lambda: [_as_shared(c.called) for c in definition.calls])
+
+
+def _decision_files(session: Session | None, definition_id: int, definition: ProcessDefinition | None = None):
+    """The definition's DMN files in upload order, read only when its spec is not cached yet."""
+    definition = definition or get(session, definition_id)
+    return [(f.filename, f.xml) for f in definition.decision_files]
 
 
 def diff_against(session: Session, definition_id: int, other_id: int) -> list[dict]:
     """What changed from version `other_id` (old) to `definition_id` (new), for the legal office's review."""
     this, other = get(session, definition_id), get(session, other_id)
-    return semantic_diff(other.xml.encode("utf-8"), this.xml.encode("utf-8"))
+    return (semantic_diff(other.xml.encode("utf-8"), this.xml.encode("utf-8"))
+            + decision_diff.diff([f.tables for f in other.decision_files], [f.tables for f in this.decision_files])
+            + _pin_changes(other, this))
+
+
+def _pin_changes(old: ProcessDefinition, new: ProcessDefinition) -> list[dict]:
+    """Shared flows called by another version (the legal office reviews what the new version runs)."""
+    label = lambda c: f"{c.called.item.code} v{c.called.version}" if c else None  # noqa: E731
+    before, after = {c.process_id: c for c in old.calls}, {c.process_id: c for c in new.calls}
+    return [{"change": "changed" if pid in before and pid in after else "added" if pid in after else "removed",
+             "element_id": pid, "element_type": "sharedFlow", "name": None, "field": "version",
+             "old": label(before.get(pid)), "new": label(after.get(pid))}
+            for pid in sorted(set(before) | set(after)) if label(before.get(pid)) != label(after.get(pid))]
 
 
 def versions_of(session: Session, item_id: int) -> list[ProcessDefinition]:

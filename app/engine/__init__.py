@@ -1,14 +1,15 @@
 """The only door to SpiffWorkflow. Everything else in Sunlight talks to these names."""
-from .errors import (BpmnTooLarge, CannotMigrate, EngineError, InvalidBpmn, InvalidCaseData, Problem, TaskNotFound,
-                     TaskNotReady)
+from .errors import (BpmnTooLarge, CannotMigrate, EngineError, InvalidBpmn, InvalidCaseData, NoWaitingCatch, Problem,
+                     TaskNotFound, TaskNotReady)
 from .expressions import ExpressionError, check_expression, check_script, evaluate
 from .migration import blockers as migration_blockers
 from .migration import migrate
-from .runtime import SERIALIZER_VERSION, CaseRun, Change, TaskView, check_data
-from .specs import Deployable, SpecBundle, bundle_for, next_user_steps, sha256, user_steps, validate
+from .runtime import SERIALIZER_VERSION, CaseRun, Change, TaskView, Wait, check_data
+from .specs import (Deployable, SharedFlow, SpecBundle, bundle_for, calls_outside, next_user_steps, sha256, user_steps,
+                    validate)
 
 __all__ = [
     "BpmnTooLarge", "CannotMigrate", "CaseRun", "Change", "Deployable", "EngineError", "ExpressionError", "InvalidBpmn",
-    "InvalidCaseData", "Problem", "SERIALIZER_VERSION", "SpecBundle", "TaskNotFound", "TaskNotReady", "TaskView",
+    "InvalidCaseData", "NoWaitingCatch", "Problem", "Wait", "SERIALIZER_VERSION", "SharedFlow", "SpecBundle", "TaskNotFound", "calls_outside", "TaskNotReady", "TaskView",
     "bundle_for", "migrate", "migration_blockers", "next_user_steps", "check_data", "check_expression", "check_script", "evaluate", "sha256", "user_steps", "validate",
 ]

@@ -14,6 +14,15 @@ EXECUTABLE_HINT = ("no process is executable. In bpmn.io select the pool or the 
                    "'Executable' in the properties panel (it writes isExecutable=\"true\" on <bpmn:process>)")
 
 
+# SpiffWorkflow reads a process without the attribute as executable (`isExecutable` defaults to true), and
+# anything but "true" as not executable: the same reading here, so what we check is what the engine runs.
+EXECUTABLE_XPATH = "/bpmn:definitions/bpmn:process[not(@isExecutable) or @isExecutable='true']"
+
+
+def is_executable(process: etree._Element) -> bool:
+    return process.get("isExecutable", "true") == "true"
+
+
 def _local(el: etree._Element) -> str:
     return etree.QName(el).localname
 
@@ -41,7 +50,7 @@ def _choose_process(tree: etree._ElementTree) -> tuple[str | None, list[Problem]
     processes = tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS)
     if not processes:
         return None, [Problem(None, tree.getroot().sourceline, "the file holds no <bpmn:process>; draw a process first")]
-    executable = [p for p in processes if p.get("isExecutable") == "true"]
+    executable = [p for p in processes if is_executable(p)]
     if not executable:
         return None, [Problem(processes[0].get("id"), processes[0].sourceline, EXECUTABLE_HINT)]
     called = {c.get("calledElement") for c in tree.xpath("//bpmn:callActivity", namespaces=NS)}
@@ -157,18 +166,28 @@ def _check_call_loops(tree: etree._ElementTree) -> list[Problem]:
     return problems
 
 
-def _check_calls(tree: etree._ElementTree, process: etree._Element) -> list[Problem]:
-    """A call activity can only reach a process of the same file: Sunlight deploys one file per item."""
-    ids = {p.get("id") for p in tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS)}
+def _check_calls(tree: etree._ElementTree, process: etree._Element, shared: frozenset[str]) -> list[Problem]:
+    """A call activity reaches a process of the same file, or a shared flow (`shared`: the process ids of the
+    published definitions the caller may call, resolved by app/definitions)."""
+    ids = {p.get("id") for p in tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS)} | shared
     problems = []
     for call in process.xpath(".//bpmn:callActivity", namespaces=NS):
         target = (call.get("calledElement") or "").strip()
         if not target:
             problems.append(_problem(call, "the call activity names no process to call (calledElement)"))
         elif target not in ids:
-            problems.append(_problem(call, f"the call activity calls process '{target}', which is not in this file; "
-                                           "draw it as a pool in the same file or use an embedded subprocess"))
+            problems.append(_problem(call, f"the call activity calls process '{target}', which is not in this file "
+                                           "nor a published shared flow of this department or above; draw it as a "
+                                           "pool in the same file or use an embedded subprocess"))
     return problems
+
+
+def external_calls(tree: etree._ElementTree) -> set[str]:
+    """The processes the executable processes call that the file does not hold: shared flows, maybe."""
+    ids = {p.get("id") for p in tree.xpath("/bpmn:definitions/bpmn:process", namespaces=NS)}
+    called = {(c.get("calledElement") or "").strip() for c in tree.xpath(
+        EXECUTABLE_XPATH + "//bpmn:callActivity", namespaces=NS)}
+    return {c for c in called if c and c not in ids}
 
 
 def _check_data_stores(tree: etree._ElementTree) -> list[Problem]:
@@ -176,7 +195,7 @@ def _check_data_stores(tree: etree._ElementTree) -> list[Problem]:
     stores = {el.get("id"): el.get("name") or el.get("id")
               for el in tree.xpath("//bpmn:dataStoreReference|//bpmn:dataStore", namespaces=NS)}
     problems = []
-    executable = "/bpmn:definitions/bpmn:process[@isExecutable='true']"
+    executable = EXECUTABLE_XPATH
     for ref in tree.xpath(f"{executable}//bpmn:dataInputAssociation/bpmn:sourceRef"
                           f"|{executable}//bpmn:dataOutputAssociation/bpmn:targetRef", namespaces=NS):
         if (ref.text or "").strip() in stores:
@@ -213,6 +232,21 @@ def _check_expressions(process: etree._Element) -> list[Problem]:
     return problems
 
 
+def _check_correlations(tree: etree._ElementTree) -> list[Problem]:
+    """The retrieval expressions of correlation properties, which SpiffWorkflow evaluates on every message caught
+    (through the safe evaluator): checked like conditions."""
+    problems = []
+    for retrieval in tree.xpath("//bpmn:correlationPropertyRetrievalExpression/bpmn:formalExpression"
+                                "|//bpmn:correlationPropertyRetrievalExpression/bpmn:messagePath", namespaces=NS):
+        text = (retrieval.text or "").strip()
+        try:
+            check_expression(text)
+        except ExpressionError as exc:
+            problems.append(_problem(retrieval, f"correlation property expression '{text[:200]}' is refused: "
+                                                f"{exc.message}"))
+    return problems
+
+
 def _check_timers(process: etree._Element, tz: ZoneInfo) -> list[Problem]:
     problems = []
     for defn in process.xpath(".//bpmn:timerEventDefinition", namespaces=NS):
@@ -227,15 +261,30 @@ def _check_timers(process: etree._Element, tz: ZoneInfo) -> list[Problem]:
     return problems
 
 
-def structural(tree: etree._ElementTree, tz: ZoneInfo) -> tuple[str | None, list[Problem]]:
-    """Choose the process to run and collect every structural problem of the executable processes."""
+CAMUNDA = "http://camunda.org/schema/1.0/bpmn"
+NO_DECISION = ("the <bpmn:businessRuleTask> names no decision: set its camunda:decisionRef to the id of a decision "
+               "table uploaded with the diagram")
+
+
+def _check_business_rules(process: etree._Element) -> list[Problem]:
+    """A business-rule task evaluates a decision table uploaded with the diagram, named by camunda:decisionRef
+    (whether the table exists is checked once the DMN files are read)."""
+    return [_problem(task, NO_DECISION) for task in process.xpath(".//bpmn:businessRuleTask", namespaces=NS)
+            if not (task.get(f"{{{CAMUNDA}}}decisionRef") or "").strip()]
+
+
+def structural(tree: etree._ElementTree, tz: ZoneInfo,
+               shared: frozenset[str] = frozenset()) -> tuple[str | None, list[Problem]]:
+    """Choose the process to run and collect every structural problem of the executable processes (`shared`:
+    process ids of published shared flows its call activities may call)."""
     process_id, problems = _choose_process(tree)
     if problems:
         return None, problems
-    problems += _check_call_loops(tree) + _check_data_stores(tree)
-    for process in tree.xpath("/bpmn:definitions/bpmn:process[@isExecutable='true']", namespaces=NS):
+    problems += _check_call_loops(tree) + _check_data_stores(tree) + _check_correlations(tree)
+    for process in tree.xpath(EXECUTABLE_XPATH, namespaces=NS):
         problems += (_check_reserved_ids(process) + _check_flows(process) + _check_closed_loops(process)
-                     + _check_calls(tree, process) + _check_expressions(process) + _check_timers(process, tz))
+                     + _check_calls(tree, process, shared) + _check_expressions(process) + _check_timers(process, tz)
+                     + _check_business_rules(process))
     return process_id, problems
 
 

@@ -38,6 +38,14 @@ class TaskNotReady(Exception):
     """The task exists but is not waiting for a person (already done, cancelled, or not reached)."""
 
 
+class NoWaitingCatch(Exception):
+    """Nothing in the case waits for this message or signal (no catch event, receive task or gateway)."""
+
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
 class EngineError(Exception):
     """Running the case failed on an element (a condition over missing data, a bad timer value…).
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
@@ -18,14 +19,21 @@ from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import SignalEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, IntermediateCatchEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import (BoundaryEvent, EventBasedGateway,
+                                                                       IntermediateCatchEvent, ReceiveTask)
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import timers
 from .environment import SafeScriptEngine
-from .errors import EngineError, InvalidCaseData, TaskNotFound, TaskNotReady
+from .errors import EngineError, InvalidCaseData, NoWaitingCatch, TaskNotFound, TaskNotReady
 from .expressions import BASE_HELPERS, RUNTIME_HELPERS, ExpressionError
 from .specs import CACHE, SpecBundle
 
@@ -72,16 +80,30 @@ class TaskView:
     bpmn_id: str
     name: str | None
     lane: str | None
-    kind: str  # "user" | "event"
+    kind: str  # "user" | "event" | "external"
     state: str
     due_at: datetime | None
+    assignee: str | None = None  # 会签: the user an instance of a multi-instance step belongs to
+    topic: str | None = None  # external work: the service task's topic
+    catches: tuple[str, ...] = ()  # the messages and signals a waiting event catches
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A message or signal the case waits for, at one task (an event-based gateway waits for several)."""
+
+    task_id: str
+    bpmn_id: str
+    kind: str  # "message" | "signal"
+    name: str
 
 
 @dataclass(frozen=True)
 class Change:
     """One task-state change worth an audit event."""
 
-    action: str  # task_ready | task_completed | task_cancelled | timer_fired | event_waiting
+    action: str  # task_ready | task_completed | task_cancelled | timer_started | timer_fired
+    #              | external_task_opened | external_task_completed
     task_id: str
     bpmn_id: str
     name: str | None
@@ -111,6 +133,32 @@ def check_data(data: Any) -> dict:
 
 def _is_timer(task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def _definitions(task_spec) -> list:
+    """The event definitions a catching task waits for (an event-based gateway holds its branches' events)."""
+    defn = getattr(task_spec, "event_definition", None)
+    return list(defn.event_definitions) if isinstance(defn, MultipleEventDefinition) else [defn] if defn else []
+
+
+def _timer_definitions(task) -> list:
+    return [d for d in _definitions(task.task_spec) if isinstance(d, TimerEventDefinition)]
+
+
+def _catches(task_spec) -> list[tuple[str, str]]:
+    """(kind, name) of the messages and signals a catching task waits for."""
+    found = []
+    for d in _definitions(task_spec):
+        if isinstance(d, MessageEventDefinition) and d.name:
+            found.append(("message", d.name))
+        elif isinstance(d, SignalEventDefinition) and d.name:
+            found.append(("signal", d.name))
+    return found
+
+
+def _is_external(task_spec) -> bool:
+    """A service task is external work: SpiffWorkflow starts it and leaves it STARTED until told it is done."""
+    return isinstance(task_spec, ServiceTask)
 
 
 def _firings(cycle_task) -> int:
@@ -191,9 +239,74 @@ class CaseRun:
             raise TaskNotReady(task_id)  # SpiffWorkflow's run() would complete a FUTURE task: never call it then
         data = check_data(data)
 
+        assignee = _assignee(task)
+
         def act():
             task.data.update(data)
+            if assignee:  # kept where the view finds it once the variable leaves the data
+                task.internal_data["sunlight_assignee"] = assignee
+            # An instance's element variable (its item, e.g. its assignee) is not a result: merged into the
+            # multi-instance task's data it would stop the next instance ("input item already exists").
+            task.data.pop(getattr(task.task_spec, "sunlight_element_variable", None) or "", None)
             task.run()
+            self.workflow.do_engine_steps()
+        return self._step(act)
+
+    def deliver(self, name: str, payload: dict) -> list[Change]:
+        """Deliver a message (or signal) to the tasks waiting for it; its payload joins the case data there.
+
+        Due timers fire first, in the same instant as the catch (see timers.pinned): when a timer and the
+        message race at an event-based gateway, exactly one of them wins. NoWaitingCatch when nothing waits."""
+        payload = check_data(payload)
+
+        def act():
+            self.workflow.refresh_timers()
+            self.workflow.do_engine_steps()
+            kinds = {w.kind for w in self.waits() if w.name == name}
+            if not kinds:
+                raise NoWaitingCatch(name)
+            for kind in sorted(kinds):
+                definition = MessageEventDefinition(name) if kind == "message" else SignalEventDefinition(name)
+                # Sunlight correlates by case data before it delivers; SpiffWorkflow's own keys must not refuse it.
+                event = BpmnEvent(definition, payload=deepcopy(payload), correlations=deepcopy(self.workflow.correlations))
+                self.workflow.event_manager.catch(event, internal=False)
+            self.workflow.do_engine_steps()
+        return self._step(act)
+
+    def waits(self) -> list[Wait]:
+        """The messages and signals the case waits for now (what the waits projection holds)."""
+        found = []
+        for task in self.workflow.event_manager.tasks.values():
+            if task.state != TaskState.WAITING:
+                continue
+            for kind, name in _catches(task.task_spec):
+                found.append(Wait(str(task.id), task.task_spec.bpmn_id, kind, name))
+        return sorted(found, key=lambda w: (w.name, w.bpmn_id or "", w.task_id))
+
+    def catch_data(self, name: str) -> dict:
+        """The data at the tasks waiting for `name`: what a message's correlation keys are compared with."""
+        data: dict = {}
+        for wait in self.waits():
+            if wait.name == name:
+                data.update(self._task(wait.task_id).data)
+        return data
+
+    def task_data(self, task_id: str) -> dict:
+        """A copy of the data at one task (what an external worker gets to do its work with)."""
+        return deepcopy(self._task(task_id).data)
+
+    def complete_external(self, task_id: str, data: dict) -> list[Change]:
+        """Complete open external work (a service task) with its result data and run the engine on."""
+        task = self._task(task_id)
+        if not _is_external(task.task_spec):
+            raise TaskNotFound(task_id)
+        if task.state != TaskState.STARTED:
+            raise TaskNotReady(task_id)
+        data = check_data(data)
+
+        def act():
+            task.data.update(data)
+            task.complete()
             self.workflow.do_engine_steps()
         return self._step(act)
 
@@ -218,7 +331,7 @@ class CaseRun:
             if isinstance(value, dict) and value.get("next"):  # a cycle: its next firing
                 value["next"] = (datetime.fromisoformat(value["next"]) + delta).isoformat()
             elif isinstance(value, str):
-                due = timers.due_at(task.task_spec.event_definition, value)
+                due = timers.due_at(_timer_definitions(task)[0], value)
                 if due is None:
                     continue
                 task.internal_data["event_value"] = (due + delta).isoformat()
@@ -250,12 +363,14 @@ class CaseRun:
         return self._walked
 
     def _waiting_timers(self):
-        return [t for t in self._all_tasks() if t.state == TaskState.WAITING and _is_timer(t)]
+        """Waiting timer events, and event-based gateways waiting with a timer branch."""
+        return [t for t in self._all_tasks() if t.state == TaskState.WAITING and _timer_definitions(t)]
 
     @staticmethod
     def _timer_due(task) -> datetime | None:
-        value = task.task_spec.event_definition.details(task).value
-        return timers.due_at(task.task_spec.event_definition, value)
+        dues = [timers.due_at(d, d.details(task).value) for d in _timer_definitions(task)]
+        dues = [d for d in dues if d is not None]
+        return min(dues) if dues else None
 
     def _step_due(self, task) -> datetime | None:
         """A user task's step deadline: the earliest of its waiting boundary timers."""
@@ -274,15 +389,30 @@ class CaseRun:
         state = _STATE_NAMES.get(task.state)
         if state is None:
             return None
+        common = dict(id=str(task.id), bpmn_id=spec.bpmn_id, name=spec.bpmn_name, lane=spec.lane)
         if spec.manual:
-            kind, due = "user", self._step_due(task) if state == "ready" else None
-        elif isinstance(spec, IntermediateCatchEvent):
+            return TaskView(**common, kind="user", state=state, due_at=self._step_due(task) if state == "ready" else None,
+                            assignee=_assignee(task))
+        if _is_external(spec):
+            if task.state == TaskState.READY:
+                return None  # about to be started by the engine: not open yet
+            state = "waiting" if task.state == TaskState.STARTED else state
+            return TaskView(**common, kind="external", state=state, due_at=None, topic=getattr(spec, "sunlight_topic", None))
+        if self._shown_event(spec):
             if state == "ready":
                 return None
-            kind, due = "event", self._timer_due(task) if state == "waiting" and _is_timer(task) else None
-        else:
-            return None
-        return TaskView(str(task.id), spec.bpmn_id, spec.bpmn_name, spec.lane, kind, state, due)
+            due = self._timer_due(task) if state == "waiting" else None
+            catches = tuple(name for _kind, name in _catches(spec)) if state == "waiting" else ()
+            return TaskView(**common, kind="event", state=state, due_at=due, catches=catches)
+        return None
+
+    @staticmethod
+    def _shown_event(spec) -> bool:
+        """Intermediate events, receive tasks and event-based gateways are steps of the case; boundary and start
+        events only when they wait for a message or signal (someone outside has to act)."""
+        if isinstance(spec, (IntermediateCatchEvent, ReceiveTask, EventBasedGateway)):
+            return True
+        return isinstance(spec, CatchingEvent) and bool(_catches(spec))
 
     def _snapshot(self) -> dict:
         """State (and cycle firings) of every task by id; order does not matter, so no tree walk."""
@@ -296,7 +426,10 @@ class CaseRun:
         before = self._snapshot()
         self._walked = None  # the action changes the tree
         try:
-            action()
+            with timers.pinned():
+                action()
+        except NoWaitingCatch:
+            raise
         except ExpressionError as exc:
             raise EngineError(exc.message) from None
         except SpiffWorkflowException as exc:
@@ -342,13 +475,31 @@ class CaseRun:
                 continue
             if task.state == old_state:
                 continue
-            if spec.manual and task.state == TaskState.READY:
-                changes.append(Change("task_ready", **common, detail={}))
-            elif spec.manual and task.state == TaskState.COMPLETED:
-                changes.append(Change("task_completed", **common, detail={}))
-            elif task.state == TaskState.CANCELLED and old_state in (TaskState.READY, TaskState.WAITING):
-                changes.append(Change("task_cancelled", **common, detail={}))
+            change = self._change_of(task, old_state, common)
+            if change is not None:
+                changes.append(change)
         return changes
+
+    def _change_of(self, task, old_state, common: dict) -> Change | None:
+        """The audit-worthy change of a task that is not a timer event, or None."""
+        spec, state = task.task_spec, task.state
+        if spec.manual and state == TaskState.READY:
+            return Change("task_ready", **common, detail={})
+        if spec.manual and state == TaskState.COMPLETED:
+            return Change("task_completed", **common, detail={})
+        if state == TaskState.CANCELLED and old_state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+            return Change("task_cancelled", **common, detail={})
+        if _is_external(spec) and state == TaskState.STARTED:
+            return Change("external_task_opened", **common, detail={"topic": getattr(spec, "sunlight_topic", None)})
+        if _is_external(spec) and state == TaskState.COMPLETED and old_state == TaskState.STARTED:
+            return Change("external_task_completed", **common, detail={"topic": getattr(spec, "sunlight_topic", None)})
+        if state == TaskState.WAITING and _timer_definitions(task):  # an event-based gateway with a timer branch
+            return Change("timer_started", **common, detail={"due_at": _iso(self._timer_due(task))})
+        caught = getattr(spec, "sunlight_caught", None)
+        if isinstance(caught, TimerEventDefinition) and state == TaskState.COMPLETED:  # the gateway's timer won
+            return Change("timer_fired", **common, detail={"firing": 1, "boundary": False, "interrupting": False,
+                                                           "gateway": task.parent.task_spec.bpmn_id})
+        return None
 
     @staticmethod
     def _timer_detail(task, n: int) -> dict:
@@ -360,6 +511,14 @@ class CaseRun:
             detail.update(activity_task_id=str(activity.id), activity_bpmn_id=activity.task_spec.bpmn_id,
                           activity_name=activity.task_spec.bpmn_name, activity_lane=activity.task_spec.lane)
         return detail
+
+
+def _assignee(task) -> str | None:
+    """会签: the user an instance of a multi-instance step belongs to (its `assignee` element variable)."""
+    if not getattr(task.task_spec, "sunlight_assigned", False):
+        return None
+    value = task.internal_data.get("sunlight_assignee") or task.data.get(task.task_spec.sunlight_element_variable)
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _engine_message(exc: Exception) -> str:

@@ -18,13 +18,13 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser, BpmnValidator
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
-from . import checks
-from .errors import InvalidBpmn, Problem
+from . import checks, dmn, features
+from .errors import BpmnTooLarge, InvalidBpmn, Problem
 from .timers import TimerValueError, normalise
 from .xmlsafe import parse_untrusted
 
@@ -54,8 +54,38 @@ class SpecBundle:
 @dataclass(frozen=True)
 class Deployable:
     process_id: str
-    sha256: str
+    sha256: str  # of the BPMN file
     warnings: list[str]
+    start_messages: list[str] = field(default_factory=list)  # messages whose arrival starts a case
+    spec_key: str = ""  # the spec cache key: the BPMN's sha256, or a hash over it and the DMN files
+    decisions: list[dict] = field(default_factory=list)  # per DMN file: {file, sha256, tables: [described]}
+    lanes: list[tuple[str, str, int | None]] = field(default_factory=list)  # (id, name, line) of the named lanes
+
+
+DecisionFiles = list[tuple[str, "bytes | str"]]
+
+
+@dataclass(frozen=True)
+class SharedFlow:
+    """A published definition a call activity calls (a district's shared sub-flow, pinned by version)."""
+
+    process_id: str
+    xml: "bytes | str"
+    decisions: tuple = ()  # its own DMN files, (filename, xml)
+
+
+def spec_key(xml: bytes, decisions: DecisionFiles = (), shared: "list[SharedFlow] | tuple" = ()) -> str:
+    """The BPMN's hash alone (as before DMN), or one over the BPMN, every DMN file in upload order and the
+    shared flows it calls (so a new version of a shared flow never changes a pinned caller's spec)."""
+    if not decisions and not shared:
+        return sha256(xml)
+    parts = [sha256(xml)] + [sha256(_bytes(data)) for _name, data in decisions]
+    parts += [f"{flow.process_id}:{spec_key(_bytes(flow.xml), list(flow.decisions))}" for flow in shared]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def _bytes(data: "bytes | str") -> bytes:
+    return data.encode("utf-8") if isinstance(data, str) else data
 
 
 def sha256(xml: bytes) -> str:
@@ -140,10 +170,15 @@ def _dry_start(spec, subs: dict) -> list[Problem]:
     return []
 
 
-def _build(tree: etree._ElementTree, process_id: str, tz: ZoneInfo, key: str) -> SpecBundle:
-    parser = BpmnParser(validator=_validator())
+def _build(tree: etree._ElementTree, process_id: str, tz: ZoneInfo, key: str,
+           decisions: dict | None = None, shared: list[etree._ElementTree] = ()) -> SpecBundle:
+    parser = features.SunlightParser(validator=_validator())
+    for one in (tree, *shared):
+        features.prepare(one)
     try:
         parser.add_bpmn_xml(tree, filename=f"{process_id}.bpmn")
+        for n, flow in enumerate(shared, 1):  # the shared flows it calls, as if drawn in the same file
+            parser.add_bpmn_xml(flow, filename=f"shared-{n}.bpmn")
         spec = parser.get_spec(process_id)
         subs = parser.get_subprocess_specs(process_id)
     except (SpiffWorkflowException, etree.LxmlError) as exc:
@@ -165,6 +200,10 @@ def _build(tree: etree._ElementTree, process_id: str, tz: ZoneInfo, key: str) ->
                     continue
                 if warning:
                     warnings.append(f"{task_spec.bpmn_id}: {warning}")
+    more_problems, more_warnings = features.annotate([spec, *[s for s in subs.values() if s is not None]],
+                                                     [tree, *shared], tz, decisions)
+    problems += more_problems
+    warnings += more_warnings
     problems += _dry_start(spec, subs)
     if problems:
         raise InvalidBpmn(problems)
@@ -202,41 +241,78 @@ CACHE = SpecCache()
 _ACCEPTED: OrderedDict[tuple[str, str], Deployable] = OrderedDict()  # the same bytes validate the same way
 
 
-def validate(xml: bytes, *, limit: int, tz: ZoneInfo) -> Deployable:
-    """Check an upload completely; raise InvalidBpmn / BpmnTooLarge, or say what would run."""
+def validate(xml: bytes, *, limit: int, tz: ZoneInfo, decisions: DecisionFiles = (),
+             shared: "list[SharedFlow] | tuple" = ()) -> Deployable:
+    """Check an upload (one BPMN file, its DMN files, the shared flows it calls) completely; raise InvalidBpmn /
+    BpmnTooLarge, or say what would run."""
+    key = spec_key(xml, decisions, shared)
     if len(xml) <= limit:
-        known = _ACCEPTED.get((sha256(xml), str(tz)))
-        if known is not None and CACHE.get(known.sha256) is not None:
+        known = _ACCEPTED.get((key, str(tz)))
+        if known is not None and CACHE.get(known.spec_key) is not None:
             return known
+    tables = _tables(decisions, shared, limit)
+    shared_trees = [_stored_tree(flow.xml) for flow in shared]
     tree = parse_untrusted(xml, limit)
     try:
         xml.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidBpmn([Problem(None, None, f"the diagram must be UTF-8 encoded ({exc.reason})")]) from None
-    process_id, problems = checks.structural(tree, tz)
+    process_id, problems = checks.structural(tree, tz, frozenset(flow.process_id for flow in shared))
     if problems:
         raise InvalidBpmn(problems)
-    key = sha256(xml)
-    bundle = _build(tree, process_id, tz, key)
+    bundle = _build(tree, process_id, tz, key, tables, shared_trees)
     CACHE.put(bundle)
-    deployable = Deployable(process_id, key, checks.warnings(tree, process_id) + bundle.warnings)
+    described = [{"file": name, "sha256": sha256(_bytes(data)),
+                  "tables": [t.describe() for t in tables.values() if t.file == name]} for name, data in decisions]
+    deployable = Deployable(process_id, sha256(xml), checks.warnings(tree, process_id) + bundle.warnings,
+                            features.start_messages(tree, process_id), key, described, features.lanes(tree))
     _ACCEPTED[(key, str(tz))] = deployable
     while len(_ACCEPTED) > 256:
         _ACCEPTED.popitem(last=False)
     return deployable
 
 
-def bundle_for(key: str, xml: str | bytes | Callable[[], str | bytes], process_id: str, tz: ZoneInfo) -> SpecBundle:
+def bundle_for(key: str, xml: str | bytes | Callable[[], str | bytes], process_id: str, tz: ZoneInfo,
+               decisions: DecisionFiles | Callable[[], DecisionFiles] = (),
+               shared: "list[SharedFlow] | Callable[[], list[SharedFlow]]" = ()) -> SpecBundle:
     """The cached spec of a stored (already validated) definition, built on first use.
 
-    `xml` may be a callable, so callers that keep the XML in the database read it only on a cache miss.
+    `xml`, `decisions` (its DMN files) and `shared` (the shared flows it is pinned to) may be callables, so
+    callers that keep them in the database read them only on a cache miss.
     """
     bundle = CACHE.get(key)
     if bundle is None:
-        data = xml() if callable(xml) else xml
-        data = data.encode("utf-8") if isinstance(data, str) else data
-        bundle = CACHE.put(_build(parse_untrusted(data, max(len(data), 1)), process_id, tz, key))
+        data = _bytes(xml() if callable(xml) else xml)
+        flows = list(shared() if callable(shared) else shared)
+        files = list(decisions() if callable(decisions) else decisions)
+        tables = _tables(files, flows, None)
+        bundle = CACHE.put(_build(_stored_tree(data), process_id, tz, key, tables,
+                                  [_stored_tree(flow.xml) for flow in flows]))
     return bundle
+
+
+def calls_outside(xml: bytes, limit: int) -> set[str]:
+    """The process ids the diagram's call activities call that the file does not hold (shared flows, maybe);
+    empty when the file cannot be read (validate then says why)."""
+    try:
+        return checks.external_calls(parse_untrusted(xml, limit))
+    except (InvalidBpmn, BpmnTooLarge):
+        return set()
+
+
+def _stored_tree(xml: "bytes | str") -> etree._ElementTree:
+    """A stored diagram (it passed the upload limit when it was stored)."""
+    data = _bytes(xml)
+    return parse_untrusted(data, max(len(data), 1))
+
+
+def _tables(decisions: DecisionFiles, shared, limit: int | None) -> dict:
+    """The decision tables of the upload and of the shared flows it calls (each flow's own DMN files)."""
+    files = [(name, _bytes(d)) for name, d in decisions]
+    files += [(f"{flow.process_id}/{name}", _bytes(d)) for flow in shared for name, d in flow.decisions]
+    if not files:
+        return {}
+    return dmn.read(files, limit if limit is not None else max(len(d) for _n, d in files))
 
 
 def next_user_steps(bundle: SpecBundle, current_bpmn_ids: list[str]) -> list[str]:

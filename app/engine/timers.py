@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ast
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -30,13 +32,28 @@ ISO_LIKE = re.compile(r"[0-9PRTWYMDHS:+\-./,Z]+|(R\d*/)?PT?\d\w*", re.I)
 MAX_WORKDAYS = 3650
 
 
+# One action on a case sees one instant: a timer cannot fall due between the refresh that fires the due ones and
+# the message caught a moment later, so a message racing a timer (event-based gateway) resolves exactly once.
+_PINNED: ContextVar[datetime | None] = ContextVar("sunlight_engine_now", default=None)
+
+
 class _SunlightDatetime(datetime):
     """SpiffWorkflow reads the time only through timer.py's `datetime.now`; route it to app.clock."""
 
     @classmethod
     def now(cls, tz=None):  # noqa: D401 - same signature as datetime.now
-        moment = clock.now()
+        moment = _PINNED.get() or clock.now()
         return moment.astimezone(tz) if tz else moment.astimezone().replace(tzinfo=None)
+
+
+@contextmanager
+def pinned(moment: datetime | None = None):
+    """While inside, SpiffWorkflow's clock stands still at `moment` (now by default), in this thread only."""
+    token = _PINNED.set(moment or clock.now())
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
 
 spiff_timer.datetime = _SunlightDatetime

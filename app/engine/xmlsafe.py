@@ -15,12 +15,14 @@ def _parser() -> etree.XMLParser:
                            huge_tree=False, remove_blank_text=False, collect_ids=False)
 
 
-def parse_untrusted(data: bytes, limit: int) -> etree._ElementTree:
-    """Return the lxml tree of a BPMN upload, or raise BpmnTooLarge / InvalidBpmn naming the line."""
+def parse_untrusted(data: bytes, limit: int, *, root_namespaces: tuple[str, ...] = (BPMN_NS,),
+                    kind: str = "BPMN 2.0") -> etree._ElementTree:
+    """Return the lxml tree of a BPMN (or DMN) upload, or raise BpmnTooLarge / InvalidBpmn naming the line."""
     if len(data) > limit:
         raise BpmnTooLarge(len(data), limit)
     if not data.strip():
-        raise InvalidBpmn([Problem(None, None, "the body is empty; send the BPMN XML exported from the modeler")])
+        raise InvalidBpmn([Problem(None, None, f"the body is empty; send the {kind.split()[0]} XML exported from the "
+                                               "modeler")])
     try:
         tree = etree.ElementTree(etree.fromstring(data, _parser()))
     except etree.XMLSyntaxError as exc:
@@ -35,8 +37,9 @@ def parse_untrusted(data: bytes, limit: int) -> etree._ElementTree:
     if any(isinstance(node, etree._Entity) for node in tree.iter()):
         raise InvalidBpmn([Problem(None, None, "XML entity references are not allowed in a BPMN upload")])
     root = tree.getroot()
-    if root.tag != f"{{{BPMN_NS}}}definitions":
+    if root.tag not in {f"{{{ns}}}definitions" for ns in root_namespaces}:
         raise InvalidBpmn([Problem(None, root.sourceline,
-                                   f"the root element is <{etree.QName(root).localname}>; a BPMN 2.0 file starts with "
-                                   f"<bpmn:definitions xmlns:bpmn=\"{BPMN_NS}\">")])
+                                   f"the root element is <{etree.QName(root).localname}>; a {kind} file starts with "
+                                   + (f"<bpmn:definitions xmlns:bpmn=\"{BPMN_NS}\">" if root_namespaces == (BPMN_NS,)
+                                      else f"<definitions xmlns=\"{root_namespaces[-1]}\">"))])
     return tree

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import Base
 
 ORG_KINDS = ("district", "department", "street")
-ROLES = ("admin", "designer", "legal", "clerk", "supervisor", "evaluator")  # evaluator: 人大代表、政协委员 (assessment)
+# evaluator: 人大代表、政协委员 (assessment); system: another system's machine user (messages, external work)
+ROLES = ("admin", "designer", "legal", "clerk", "supervisor", "evaluator", "system")
 
 
 class OrgUnit(Base):

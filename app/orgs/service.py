@@ -62,6 +62,8 @@ def create_user(session: Session, username: str, role: str, org_code: str, posts
         raise Invalid("an email address looks like name@example.gov.cn (at most 200 characters)")
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}")
+    if role == "system" and (password or posts):
+        raise Invalid("a system user has neither a password nor posts: it works with its API token only")
     if session.scalar(select(User).where(User.username == username)):
         raise Conflict(f"user {username} exists already", code="duplicate")
     org = org_by_code(session, org_code)
@@ -95,6 +97,16 @@ def issue_token(session: Session, user: User, actor: str) -> str:
     return token
 
 
+def revoke_tokens(session: Session, user: User, actor: str) -> int:
+    """Revoke every live token of the user; returns how many."""
+    now = clock.now()
+    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
+    for token in tokens:
+        token.revoked_at = now
+    audit.record(session, REGISTRY, "tokens_revoked", actor, detail={"username": user.username, "count": len(tokens)})
+    return len(tokens)
+
+
 def authenticate_token(session: Session, token: str | None) -> User:
     if not token:
         raise Unauthenticated("an API token is required: Authorization: Bearer <token>")
@@ -113,6 +125,36 @@ def check_password(user: User, password: str) -> bool:
         return _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+_ORG_LANE = re.compile(r"^([A-Za-z0-9_-]{1,32}):(.+)$")
+
+
+def split_lane(lane: str | None) -> tuple[str | None, str | None]:
+    """A lane named `ORG:POST` (an org unit code, a colon, a post) hands its steps to that post in that org unit:
+    ("CA02", "审查岗"); any other lane name is a post of the case's own org unit: (None, name)."""
+    match = _ORG_LANE.match(lane or "")
+    if match is None or not match.group(2).strip():
+        return None, lane
+    return match.group(1), match.group(2).strip()
+
+
+def lane_target(session: Session, home: OrgUnit, lane: str | None) -> tuple[OrgUnit, str | None]:
+    """The org unit and post that work a step of this lane (`home`: the case's org unit). An `ORG:POST` lane
+    whose org unit does not exist stays at home under its full name (deploy refuses such lanes)."""
+    code, post = split_lane(lane)
+    if code is None:
+        return home, lane
+    org = transaction_memo(session, ("org_by_code", code),
+                           lambda: session.scalar(select(OrgUnit).where(OrgUnit.code == code)))
+    return (org, post) if org is not None else (home, lane)
+
+
+def unknown_org_codes(session: Session, codes: set[str]) -> set[str]:
+    """Which of these org unit codes name no org unit."""
+    if not codes:
+        return set()
+    return codes - set(session.scalars(select(OrgUnit.code).where(OrgUnit.code.in_(codes))))
 
 
 def can_see(user: User, org: OrgUnit) -> bool:

@@ -30,8 +30,9 @@ def step_timer(session: Session, settings: Settings, event: TimerFired) -> None:
         return
     org = session.get(OrgUnit, case.org_unit_id)
     step = ch.detail.get("activity_name") or ch.detail.get("activity_bpmn_id")
+    holder, post = orgs.lane_target(session, org, ch.detail.get("activity_lane"))  # an ORG:POST lane: that unit
     notices.raise_notice(
-        session, case=case, org=org, clerks=orgs.clerks_for_lane(session, org.id, ch.detail.get("activity_lane")),
+        session, case=case, org=org, clerks=orgs.clerks_for_lane(session, holder.id, post),
         task_bpmn_id=ch.detail.get("activity_bpmn_id"), level="yellow",
         reason=Reason(STEP_TIMER, {"step": step, "timer": ch.name or ch.bpmn_id}),
         source_key=f"timer:{ch.task_id}:{ch.detail['firing']}",

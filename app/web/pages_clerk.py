@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.api import render
 from app.audit import service as audit
-from app.cases import clock_stops, decisions, endings
+from app.cases import clock_stops, decisions, endings, external
 from app.cases import files as case_files
 from app.cases import service as cases
 from app.cases.models import OPEN_STATUSES, SUSPENSION_KINDS, Case
@@ -72,8 +72,11 @@ def _page_arg() -> int:
 def _history(s, case: Case) -> list[dict]:
     users = {t.completed_by_id for t in case.tasks if t.completed_by_id}
     names = dict(s.execute(select(User.id, User.username).where(User.id.in_(users))).tuples().all()) if users else {}
+    work = external.of_case(s, case.id) if any(t.kind == "external" for t in case.tasks) else {}
     return [{"name": t.name or t.bpmn_id, "lane": t.lane, "state": t.state, "created_at": t.created_at,
-             "completed_at": t.completed_at, "by": names.get(t.completed_by_id), "opinion": t.opinion, "kind": t.kind}
+             "completed_at": t.completed_at, "by": names.get(t.completed_by_id), "opinion": t.opinion, "kind": t.kind,
+             "assignee": t.assignee, "topic": work[t.id].topic if t.id in work else None,
+             "incident": t.id in work and work[t.id].incident_at is not None and work[t.id].state == "open"}
             for t in case.tasks]
 
 
@@ -85,9 +88,9 @@ def case_page(case_no: str):
         view = render.case(s, settings(), case, user)
         d = definitions.get(s, case.definition_id)
         workable = []
-        if user.role == "clerk" and user.org_unit_id == case.org_unit_id and case.status == "running":
+        if user.role == "clerk" and case.status == "running":
             for t in case.tasks:
-                if t.state == "ready" and t.kind == "user" and (not t.lane or t.lane in user.post_names):
+                if _workable_by(t, user):
                     workable.append({"id": t.id, "name": t.name or t.bpmn_id, "lane": t.lane,
                                      "supplement": t.bpmn_id == case.item.supplement_step,
                                      "decides": t.bpmn_id == case.item.decision_step,
@@ -203,8 +206,7 @@ def complete_task(case_no: str, task_id: str):
                                 (request.form.get("opinion") or "").strip(),
                                 _lines(request.form.get("missing_materials")) or None, _decision_from(request.form))
             status = case.status
-            mine_next = any(t.state == "ready" and t.kind == "user" and (not t.lane or t.lane in user.post_names)
-                            for t in case.tasks)
+            mine_next = any(_workable_by(t, user) for t in case.tasks)
     except NotFound:
         raise
     except decisions.LegalReviewRequired:
@@ -236,6 +238,12 @@ def suspend(case_no: str):
             "missing_materials": _lines(f.get("missing_materials"))}
     return _clerk_action(case_no, lambda s, u: clock_stops.suspend(s, settings(), u, case_no, body),
                          _("已暂停计时。"))
+
+
+def _workable_by(t, user) -> bool:
+    """A ready user step this clerk may work: assigned to them (会签), or unassigned in a lane they hold."""
+    mine = t.assignee == user.username if t.assignee else (not t.lane or t.lane in user.post_names)
+    return t.state == "ready" and t.kind == "user" and t.org_unit_id == user.org_unit_id and mine
 
 
 def _lines(text: str | None) -> list[str]:

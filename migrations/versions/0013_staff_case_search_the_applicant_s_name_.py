@@ -1,7 +1,7 @@
 """staff case search: the applicant's name, ID number and phone as indexed columns
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-01 23:46:22.490361
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.db
 
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

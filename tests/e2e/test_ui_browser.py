@@ -491,3 +491,37 @@ def test_the_legal_office_reviews_a_major_decision_in_its_tab(page, live_server,
     assert "法制审核通过" in page.inner_text(".flash.success")
     assert page.locator("#decision-queue").count() == 0
     assert not page.js_errors
+
+
+def test_the_modeler_edits_camunda_properties_and_asks_before_unsaved_edits_are_lost(page, live_server):
+    """The properties panel shows what Sunlight reads (a service task's topic), writes it back as Camunda does,
+    confirms a save, and asks before opening a template over unsaved edits."""
+    sign_in(page, live_server, "designer")
+    page.locator("#design-items tr", has_text="CA01-XK-0001").get_by_role("link").click()
+    page.wait_for_selector("#canvas[data-ready=true]")
+    page.evaluate("""() => {  // the review step becomes external work, as a designer would turn it into one
+        const m = window.sunlightModeler, registry = m.get('elementRegistry');
+        const task = m.get('bpmnReplace').replaceElement(registry.get('Task_review'), {type: 'bpmn:ServiceTask'});
+        m.get('modeling').updateProperties(task, {'camunda:type': 'external', 'camunda:topic': 'credit_check'});
+        m.get('selection').select(task);
+    }""")
+    topic = page.locator("#properties input[name=externalTopic]")
+    if not topic.is_visible():  # the Implementation group starts collapsed
+        page.click("#properties [data-group-id=group-CamundaPlatform__Implementation] "
+                   ".bio-properties-panel-group-header")
+    assert topic.input_value() == "credit_check"
+    topic.fill("credit_check_v2")
+    page.keyboard.press("Tab")
+    shot(page, "34_modeler_topic")
+    messages = []
+    page.on("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    page.click("form:has(select[name=template]) button[type=submit]")  # a template over the edit: asked, stays
+    assert messages and "未保存的修改" in messages[0]
+    assert "template=" not in page.url
+    page.click("#save-draft")
+    page.wait_for_url(re.compile(r"saved=1"))
+    page.wait_for_selector("#canvas[data-ready=true]")
+    assert page.inner_text("#save-status") == "已保存"
+    xml = page.evaluate("() => window.sunlightModeler.saveXML().then(r => r.xml)")
+    assert 'camunda:topic="credit_check_v2"' in xml and "<bpmn:serviceTask" in xml
+    assert not page.js_errors

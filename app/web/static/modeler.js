@@ -1,4 +1,6 @@
-/* The designer's modeler: bpmn-js Modeler with the properties panel. Saves the XML as a new draft version and
+/* The designer's modeler: bpmn-js Modeler with the properties panel (BPMN and Camunda providers: conditions,
+   scripts, timers, messages, multi-instance collections and element variables, service-task topics, decision
+   references). Saves the XML as a new draft version, confirms the save, asks before unsaved edits are lost, and
    pins the server's validation problems (422 details: element_id, line, message) on the elements. */
 (function () {
   'use strict';
@@ -14,13 +16,25 @@
     'Participant': '参与者', 'Lane': '泳道', 'Event type': '事件类型', 'Timer type': '定时器类型',
     '<none>': '<无>', '<empty>': '<空>', 'Learn more.': '了解更多。', 'Variable name': '变量名',
     'Collection': '集合', 'Element variable': '元素变量', 'Input collection': '输入集合', 'Output collection': '输出集合',
-    'Output element': '输出元素', 'Asynchronous continuations': '异步延续', 'Collaboration': '协作', 'Process': '流程'
+    'Output element': '输出元素', 'Asynchronous continuations': '异步延续', 'Collaboration': '协作', 'Process': '流程',
+    'Topic': '主题（外部任务）', 'External': '外部任务', 'Decision reference': '决策引用', 'Decision ID': '决策编号',
+    'DMN': '决策表', 'Binding': '绑定', 'Result variable': '结果变量', 'Map decision result': '决策结果映射',
+    'Collection': '集合', 'Element variable': '元素变量（会签填 assignee）', 'Inputs': '输入', 'Outputs': '输出',
+    'Forms': '表单', 'Form fields': '表单字段', 'Listeners': '监听器', 'Extension properties': '扩展属性',
+    'Execution listeners': '执行监听器', 'Task listeners': '任务监听器', 'Field injections': '字段注入',
+    'Message name': '消息名称', 'Signal name': '信号名称', 'Global message reference': '消息',
+    'Global signal reference': '信号', 'Script format': '脚本格式', 'Script type': '脚本类型',
+    'Condition type': '条件类型', 'Sequential': '顺序', 'Parallel': '并行', 'Assignee': '办理人',
+    'Candidate users': '候选用户', 'Candidate groups': '候选组', 'User assignment': '办理人分配',
+    'External task': '外部任务设置', 'Errors': '错误', 'Priority': '优先级', 'Retry time cycle': '重试周期'
   };
   var canvasBox = document.getElementById('canvas');
   if (!canvasBox || !window.BpmnJS) { return; }
   var text = JSON.parse(document.getElementById('modeler-text').textContent);
   var panel = window.BpmnJSPropertiesPanel || {};
-  var modules = [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule].filter(Boolean);
+  var camunda = window.CamundaBpmnModdle;  // camunda:topic, camunda:decisionRef, camunda:collection… as Camunda writes them
+  var modules = [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule,
+                 camunda && panel.CamundaPlatformPropertiesProviderModule].filter(Boolean);
   if (document.documentElement.lang === 'zh-CN' && window.BpmnJsI18nZh) {
     // The modeler in Chinese: bpmn-js-i18n's translation plus the properties panel's most common labels.
     var dict = Object.assign({}, window.BpmnJsI18nZh, PANEL_ZH);
@@ -32,7 +46,19 @@
     }] });
   }
   var modeler = new window.BpmnJS({
-    container: canvasBox, propertiesPanel: { parent: '#properties' }, additionalModules: modules
+    container: canvasBox, propertiesPanel: { parent: '#properties' }, additionalModules: modules,
+    moddleExtensions: camunda ? { camunda: camunda } : {}
+  });
+  var dirty = false;  // an edit since the diagram was opened or saved
+  modeler.on('commandStack.changed', function () { dirty = true; });
+  window.addEventListener('beforeunload', function (e) {
+    if (dirty) { e.preventDefault(); e.returnValue = ''; }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll('.toolbar form'), function (form) {
+    form.addEventListener('submit', function (e) {  // opening another version or a template drops the edits
+      if (dirty && !window.confirm(text.unsaved)) { e.preventDefault(); return; }
+      dirty = false;
+    });
   });
   var status = document.getElementById('save-status');
   var problemsPanel = document.getElementById('problems-panel');
@@ -93,6 +119,7 @@
       return r.json().then(function (body) { return { status: r.status, body: body }; });
     }).then(function (res) {
       if (res.status === 201) {
+        dirty = false;
         status.textContent = res.body.message;
         window.location.href = window.location.pathname + '?definition=' + res.body.id + '&saved=1';
         return;
@@ -108,7 +135,11 @@
   fetch(canvasBox.dataset.src, { credentials: 'same-origin' })
     .then(function (r) { if (!r.ok) { throw new Error('HTTP ' + r.status); } return r.text(); })
     .then(function (xml) { return modeler.importXML(xml); })
-    .then(function () { modeler.get('canvas').zoom('fit-viewport', 'auto'); canvasBox.dataset.ready = 'true'; })
+    .then(function () {
+      modeler.get('canvas').zoom('fit-viewport', 'auto');
+      canvasBox.dataset.ready = 'true';
+      if (/[?&]saved=1\b/.test(window.location.search)) { status.textContent = text.saved; status.classList.add('ok'); }
+    })
     .catch(function (e) { status.textContent = text.loadFailed + ': ' + e.message; canvasBox.dataset.ready = 'error'; });
   window.sunlightModeler = modeler; // for the browser tests
 }());
