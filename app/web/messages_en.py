@@ -639,4 +639,18 @@ EN: dict[str, str] = {
     '只有已公示的决定才能撤销。': 'Only a published decision can be withdrawn.',
     "行政决定作出后%(days)s个工作日内未公示（双公示）":
         "The decision was not published within %(days)s working days of being made (public disclosure)",
+    # the legal diff in the reviewer's words (app/web/review_words.py)
+    "自动处理环节": "Automatic step", "外部系统环节": "Step done by another system", "发送消息环节": "Send a message",
+    "等待消息环节": "Wait for a message", "决策表环节": "Decision table step", "调用共用流程": "Shared flow",
+    "子流程": "Sub-flow", "开始": "Start", "结束": "End", "环节上的事件（时限等）": "Event on a step (a time limit…)",
+    "等待": "Wait", "发出事件": "Raise an event", "条件分支": "Decision (one way)",
+    "多条件分支": "Decision (several ways)", "并行分支": "Parallel branches", "事件分支": "First event wins",
+    "复杂分支": "Complex branching", "流转线": "Flow", "消息线": "Message flow",
+    "办理岗位（泳道）": "Post (lane)", "流程": "Process", "参与方": "Participant", "环节类型": "Kind of step",
+    "名称": "Name", "办理岗位": "Post", "所属": "Inside", "从": "From", "到": "To", "默认去向": "Default way",
+    "条件": "Condition", "触发方式": "Trigger", "时限": "Time limit", "到时是否中止环节": "Ends the step when due",
+    "所在环节": "On step", "自动处理规则": "Automatic rule", "调用的共用流程": "Shared flow called",
+    "多人办理（会签）": "Several people (joint sign-off)", "可执行": "Executable", "期限": "Duration",
+    "到期时间": "Due at", "周期": "Repeating", "循环办理": "Repeated", "依次会签": "Joint sign-off, one after another",
+    "同时会签": "Joint sign-off, all at once", "天": "days", "小时": "hours", "分钟": "minutes",
 }
