@@ -653,4 +653,10 @@ EN: dict[str, str] = {
     "多人办理（会签）": "Several people (joint sign-off)", "可执行": "Executable", "期限": "Duration",
     "到期时间": "Due at", "周期": "Repeating", "循环办理": "Repeated", "依次会签": "Joint sign-off, one after another",
     "同时会签": "Joint sign-off, all at once", "天": "days", "小时": "hours", "分钟": "minutes",
+    "输入事项名称或编码查找": "Type an item's name or code to find it",
+    "本部门近三个月受理最多的事项排在前面。": "The items your unit accepted most in the last three months come first.",
+    "找不到该事项，请从列表中选择。": "No such item here; pick one from the list.",
+    "流程图缩放": "Diagram zoom", "放大": "Zoom in", "缩小": "Zoom out", "适应窗口": "Fit to the box",
+    "适应": "Fit", "全屏查看（Esc 退出）": "Full screen (Esc leaves)", "全屏": "Full screen",
+    "滚轮缩放，拖动平移": "Wheel to zoom, drag to move",
 }

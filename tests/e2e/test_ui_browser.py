@@ -75,7 +75,7 @@ def test_public_hall_and_item_page(page, live_server):
 
 def _accept_case(page, base: str) -> tuple[str, str]:
     page.goto(f"{base}/work")
-    page.select_option("#accept-form select[name=item]", "CA01-XK-0001")
+    page.fill("#accept-form input[name=item]", "CA01-XK-0001 食品经营许可")  # as the searchable list fills it
     page.click("#accept-form button[type=submit]")
     page.fill("input[name=name]", "无锡市惠民食品有限公司")
     page.fill("input[name=id_number]", "91320200MA1XXXXX0X")
@@ -128,6 +128,16 @@ def test_a_clerk_accepts_works_and_completes_a_case(page, live_server):
     assert page.locator(".task-form fieldset.decision[title=approved]").count() == 1  # the variable: a tooltip only
     assert "approved" not in page.inner_text(".task-form fieldset.decision")
     shot(page, "07_case_review_step")
+    # The diagram zooms, fits and goes full screen (Esc leaves it) for a flow too big to read in its box.
+    viewbox = lambda: page.get_attribute("#diagram .viewport", "transform")  # noqa: E731
+    before = viewbox()
+    page.click("#diagram-tools button[data-zoom=in]")
+    assert viewbox() != before
+    page.click("#diagram-tools button[data-zoom=full]")
+    assert "full" in page.get_attribute("#diagram", "class")
+    shot(page, "07b_case_diagram_full_screen")
+    page.keyboard.press("Escape")
+    assert "full" not in page.get_attribute("#diagram", "class")
     _work_step(page, live_server, case_no, {"approved": True}, "经审查，符合法定条件")
     sign_out(page)
 
