@@ -521,15 +521,23 @@ def postpone_broken_timer(session: Session, case_id: int, message: str) -> None:
 
 
 def claim_due_cases(session: Session, now: datetime, is_postgres: bool, *, limit: int,
-                    exclude: set[int] = frozenset()) -> list[int]:
+                    after: tuple[datetime, int] | None = None) -> list[int]:
     """Up to `limit` cases whose wake-up time has come, the earliest first, locked for this transaction;
     other workers skip them (SKIP LOCKED) and take the next ones."""
-    query = select(Case.id).where(Case.wake_at <= now).order_by(Case.wake_at).limit(limit)
-    if exclude:
-        query = query.where(Case.id.not_in(exclude))
+    return [case_id for case_id, _wake in claim_due(session, now, is_postgres, limit=limit, after=after)]
+
+
+def claim_due(session: Session, now: datetime, is_postgres: bool, *, limit: int,
+              after: tuple[datetime, int] | None = None) -> list[tuple[int, datetime]]:
+    """(id, wake-up time) of up to `limit` due cases in (wake_at, id) order, after the cursor `after` — a sweep
+    walks the due cases once with a cursor instead of excluding an ever longer list of ids it has handled."""
+    query = select(Case.id, Case.wake_at).where(Case.wake_at <= now).order_by(Case.wake_at, Case.id).limit(limit)
+    if after is not None:
+        wake, case_id = after
+        query = query.where(or_(Case.wake_at > wake, and_(Case.wake_at == wake, Case.id > case_id)))
     if is_postgres:
         query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+    return [(case_id, wake) for case_id, wake in session.execute(query)]
 
 
 def worklist(session: Session, actor: User) -> list[tuple[CaseTask, str, str, str]]:
