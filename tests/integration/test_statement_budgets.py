@@ -2,7 +2,7 @@
 
 The budgets are today's counts plus a small margin, per backend; a change that adds a query per row or a lazy
 load in the middle of an action fails here instead of showing up months later as a slow district. Lower them
-when the hot path gets leaner.
+when the hot path gets leaner. `SHOW_STATEMENTS=1 pytest -s` prints the case view's statements.
 """
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from sqlalchemy import event
 from tests.world import build_world
 
 # request → (SQLite, PostgreSQL) budget
-BUDGETS = {"create": (0, 0), "accept": (0, 0), "review": (0, 0), "decide": (0, 0), "case": (0, 0),
-           "worklist": (0, 0), "progress": (0, 0)}
+# Measured 2026-12-02: a lifecycle costs 100 statements on SQLite and 88 on PostgreSQL (issue 14 asks for fewer:
+# lower these as the hot path moves to prebuilt Core statements).
+BUDGETS = {"create": (25, 22), "accept": (20, 18), "review": (20, 18), "decide": (35, 30), "case": (14, 13),
+           "worklist": (3, 2)}
 
 
 @contextlib.contextmanager
