@@ -574,6 +574,8 @@ def worklist_page(session: Session, actor: User, page: int, per_page: int) -> tu
 
 def public_progress(session: Session, settings: Settings, case_no: str, code: str | None) -> Case:
     """The case for the public query, or NotFound — identical for an unknown number and a wrong code."""
+    if code is not None and not isinstance(code, str):  # a JSON body may send anything
+        raise Invalid("code must be the query code (text)", details=[{"field": "code"}])
     case = session.scalar(select(Case).where(Case.case_no == case_no)) if case_no else None
     expected = _query_hash(settings, case_no or "", (code or "").strip().upper())
     if case is None or not code or not hmac.compare_digest(case.query_code_hash, expected):
