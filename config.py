@@ -43,6 +43,11 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
+    # A page session ends after SESSION_HOURS however active (a forgotten window at a counter), and at sign-out on
+    # the server too: signing out ends the user's sessions everywhere, so a copied cookie is worth nothing after it.
+    SESSION_HOURS = int(os.environ.get("SESSION_HOURS", "12"))
+    # API tokens issued from now on expire after API_TOKEN_DAYS (0: never); `users token --days N` sets one's own.
+    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
     # Supervision notices by mail: the "smtp" channel is on only when SMTP_HOST is set (see app/supervision/channels.py).
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))

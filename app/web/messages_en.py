@@ -659,4 +659,16 @@ EN: dict[str, str] = {
     "流程图缩放": "Diagram zoom", "放大": "Zoom in", "缩小": "Zoom out", "适应窗口": "Fit to the box",
     "适应": "Fit", "全屏查看（Esc 退出）": "Full screen (Esc leaves)", "全屏": "Full screen",
     "滚轮缩放，拖动平移": "Wheel to zoom, drag to move",
+    # API tokens (app/web/pages_tokens.py)
+    "API 令牌": "API tokens",
+    "令牌供其他系统或脚本以您的身份调用接口（Authorization: Bearer …）。令牌只显示一次；不再使用或可能泄露时请撤销。":
+        "A token lets another system or a script call the API as you (Authorization: Bearer …). It is shown once; "
+        "revoke it when it is no longer used or may have leaked.",
+    "新令牌（只显示这一次，请立即妥善保存）：": "New token (shown this once only: store it safely now):",
+    "有效天数（0 为长期有效，直至撤销）": "Valid for days (0: until revoked)",
+    "生成新令牌": "Issue a new token", "我的令牌": "My tokens", "生成时间": "Issued", "有效期至": "Valid until",
+    "长期有效": "Until revoked", "已过期": "Expired",
+    "令牌已撤销，使用它的程序将无法再访问。": "The token is revoked; whatever used it can no longer call the API.",
+    "您还没有令牌。": "You have no tokens yet.",
+    "撤销于 %(at)s": "Revoked on %(at)s", "撤销": "Revoke",
 }
