@@ -47,6 +47,7 @@ ERRORS = {
     "invalid_materials": "上传的材料有问题：",
     "wrong_status": "当前状态下不能进行该操作。",
     "engine_error": "流程无法继续：请检查填写的决定项。",
+    "too_expensive": "该操作所需的计算量超出上限，已全部撤销、未保存；请流程设计人员检查该环节的脚本、循环或多实例设置。",
     "invalid_bpmn": "流程图无法部署，请按提示修改。",
     "bpmn_too_large": "流程图文件太大。",
     "order_closed": "该督办已办结。",
@@ -71,6 +72,9 @@ BY_STATUS = {400: "提交的内容有误。", 401: "请先登录。", 403: "您�
 def translate_error(exc: DomainError) -> str:
     text = _(ERRORS[exc.code]) if exc.code in ERRORS else _(BY_STATUS.get(exc.status, "请求无法处理。"))
     named = [d.get("material") for d in exc.details if isinstance(d, dict) and d.get("material")]
+    elements = [d.get("element_id") for d in exc.details if isinstance(d, dict) and d.get("element_id")]
+    if exc.code == "too_expensive" and elements:
+        return text + " " + _("（环节：%(e)s）", e=", ".join(dict.fromkeys(elements)))
     if exc.code in ("materials_incomplete", "invalid_materials") and named:
         text += ("、" if current_lang() == "zh" else ", ").join(dict.fromkeys(named))
     else:
