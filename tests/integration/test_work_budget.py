@@ -14,6 +14,7 @@ from app.audit import service as audit
 from app.cases.models import Case
 from tests.bpmn_world import bpmn_world, by_bpmn, case_of, events_of
 from tests.diagrams import process, seq
+from tests.e2e.ui_support import ui_app, ui_world  # noqa: F401 (fixtures)
 
 HOSTILE = "x = len(str([[1]] * 99990))"  # passes every size check of the old evaluator; seconds of CPU
 HEAVY = "w = len(str([[1] * 99] * 500))"  # ~50,000 items walked: a tenth of a second, allowed alone
@@ -165,3 +166,21 @@ def test_a_lower_budget_from_config_refuses_sooner(db_url, tmp_path):
                                {"Script_init", "Script_round", "Gateway_again"})
     finally:
         app.extensions["sunlight.db"].engine.dispose()
+
+
+def test_the_case_page_says_so_in_words_and_saves_nothing(ui_app, ui_world):
+    from tests.e2e.ui_support import csrf_of, login
+    from tests.world import ITEM, deploy_item
+
+    deploy_item(ui_world, {**ITEM, "code": "CA01-QT-0001", "category": "other", "name": "测试事项"}, ONE_SCRIPT)
+    case = ui_world.new_case(item="CA01-QT-0001")
+    before = ui_world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")[1]
+    client = ui_app.test_client()
+    login(client, "acc")
+    html = client.get(f"/cases/{case['case_no']}?lang=en").get_data(as_text=True)
+    task = by_bpmn(case, "Task_fill")[0]
+    response = client.post(f"/cases/{case['case_no']}/tasks/{task['id']}/complete",
+                           data={"csrf_token": csrf_of(html), "opinion": "同意"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "needs more work than allowed" in page and "Script_hostile" in page
+    assert ui_world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")[1] == before
