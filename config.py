@@ -30,6 +30,8 @@ class Config:
     # Uploaded materials: stored by SHA-256 under FILE_STORAGE_DIR; one file at most MAX_FILE_BYTES (413 beyond).
     FILE_STORAGE_DIR = os.environ.get("FILE_STORAGE_DIR", str(INSTANCE / "files"))
     MAX_FILE_BYTES = int(os.environ.get("MAX_FILE_BYTES", str(20 * 1024 * 1024)))
+    # One user's uploads in the last 24 hours; beyond it 413 upload_quota naming the quota.
+    UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES", str(2 * 1024 ** 3)))
     # Document templates a district edits (受理通知书, 决定书…): files here override app/documents/templates/.
     DOCUMENT_TEMPLATES_DIR = os.environ.get("DOCUMENT_TEMPLATES_DIR", "")
     # A budget for every action (a step, an API call, a timer the worker fires): seconds of expression evaluation

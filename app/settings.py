@@ -49,6 +49,7 @@ class Settings:
     max_timer_cycles: int = 100
     min_timer_cycle_seconds: float = 60.0
     max_script_chars: int = 4000
+    upload_quota_bytes: int = 2 * 1024 ** 3  # one user's uploads in 24 hours (app/cases/files.py)
 
     @property
     def notice_channels(self) -> tuple[str, ...]:
@@ -68,11 +69,11 @@ class Settings:
 
 
 def _engine_limits(config) -> dict:
-    """The engine's limits from config.py; a missing key keeps the default."""
+    """The engine's limits and the upload quota from config.py; a missing key keeps the default."""
     keys = {"EVALUATION_BUDGET_SECONDS": ("evaluation_budget_seconds", float),
             "MAX_MULTI_INSTANCES": ("max_multi_instances", int), "MAX_TIMER_CYCLES": ("max_timer_cycles", int),
             "MIN_TIMER_CYCLE_SECONDS": ("min_timer_cycle_seconds", float),
-            "MAX_SCRIPT_CHARS": ("max_script_chars", int)}
+            "MAX_SCRIPT_CHARS": ("max_script_chars", int), "UPLOAD_QUOTA_BYTES": ("upload_quota_bytes", int)}
     return {name: kind(config[key]) for key, (name, kind) in keys.items() if config.get(key) is not None}
 
 

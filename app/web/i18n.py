@@ -57,6 +57,7 @@ ERRORS = {
     "already_rated": "该办件已经评价过了，每件只能评价一次。",
     "case_not_completed": "办结后才能评价。",
     "file_too_large": "上传的文件太大。",
+    "upload_quota": "您24小时内上传的文件已达上限，请稍后再传或联系管理员。",
     "unsupported_file_type": "只接受 PDF、JPEG、PNG 或 OFD 文件。",
     "legal_review_required": "该重大执法决定须经法制审核，已提交法制审核。",
     "no_pending_decision": "该办件没有待法制审核的决定。",
