@@ -45,6 +45,9 @@ class Config:
     MIN_TIMER_CYCLE_SECONDS = float(os.environ.get("MIN_TIMER_CYCLE_SECONDS", "60"))  # shortest cycle interval
     MAX_SCRIPT_CHARS = int(os.environ.get("MAX_SCRIPT_CHARS", "4000"))  # a script or condition (4000 at most)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, the headers are ignored).
+    # Behind nginx set 1, or every client shares the proxy's address and its rate limits.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     PUBLIC_QUERY_RATE = os.environ.get("PUBLIC_QUERY_RATE", "30/minute")
     LOGIN_RATE = os.environ.get("LOGIN_RATE", "10/minute")  # sign-in attempts per address on /login
     ITEM_CODE_SCHEME = os.environ.get("ITEM_CODE_SCHEME", "{dept}-{type}-{serial:04d}")
