@@ -51,7 +51,8 @@ def _owner(el: etree._Element) -> etree._Element:
 
 
 def _problem(el: etree._Element, message: str) -> Problem:
-    return Problem(_owner(el).get("id") if _owner(el) is not None else None, el.sourceline, message)
+    owner = _owner(el)
+    return Problem(owner.get("id") if owner is not None else None, el.sourceline, message)
 
 
 def check(tree: etree._ElementTree, process: etree._Element, tz: ZoneInfo, limits: Limits) -> list[Problem]:
