@@ -64,16 +64,19 @@ def _wake_batch(s, settings: Settings, case_ids: list[int]) -> int:
 
 
 def _wake_alone(s, settings: Settings, case_id: int) -> int:
-    broken: str | None = None
+    broken, code, element = "", "engine_error", None
     try:
         with s.begin_nested():
             return cases.wake(s, settings, [case_id])
     except engine.EngineError as exc:
-        broken = exc.message
+        broken, element = exc.message, exc.element_id
+        if isinstance(exc, engine.TooExpensive):  # fails the same way next time: postponed for longer
+            code = "too_expensive"
+            log.warning("timer of case %s over its work budget at %s; postponed", case_id, element)
     except Exception as exc:  # anything else must not stop the sweep for every other case
         log.exception("timer of case %s failed", case_id)
         broken = f"{type(exc).__name__}: {exc}"
-    cases.postpone_broken_timer(s, case_id, broken)
+    cases.postpone_broken_timer(s, case_id, broken, code=code, element_id=element)
     return 0
 
 

@@ -38,6 +38,9 @@ from .models import OPEN_STATUSES, Case, CaseParticipant, CaseTask, CaseWait, Ex
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 TIMER_RETRY = timedelta(minutes=10)
+# A timer path over the work budget fails the same way every time: tried again once a day (its data, the diagram
+# version or the budget may have changed by then), not every sweep.
+TOO_EXPENSIVE_RETRY = timedelta(days=1)
 APPLICANT_KINDS = ("person", "organisation")  # 自然人 | 法人或其他组织
 
 
@@ -60,7 +63,10 @@ def helpers(session: Session, settings: Settings) -> dict:
 
 
 def engine_error(exc: engine.EngineError) -> Invalid:
-    return Invalid(f"the case cannot proceed: {exc.message}", code="engine_error",
+    """422 naming the element; `too_expensive` when the action went over its work budget (it was rolled back)."""
+    code = "too_expensive" if isinstance(exc, engine.TooExpensive) else "engine_error"
+    where = f" at {exc.element_id}" if exc.element_id and code == "too_expensive" else ""
+    return Invalid(f"the case cannot proceed{where}: {exc.message}", code=code,
                    details=[{"element_id": exc.element_id, "line": None, "message": exc.message}])
 
 
@@ -255,7 +261,7 @@ def _project_external(act: _Action, views: list[engine.TaskView]) -> None:
 def load_run(session: Session, settings: Settings, case: Case) -> engine.CaseRun:
     """The case's workflow, on the version it is pinned to, with the safe helpers attached."""
     bundle = definitions.bundle_by_id(session, case.definition_id, settings.tz)
-    return engine.CaseRun.load(case.state, bundle, helpers(session, settings))
+    return engine.CaseRun.load(case.state, bundle, helpers(session, settings), engine.limits_of(settings))
 
 
 def _load(act: _Action) -> engine.CaseRun:
@@ -337,7 +343,7 @@ def open_case(session: Session, settings: Settings, actor: User, item: PowerItem
     """Start the workflow and register the case (checked input only); returns the case and its query code."""
     bundle = definitions.bundle(definition, settings.tz)
     try:
-        run, changes = engine.CaseRun.start(bundle, data, helpers(session, settings))
+        run, changes = engine.CaseRun.start(bundle, data, helpers(session, settings), engine.limits_of(settings))
     except engine.EngineError as exc:
         raise engine_error(exc) from None
     now = clock.now()
@@ -511,13 +517,17 @@ def _wake_one(session: Session, settings: Settings, case: Case) -> int:
     return raised
 
 
-def postpone_broken_timer(session: Session, case_id: int, message: str) -> None:
-    """A timer path that fails (bad data, bad value) is retried later and recorded, instead of spinning."""
+def postpone_broken_timer(session: Session, case_id: int, message: str, *, code: str = "engine_error",
+                          element_id: str | None = None) -> None:
+    """A timer path that fails (bad data, bad value, over the work budget) is retried later and recorded,
+    instead of spinning: 10 minutes later, or a day later when it was too expensive."""
     case = session.get(Case, case_id)
-    case.next_timer_due_at = clock.now() + TIMER_RETRY
+    case.next_timer_due_at = clock.now() + (TOO_EXPENSIVE_RETRY if code == "too_expensive" else TIMER_RETRY)
     clocks.schedule(case)
     audit.record(session, audit.case_stream(case.id), "timer_error", "system", case_id=case.id,
-                 detail={"message": message, "retry_at": case.next_timer_due_at.isoformat()})
+                 task_bpmn_id=element_id,
+                 detail={"message": message, "code": code, "element_id": element_id,
+                         "retry_at": case.next_timer_due_at.isoformat()})
 
 
 def claim_due_cases(session: Session, now: datetime, is_postgres: bool, *, limit: int,

@@ -63,6 +63,12 @@ EN: dict[str, str] = {
     "上传的材料有问题：": "Some uploaded materials cannot be accepted: ",
     "当前状态下不能进行该操作。": "This cannot be done in the current status.",
     "流程无法继续：请检查填写的决定项。": "The flow cannot go on: check the decisions you entered.",
+    "您24小时内上传的文件已达上限，请稍后再传或联系管理员。":
+        "You have reached the upload quota for 24 hours; upload later or ask an administrator.",
+    "该操作所需的计算量超出上限，已全部撤销、未保存；请流程设计人员检查该环节的脚本、循环或多实例设置。":
+        "This action needs more work than allowed; it was undone and nothing was saved. Ask the flow's designer to "
+        "check the scripts, loops or multi-instance settings of the step.",
+    "（环节：%(e)s）": "(element: %(e)s)",
     "流程图无法部署，请按提示修改。": "The diagram cannot be deployed; fix the problems shown.",
     "流程图文件太大。": "The diagram file is too large.",
     "该督办已办结。": "This supervision order is closed.",
