@@ -194,18 +194,18 @@ def public_list(session: Session, *, category: str | None, department: str | Non
         where.append(PublicDecision.org_unit_id == org_id)
         counted.append(PublicDecisionCount.org_unit_id == org_id)
     newest = (PublicDecision.published_at.desc(), PublicDecision.id.desc())
+    exact = True
     if q:  # a search: counted over what it finds (through the bigram index on PostgreSQL)
         where += _search(session, q)
         found = select(PublicDecision.id).where(*where).limit(SEARCH_COUNT_CAP + 1).subquery()
         total = session.scalar(select(func.count()).select_from(found)) or 0
+        exact, total = total <= SEARCH_COUNT_CAP, min(total, SEARCH_COUNT_CAP)
     else:  # the total from the per-department counts, never a count over the whole table
         total = session.scalar(select(func.coalesce(func.sum(PublicDecisionCount.published), 0)).where(*counted))
     # The newest page: off the (published_at, id) index, or for a rare search off the bigram index and sorted.
     rows = session.scalars(select(PublicDecision).where(*where).order_by(*newest)
                            .offset((page - 1) * per_page).limit(per_page))
-    if total > SEARCH_COUNT_CAP:
-        return list(rows), SEARCH_COUNT_CAP, False
-    return list(rows), total or 0, True
+    return list(rows), total or 0, exact
 
 
 def _search(session: Session, q: str) -> list:

@@ -1,7 +1,7 @@
 """sessions end at sign-out; API tokens expire (tokens issued before keep no expiry: expires_at NULL)
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-02 01:24:13.011148
 """
 from alembic import op
@@ -10,7 +10,7 @@ import app.db
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -166,6 +166,10 @@ def test_a_departments_admin_administers_that_department_only(world, app):
     assert world.api.get(f"/api/v1/definitions/{world.definition_id}/bpmn", "designer02")[0] == 404
     assert world.api.get(f"/api/v1/definitions/{world.definition_id}", "legal")[0] == 200  # the legal office
     assert world.api.post(f"{item}/suspend", "admin", {"reason": "整改"})[0] == 200  # the district's admin
+    # Registering items: a department's admin in their own department only.
+    from tests.world import ITEM
+    assert world.api.post("/api/v1/items", "admin02", {**ITEM, "code": "CA01-XK-0009"})[0] == 403
+    assert world.api.post("/api/v1/items", "admin02", {**ITEM, "code": "CA02-XK-0009", "department": "CA02"})[0] == 201
 
 
 def test_what_the_api_fuzzer_found(world):

@@ -375,6 +375,7 @@ def test_published_decisions_mask_natural_persons_and_name_organisations(world):
     try:  # a search counts its matches only up to the cap, and says the total is a lower bound
         capped = _public(world, q="五年")
         assert (capped["total"], capped["total_exact"], len(capped["decisions"])) == (1, False, 2)
+        assert (_public(world)["total"], _public(world)["total_exact"]) == (3, True)  # no search: always exact
     finally:
         disclosure.SEARCH_COUNT_CAP = cap
     paged = _public(world, per_page=2, page=2)
