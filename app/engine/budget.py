@@ -2,8 +2,9 @@
 
 Sizes alone do not bound time: `len(str([[1]] * 99990))` passes every size check and still walks a few hundred
 thousand items, and loops, script chains and multi-instance steps repeat it. So each action (a clerk's step, an API
-call, a timer the worker fires) carries a deadline. The evaluator checks it at every node it evaluates and every few
-thousand items it walks, the engine at every task it runs; past it, OverBudget unwinds the action, which rolls back
+call, a timer the worker fires) carries an allowance. The evaluator checks it at every node it evaluates and every few
+thousand items it walks, the engine at every task it runs (CPU time of the thread inside the engine: a loaded
+machine does not shrink an action's allowance); past it, OverBudget unwinds the action, which rolls back
 whole. The sizes of intermediate values are bounded too (app/engine/expressions.py), so no single C-level operation
 between two checks can run long. The limits come from config.py (see `Limits`).
 """
@@ -39,18 +40,35 @@ def limits_of(settings) -> Limits:
 
 
 class Budget:
-    """One action's allowance. The clock starts at the first check, so loading the case is not counted."""
+    """One action's allowance, in CPU seconds of this thread spent inside the engine (`spending` blocks).
+
+    Only the engine's own work counts: loading the case, the database and what reactions do between two engine
+    steps (rendering a document) are not charged, and CPU time is not inflated when a busy machine makes the
+    thread wait — a legitimate action is never refused because the server was loaded."""
 
     def __init__(self, limits: Limits | None = None):
         self.limits = limits or Limits()
-        self.deadline: float | None = None
+        self.spent = 0.0  # CPU seconds charged by blocks already left
+        self._entered: float | None = None  # thread CPU time when the outermost open block began
+        self._depth = 0
 
-    def start(self) -> None:
-        if self.deadline is None:
-            self.deadline = time.monotonic() + self.limits.seconds
+    def enter(self) -> None:
+        if self._depth == 0:
+            self._entered = time.thread_time()
+        self._depth += 1
+
+    def leave(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._entered is not None:
+            self.spent += time.thread_time() - self._entered
+            self._entered = None
+
+    def used(self) -> float:
+        running = time.thread_time() - self._entered if self._entered is not None else 0.0
+        return self.spent + running
 
     def check(self, element_id: str | None = None) -> None:
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if self.used() > self.limits.seconds:
             raise OverBudget(f"the action needs more than its budget of {self.limits.seconds:g} s of evaluation "
                              "(a script, loop or multi-instance step doing too much work); nothing was saved",
                              element_id)
@@ -67,12 +85,13 @@ _CURRENT: ContextVar[Budget | None] = ContextVar("sunlight_budget", default=None
 @contextmanager
 def spending(budget: Budget):
     """While inside, the evaluator and the engine charge their work to `budget` (this thread or task only)."""
-    budget.start()
+    budget.enter()
     token = _CURRENT.set(budget)
     try:
         yield budget
     finally:
         _CURRENT.reset(token)
+        budget.leave()
 
 
 def current() -> Budget | None:

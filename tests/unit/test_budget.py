@@ -51,3 +51,23 @@ def test_the_instance_cap():
     with pytest.raises(OverBudget) as info:
         spent.check_instances(6, "Task_sign")
     assert info.value.element_id == "Task_sign" and "at most 5" in info.value.message
+
+
+def test_only_the_engines_own_cpu_time_is_charged():
+    """A loaded machine (the thread waiting for a core) and work between two engine steps (a document rendered
+    by a reaction) cost the action nothing: a legitimate step is never refused because the server was busy."""
+    spent = budget.Budget(budget.Limits(seconds=0.05))
+    with budget.spending(spent):
+        time.sleep(0.1)  # waiting is not working
+        budget.check("Task_a")
+    busy_until = time.thread_time() + 0.1
+    while time.thread_time() < busy_until:  # CPU work outside the engine, between two steps
+        pass
+    with budget.spending(spent):
+        budget.check("Task_b")
+    assert spent.used() < 0.05
+    with budget.spending(spent):
+        with pytest.raises(OverBudget):
+            until = time.thread_time() + 0.06
+            while time.thread_time() < until:
+                budget.check("Task_c")
