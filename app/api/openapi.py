@@ -27,9 +27,14 @@ ERRORS = {400: "Malformed request", 401: "No or bad token", 403: "Not allowed", 
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message", "details"],
-        "properties": {"code": S, "message": S, "details": {"type": "array", "items": {}}}}}},
+        "properties": {"code": S, "message": S, "details": {"type": "array", "items": {}, "description": (
+            "for invalid_bpmn, engine_error and too_expensive: Problem objects {element_id, line, message, "
+            "message_zh}")}}}}},
     "Problem": {"type": "object", "properties": {"element_id": {"type": "string", "nullable": True},
-                                                 "line": {"type": "integer", "nullable": True}, "message": S}},
+                                                 "line": {"type": "integer", "nullable": True}, "message": S,
+                                                 "message_zh": {"type": "string", "description": (
+                                                     "the message in Simplified Chinese (the designer's words); "
+                                                     "`message` stays English")}}},
     "Material": {"type": "object", "required": ["name"], "properties": {
         "name": S, "required": {"type": "boolean"}, "copies": I}},
     "ItemIn": {"type": "object", "required": ["name", "category", "department", "promised_days",

@@ -134,6 +134,17 @@ def test_the_modeler_save_answers_json_with_the_problems(ui_app, ui_world):
     details = response.get_json()["error"]["details"]
     assert details and {"element_id", "line", "message"} <= set(details[0])
     from tests.world import LICENSING
+    # The page pins each problem in its own language: Chinese by default, the English with ?lang=en.
+    bad = LICENSING.replace(b"approved == True", b"${approved}")
+    said = client.post("/design/CA01-XK-0001/definitions", data=bad,
+                       headers={"Content-Type": "application/xml", "X-CSRFToken": token}).get_json()["error"]
+    assert said["details"][0]["shown"].startswith("条件“${approved}”不被接受：语法错误（这像是 Camunda 的 JUEL 表达式")
+    assert "JUEL" in said["details"][0]["message"] and not CJK.search(said["details"][0]["message"])
+    client.get("/design?lang=en")
+    said = client.post("/design/CA01-XK-0001/definitions", data=bad,
+                       headers={"Content-Type": "application/xml", "X-CSRFToken": token}).get_json()["error"]
+    assert said["details"][0]["shown"] == said["details"][0]["message"] and not CJK.search(said["message"])
+    client.get("/design?lang=zh")
     response = client.post("/design/CA01-XK-0001/definitions", data=LICENSING,
                            headers={"Content-Type": "application/xml", "X-CSRFToken": token})
     assert response.status_code == 201 and response.get_json()["version"] == 2

@@ -81,18 +81,19 @@
     var canvas = modeler.get('canvas');
     var registry = modeler.get('elementRegistry');
     details.forEach(function (p) {
+      var said = p.shown || p.message;  // the server's words in the page's language
       var li = document.createElement('li');
       var where = [];
       if (p.element_id) { where.push(p.element_id); }
       if (p.line) { where.push(text.line.replace('{n}', p.line)); }
-      li.textContent = (where.length ? '[' + where.join(' · ') + '] ' : '') + p.message;
+      li.textContent = (where.length ? '[' + where.join(' · ') + '] ' : '') + said;
       li.dataset.elementId = p.element_id || '';
       var el = p.element_id && registry.get(p.element_id);
       if (el) {
         var pin = document.createElement('div');
         pin.className = 'problem-pin';
-        pin.title = p.message;
-        pin.textContent = '⚠ ' + p.message;
+        pin.title = said;
+        pin.textContent = '⚠ ' + said;
         pin.dataset.elementId = p.element_id;
         overlays.add(p.element_id, 'problem', { position: { top: -24, left: 0 }, html: pin });
         canvas.addMarker(p.element_id, 'sl-problem');
