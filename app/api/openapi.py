@@ -108,6 +108,8 @@ SCHEMAS = {
         "assignee": {"type": "string", "nullable": True, "description": (
             "会签: the only user who may complete this instance of a multi-instance step over `assignee`")},
         "topic": {"type": "string", "description": "external work only"},
+        "served_by": {"type": "string", "enum": ["worker", "sunlight"], "description": (
+            "external work only: sunlight for a built-in topic Sunlight completes itself")},
         "org_unit": {"type": "string", "nullable": True, "description": (
             "the org unit that holds the step: the case's, or the ORG of an ORG:POST lane (`lane` is then its POST)")},
         "worker_id": {"type": "string", "nullable": True}, "locked_until": DT,

@@ -25,6 +25,7 @@ EN: dict[str, str] = {
     "非常不满意": "Very dissatisfied",
     "我的待办": "My worklist",
     "外部任务": "external work",
+    "系统自动办理": "done by Sunlight itself",
     "决策表": "Decision table",
     "流程图有未保存的修改，离开后将丢失。确定吗？": "The diagram has unsaved edits; they will be lost. Leave anyway?",
     "命中策略": "Hit policy",
