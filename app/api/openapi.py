@@ -166,6 +166,9 @@ SCHEMAS = {
         "applicant": {"$ref": "#/components/schemas/Applicant"}, "created_at": DT, "completed_at": DT,
         "next_timer_due_at": DT, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
         "waiting_for": {"type": "array", "items": S, "description": "names of the messages and signals it waits for"},
+        "stuck": {"type": "boolean", "description": (
+            "running, yet no step is open and nothing (message, signal, timer) is awaited: the flow cannot move "
+            "on by itself (e.g. a parallel join whose other branch ended); audited case_stuck when it happens")},
         "incidents": {"type": "array", "items": {"$ref": "#/components/schemas/ExternalTask"},
                       "description": "external work that failed with no retries left"},
         "deadlines": {"$ref": "#/components/schemas/Deadlines"},

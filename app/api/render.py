@@ -10,6 +10,7 @@ from app import clock, engine
 from app.calendar import service as calendar
 from app.cases import clock_stops, clocks, decisions, external, stops
 from app.cases import materials as case_materials
+from app.cases import service as cases_service
 from app.cases.models import OPEN_STATUSES, Case
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
@@ -186,6 +187,7 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
             "created_at": iso(c.created_at), "completed_at": iso(c.completed_at),
             "next_timer_due_at": iso(c.next_timer_due_at),
             "waiting_for": sorted({w.name for w in c.waits}),
+            "stuck": cases_service.is_stuck(c),
             "incidents": [external_task(w, c.case_no) for w in work.values() if w.incident_at and w.state == "open"],
             "tasks": [task(t, work.get(t.id), codes.get(t.org_unit_id)) for t in c.tasks], "deadlines": dl,
             "clock_stop": clock_stop(session, c),
