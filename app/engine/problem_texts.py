@@ -325,7 +325,7 @@ _RULES: list[tuple[str, str]] = [
      r"following them \(the action was not saved\)",
      "办件在循环中绕行次数太多：环节深度超过 {n} 层，引擎将无法继续跟踪（本次操作未保存）。"),
     (r"the engine failed \((?P<why>.*)\)", "流程引擎出错（{why}）。"),
-    (r"No conditions satisfied for (?P<gateway>.*)", "网关 {gateway} 的条件都不满足，且没有默认流。"),
+    (r"No conditions satisfied for (?P<gateway>.*?)\.?", "网关 {gateway} 的条件都不满足，且没有默认流。"),
     (r"No conditions satisfied on gateway\.?", "网关的条件都不满足。"),
     (r"Missing data input", "缺少输入数据。"),
     (r"Missing data ouput", "缺少输出数据。"),

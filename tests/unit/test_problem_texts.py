@@ -243,6 +243,7 @@ def test_engine_errors_a_clerk_meets_have_a_chinese_text():
                 _stopped(diagrams.business_rule(), {"illegal_income": 5, "first_offence": False}, unique),
                 _stopped(diagrams.business_rule(), {"first_offence": False}, unique)]
     assert [m for m in messages if zh(m) is None] == [], messages
+    assert zh(messages[1]) == "网关 Gateway_1 的条件都不满足，且没有默认流。"
 
 
 def test_a_case_that_cannot_proceed_says_why_on_the_page_in_its_language():
