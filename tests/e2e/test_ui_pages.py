@@ -531,3 +531,24 @@ def htmllib_unescape(value: str) -> str:
     import html as htmllib
 
     return re.sub(r"[?&]lang=(en|zh)", "", htmllib.unescape(value))
+
+
+def test_the_case_page_marks_a_stuck_case_and_work_sunlight_does_itself(ui_app, ui_world):
+    from tests import diagrams
+    from tests.integration.test_case_endings import JOIN_NEVER_REACHED
+    from tests.world import deploy_item
+
+    deploy_item(ui_world, {**ITEM, "code": "CA01-QT-0001", "category": "other"}, JOIN_NEVER_REACHED)
+    deploy_item(ui_world, {**ITEM, "code": "CA01-QT-0002", "category": "other"},
+                diagrams.service_task("sunlight.tell-applicant"))
+    stuck = ui_world.complete(ui_world.new_case(item="CA01-QT-0001", data={"x": 0}), "Task_a", "acc")
+    told = ui_world.complete(ui_world.new_case(item="CA01-QT-0002"), "Task_accept", "acc")
+    client = ui_app.test_client()
+    login(client, "acc")
+    page = client.get(f"/cases/{stuck['case_no']}").get_data(as_text=True)
+    assert 'id="stuck"' in page and "流程无法自行推进" in page
+    assert 'id="stuck"' not in client.get(f"/cases/{told['case_no']}").get_data(as_text=True)
+    assert "系统自动办理：sunlight.tell-applicant" in client.get(f"/cases/{told['case_no']}").get_data(as_text=True)
+    page = client.get(f"/cases/{stuck['case_no']}?lang=en").get_data(as_text=True)
+    assert "the flow cannot move on by itself" in page
+    client.get("/work?lang=zh")
