@@ -33,8 +33,7 @@ BATCH = 100  # built-in tasks served per sweep (the rest wait for the next one)
 MAX_TEXT = 300  # an SMS line
 
 
-def _tell_applicant(session: Session, settings: Settings, case: Case, task: ExternalTask) -> dict:
-    data = external.variables(session, settings, case, task)
+def _tell_applicant(session: Session, settings: Settings, case: Case, task: ExternalTask, data: dict) -> dict:
     said = data.get("applicant_message")
     text = said.strip() if isinstance(said, str) and said.strip() else (task.name or "").strip()
     if not text:
@@ -44,12 +43,13 @@ def _tell_applicant(session: Session, settings: Settings, case: Case, task: Exte
     return {}
 
 
-def _publish_decision(session: Session, settings: Settings, case: Case, task: ExternalTask) -> dict:
+def _publish_decision(session: Session, settings: Settings, case: Case, task: ExternalTask, data: dict) -> dict:
     row = disclosure.publish_for_flow(session, case)
     return {"decision_published_at": row.published_at.isoformat() if row.published_at else None}
 
 
-SERVED: dict[str, Callable[[Session, Settings, Case, ExternalTask], dict]] = {
+# topic -> (session, settings, case, task, the case data at the task) -> result data for the task
+SERVED: dict[str, Callable[[Session, Settings, Case, ExternalTask, dict], dict]] = {
     external.TELL_APPLICANT: _tell_applicant,
     external.PUBLISH_DECISION: _publish_decision,
 }
@@ -70,8 +70,11 @@ def _serve_one(db: Database, settings: Settings, task_id: str) -> int:
             if claimed is None:
                 return 0
             case, task = claimed
-            data = SERVED[task.topic](s, settings, case, task)
-            external.complete_builtin(s, settings, case, task, data)
+            run = external.builtin_run(s, settings, case, task)  # due timers first, as in every action
+            if run is None:  # a timer took the task away: nothing to do (what it fired is saved)
+                return 0
+            result = SERVED[task.topic](s, settings, case, task, run.task_data(task.id))
+            external.complete_builtin(s, settings, case, task, run, result)
             return 1
     except DomainError as exc:  # the work could not be done now (no decision yet, the case cannot proceed…)
         error = exc.message + "".join(f" — {d['message']}" for d in exc.details

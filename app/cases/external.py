@@ -215,19 +215,25 @@ def claim_builtin(session: Session, task_id: str) -> tuple[Case, ExternalTask] |
     return case, task
 
 
-def variables(session: Session, settings: Settings, case: Case, task: ExternalTask) -> dict:
-    """The case data at the task, as a worker would fetch them."""
-    return service.load_run(session, settings, case).task_data(task.id)
-
-
-def complete_builtin(session: Session, settings: Settings, case: Case, task: ExternalTask, data: dict) -> None:
-    """Sunlight did the work: the case moves on through its action path, audited as the system's."""
+def builtin_run(session: Session, settings: Settings, case: Case, task: ExternalTask) -> engine.CaseRun | None:
+    """The case's workflow with its due timers fired and recorded first (as in every action), or None when a
+    timer has just taken the task away (a boundary timer on it): then there is no work to do."""
     run = service.load_run(session, settings, case)
     try:
-        changes = run.refresh_timers()
-        if task.id not in {v.id for v in run.tasks() if v.kind == "external" and v.state == "waiting"}:
-            return  # a due timer cancelled it just now: nothing left to do
-        changes += run.complete_external(task.id, data)
+        fired = run.refresh_timers()
+    except engine.EngineError as exc:
+        raise service.engine_error(exc) from None
+    if fired:
+        service.apply_changes(session, settings, case, "system", run, fired)
+    waiting = {v.id for v in run.tasks() if v.kind == "external" and v.state == "waiting"}
+    return run if task.id in waiting else None
+
+
+def complete_builtin(session: Session, settings: Settings, case: Case, task: ExternalTask, run: engine.CaseRun,
+                     data: dict) -> None:
+    """Sunlight did the work: the case moves on through its action path, audited as the system's."""
+    try:
+        changes = run.complete_external(task.id, data)
     except engine.EngineError as exc:
         raise service.engine_error(exc) from None
     service.apply_changes(session, settings, case, "system", run, changes)

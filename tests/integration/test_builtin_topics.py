@@ -110,3 +110,13 @@ def test_a_built_in_task_that_fails_is_retried_then_an_incident_until_an_admin_g
     assert status == 200 and not body["incident"]
     _sweep(app)
     assert len(events_of(world, no, "external_task_failed")) == 4 and case_of(world, no)["incidents"]
+
+
+def test_a_boundary_timer_that_fell_due_wins_over_the_built_in_work(app, frozen_now):
+    world = bpmn_world(app, tell=diagrams.service_task(TELL, boundary="PT1H"))
+    case = world.complete(world.new_case(item=world.items["tell"]), "Task_accept", "acc")
+    clock.advance(timedelta(hours=2))
+    _sweep(app)
+    case = case_of(world, case["case_no"])
+    assert by_bpmn(case, "Service_check")[0]["state"] == "cancelled" and world.ready(case, "Task_manual")
+    assert _told(world, case["case_no"]) == []
