@@ -33,6 +33,10 @@ $(ASSETS): package.json package-lock.json
 	   $(VENDOR)/echarts/
 	mkdir -p $(VENDOR)/camunda-bpmn-moddle && { printf 'window.CamundaBpmnModdle = '; \
 	   cat node_modules/camunda-bpmn-moddle/resources/camunda.json; printf ';\n'; } > $(VENDOR)/camunda-bpmn-moddle/camunda.js
+	mkdir -p $(VENDOR)/bpmn-js-bpmnlint && node_modules/.bin/esbuild app/web/assets-src/bpmnlint-entry.js --bundle \
+	   --minify --format=iife --log-level=warning --outfile=$(VENDOR)/bpmn-js-bpmnlint/bpmn-js-bpmnlint.js
+	cp node_modules/bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css node_modules/bpmn-js-bpmnlint/LICENSE \
+	   $(VENDOR)/bpmn-js-bpmnlint/ && cp node_modules/bpmnlint/LICENSE $(VENDOR)/bpmn-js-bpmnlint/LICENSE.bpmnlint
 	touch $@
 
 assets: $(ASSETS)

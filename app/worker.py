@@ -12,7 +12,7 @@ import threading
 
 from sqlalchemy.exc import OperationalError
 
-from app import clock, engine
+from app import builtin_topics, clock, engine
 from app.cases import service as cases
 from app.db import Database
 from app.messages import sms
@@ -41,6 +41,11 @@ def sweep(db: Database, settings: Settings, limit: int = 10_000, batch: int = BA
             fired += _wake_batch(s, settings, [case_id for case_id, _wake in claimed])
         handled += len(claimed)
         cursor = (claimed[-1][1], claimed[-1][0])
+    # Service tasks Sunlight serves itself (tell the applicant, publish the decision), each in its own
+    # transaction; what they tell is then sent below with the rest.
+    served = builtin_topics.serve_due(db, settings)
+    if served:
+        log.info("built-in tasks: %d served", served)
     # Then the mail (and any other outbox channel) of what was just raised and of earlier retries; this is
     # after the case transactions committed, so a slow mail server never holds a case lock.
     sent, failed = outbox.deliver_due(db, settings)

@@ -139,6 +139,9 @@ doc.document({
     "ExternalTask": {"type": "object", "properties": {
         "id": {"type": "string"}, "case_no": {"type": "string"}, "bpmn_id": {"type": "string"},
         "name": {"type": "string", "nullable": True}, "topic": {"type": "string"},
+        "served_by": {"type": "string", "enum": ["worker", "sunlight"], "description": (
+            "sunlight: a built-in topic (sunlight.tell-applicant, sunlight.publish-decision) that Sunlight's own "
+            "worker completes; fetch-and-lock never hands those out")},
         "state": {"type": "string", "enum": ["open", "completed", "cancelled"]},
         "created_at": doc.SCHEMA_DT, "finished_at": doc.SCHEMA_DT, "worker_id": {"type": "string", "nullable": True},
         "locked_until": doc.SCHEMA_DT, "retries": {"type": "integer", "nullable": True},
@@ -150,7 +153,8 @@ doc.document({
     "ExternalTaskBatch": {"type": "object", "properties": {
         "external_tasks": {"type": "array", "items": doc.ref("ExternalTask")}}},
     "FetchAndLockIn": {"type": "object", "required": ["worker_id", "topics"], "properties": {
-        "worker_id": {"type": "string"}, "topics": {"type": "array", "items": {"type": "string"}},
+        "worker_id": {"type": "string"}, "topics": {"type": "array", "items": {"type": "string"}, "description": (
+            "built-in topics (sunlight.*) are served by Sunlight itself and never handed out")},
         "max_tasks": {"type": "integer", "minimum": 1, "maximum": 100},
         "lock_seconds": {"type": "integer", "minimum": 1, "maximum": 86400}}},
     "ExternalCompleteIn": {"type": "object", "properties": {

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from app.engine.problem_texts import with_zh
 from app.errors import DomainError, NotFound
 
 from .limits import store_unreachable
@@ -32,6 +33,10 @@ def refuse_nul_and_huge_ids() -> None:
 
 log = logging.getLogger("sunlight.api")
 
+# Errors whose details are problems of a diagram or of a running case ({element_id, line, message}): each gets
+# its Chinese text beside the English (`message_zh`, app/engine/problem_texts.py).
+PROBLEM_CODES = frozenset({"invalid_bpmn", "engine_error", "too_expensive"})
+
 _HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                422: "invalid", 429: "too_many_requests"}
@@ -46,7 +51,8 @@ def error_response(status: int, code: str, message: str, details: list | None = 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        details = with_zh(exc.details) if exc.code in PROBLEM_CODES else exc.details
+        return error_response(exc.status, exc.code, exc.message, details)
 
     @app.errorhandler(RateLimitExceeded)
     def _limited(exc):

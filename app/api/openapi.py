@@ -27,9 +27,14 @@ ERRORS = {400: "Malformed request", 401: "No or bad token", 403: "Not allowed", 
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message", "details"],
-        "properties": {"code": S, "message": S, "details": {"type": "array", "items": {}}}}}},
+        "properties": {"code": S, "message": S, "details": {"type": "array", "items": {}, "description": (
+            "for invalid_bpmn, engine_error and too_expensive: Problem objects {element_id, line, message, "
+            "message_zh}")}}}}},
     "Problem": {"type": "object", "properties": {"element_id": {"type": "string", "nullable": True},
-                                                 "line": {"type": "integer", "nullable": True}, "message": S}},
+                                                 "line": {"type": "integer", "nullable": True}, "message": S,
+                                                 "message_zh": {"type": "string", "description": (
+                                                     "the message in Simplified Chinese (the designer's words); "
+                                                     "`message` stays English")}}},
     "Material": {"type": "object", "required": ["name"], "properties": {
         "name": S, "required": {"type": "boolean"}, "copies": I}},
     "ItemIn": {"type": "object", "required": ["name", "category", "department", "promised_days",
@@ -103,6 +108,8 @@ SCHEMAS = {
         "assignee": {"type": "string", "nullable": True, "description": (
             "会签: the only user who may complete this instance of a multi-instance step over `assignee`")},
         "topic": {"type": "string", "description": "external work only"},
+        "served_by": {"type": "string", "enum": ["worker", "sunlight"], "description": (
+            "external work only: sunlight for a built-in topic Sunlight completes itself")},
         "org_unit": {"type": "string", "nullable": True, "description": (
             "the org unit that holds the step: the case's, or the ORG of an ORG:POST lane (`lane` is then its POST)")},
         "worker_id": {"type": "string", "nullable": True}, "locked_until": DT,
@@ -159,6 +166,9 @@ SCHEMAS = {
         "applicant": {"$ref": "#/components/schemas/Applicant"}, "created_at": DT, "completed_at": DT,
         "next_timer_due_at": DT, "tasks": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}},
         "waiting_for": {"type": "array", "items": S, "description": "names of the messages and signals it waits for"},
+        "stuck": {"type": "boolean", "description": (
+            "running, yet no step is open and nothing (message, signal, timer) is awaited: the flow cannot move "
+            "on by itself (e.g. a parallel join whose other branch ended); audited case_stuck when it happens")},
         "incidents": {"type": "array", "items": {"$ref": "#/components/schemas/ExternalTask"},
                       "description": "external work that failed with no retries left"},
         "deadlines": {"$ref": "#/components/schemas/Deadlines"},

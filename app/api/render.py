@@ -10,6 +10,7 @@ from app import clock, engine
 from app.calendar import service as calendar
 from app.cases import clock_stops, clocks, decisions, external, stops
 from app.cases import materials as case_materials
+from app.cases import service as cases_service
 from app.cases.models import OPEN_STATUSES, Case
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
@@ -128,12 +129,19 @@ def task(t, work=None, org_code: str | None = None) -> dict:
            "opinion": t.opinion, "assignee": t.assignee, "org_unit": org_code}
     if work is not None:
         out.update(topic=work.topic, worker_id=work.worker_id, locked_until=iso(work.locked_until),
-                   retries=work.retries, error_message=work.error_message, incident=work.incident_at is not None)
+                   retries=work.retries, error_message=work.error_message, incident=work.incident_at is not None,
+                   served_by=served_by(work.topic))
     return out
+
+
+def served_by(topic: str) -> str:
+    """Who does a service task's work: "sunlight" for a built-in topic, else "worker" (another system)."""
+    return "sunlight" if topic in external.BUILTIN_TOPICS else "worker"
 
 
 def external_task(t, case_no: str) -> dict:
     return {"id": t.id, "case_no": case_no, "bpmn_id": t.bpmn_id, "name": t.name, "topic": t.topic,
+            "served_by": served_by(t.topic),
             "state": t.state, "created_at": iso(t.created_at), "finished_at": iso(t.finished_at),
             "worker_id": t.worker_id, "locked_until": iso(t.locked_until), "retries": t.retries,
             "error_message": t.error_message, "incident": t.incident_at is not None, "incident_at": iso(t.incident_at)}
@@ -179,6 +187,7 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
             "created_at": iso(c.created_at), "completed_at": iso(c.completed_at),
             "next_timer_due_at": iso(c.next_timer_due_at),
             "waiting_for": sorted({w.name for w in c.waits}),
+            "stuck": cases_service.is_stuck(c),
             "incidents": [external_task(w, c.case_no) for w in work.values() if w.incident_at and w.state == "open"],
             "tasks": [task(t, work.get(t.id), codes.get(t.org_unit_id)) for t in c.tasks], "deadlines": dl,
             "clock_stop": clock_stop(session, c),

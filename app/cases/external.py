@@ -24,6 +24,16 @@ from app.settings import Settings
 from . import service
 from .models import Case, ExternalTask
 
+# Topics Sunlight serves itself (README, "Built-in topics"): the worker completes these tasks, never a system
+# user's worker, with retries and an incident like any external work. Who serves each is wired above cases
+# (app/builtin_topics.py), since publishing a decision is disclosure's work.
+TELL_APPLICANT = "sunlight.tell-applicant"
+PUBLISH_DECISION = "sunlight.publish-decision"
+BUILTIN_TOPICS = (TELL_APPLICANT, PUBLISH_DECISION)
+BUILTIN_RETRIES = 3  # attempts before a built-in task becomes an incident
+BUILTIN_RETRY_SECONDS = 60  # the wait after the first failure; doubled after each next one
+BUILTIN_WORKER = "sunlight"  # the worker id a built-in task is held by while Sunlight serves it
+
 DEFAULT_LOCK_SECONDS = 300
 MAX_LOCK_SECONDS = 24 * 3600
 MAX_FETCH = 100
@@ -80,8 +90,9 @@ def fetch_and_lock(session: Session, settings: Settings, actor: User, body: dict
     seconds = _whole(body, "lock_seconds", DEFAULT_LOCK_SECONDS, 1, MAX_LOCK_SECONDS)
     now = clock.now()
     free = or_(ExternalTask.locked_until.is_(None), ExternalTask.locked_until <= now)
+    wanted = [t.strip() for t in topics if t.strip() not in BUILTIN_TOPICS]  # Sunlight serves those itself
     query = (select(ExternalTask).join(OrgUnit, OrgUnit.id == ExternalTask.org_unit_id)
-             .where(ExternalTask.state == "open", ExternalTask.topic.in_([t.strip() for t in topics]),
+             .where(ExternalTask.state == "open", ExternalTask.topic.in_(wanted),
                     ExternalTask.incident_at.is_(None), free, _in_scope(actor))
              .order_by(ExternalTask.created_at, ExternalTask.id).limit(limit))
     if is_postgres:
@@ -157,19 +168,86 @@ def fail(session: Session, actor: User, task_id: str, body: dict) -> ExternalTas
     wait = _whole(body, "retry_seconds", 0, 0, MAX_LOCK_SECONDS)
     task = _row(session, actor, task_id, lock=True)
     _check_holder(task, worker)
+    _failed(session, task, actor.username, error, retries, wait)
+    return task
+
+
+def _failed(session: Session, task: ExternalTask, actor: str, error: str, retries: int, wait: int) -> None:
+    """Record a failure with the retries left; not fetched again for `wait` seconds; at 0 an incident."""
     now = clock.now()
     task.retries, task.error_message, task.worker_id = retries, error, None
     task.locked_until = now + timedelta(seconds=wait) if wait else None  # not fetched again before then
     stream = audit.case_stream(task.case_id)
-    audit.record(session, stream, "external_task_failed", actor.username, case_id=task.case_id,
+    audit.record(session, stream, "external_task_failed", actor, case_id=task.case_id,
                  task_bpmn_id=task.bpmn_id, detail={"task_id": task.id, "topic": task.topic, "error": error,
                                                     "retries": retries})
     if retries == 0 and task.incident_at is None:
         task.incident_at = now
-        audit.record(session, stream, "incident_raised", actor.username, case_id=task.case_id,
+        audit.record(session, stream, "incident_raised", actor, case_id=task.case_id,
                      task_bpmn_id=task.bpmn_id, detail={"task_id": task.id, "topic": task.topic, "error": error})
     session.flush()
-    return task
+
+
+# --- built-in topics: work Sunlight does itself ----------------------------------------------------------------
+def due_builtin(session: Session, limit: int) -> list[str]:
+    """Open built-in tasks of running cases, not in incident and not waiting out a retry, oldest first."""
+    now = clock.now()
+    return list(session.scalars(
+        select(ExternalTask.id).join(Case, Case.id == ExternalTask.case_id)
+        .where(ExternalTask.state == "open", ExternalTask.topic.in_(BUILTIN_TOPICS),
+               ExternalTask.incident_at.is_(None), Case.status == "running",
+               or_(ExternalTask.locked_until.is_(None), ExternalTask.locked_until <= now))
+        .order_by(ExternalTask.created_at, ExternalTask.id).limit(limit)))
+
+
+def claim_builtin(session: Session, task_id: str) -> tuple[Case, ExternalTask] | None:
+    """The case (locked) and its built-in task, if the task is still there to be served."""
+    task = session.get(ExternalTask, task_id)
+    if task is None:
+        return None
+    case = service.lock_case(session, task.case_id)
+    task = session.scalar(select(ExternalTask).where(ExternalTask.id == task_id).with_for_update(of=ExternalTask)
+                          .execution_options(populate_existing=True))
+    now = clock.now()
+    if (task.state != "open" or task.topic not in BUILTIN_TOPICS or task.incident_at is not None
+            or case.status != "running" or (task.locked_until and task.locked_until > now)):
+        return None
+    return case, task
+
+
+def builtin_run(session: Session, settings: Settings, case: Case, task: ExternalTask) -> engine.CaseRun | None:
+    """The case's workflow with its due timers fired and recorded first (as in every action), or None when a
+    timer has just taken the task away (a boundary timer on it): then there is no work to do."""
+    run = service.load_run(session, settings, case)
+    try:
+        fired = run.refresh_timers()
+    except engine.EngineError as exc:
+        raise service.engine_error(exc) from None
+    if fired:
+        service.apply_changes(session, settings, case, "system", run, fired)
+    waiting = {v.id for v in run.tasks() if v.kind == "external" and v.state == "waiting"}
+    return run if task.id in waiting else None
+
+
+def complete_builtin(session: Session, settings: Settings, case: Case, task: ExternalTask, run: engine.CaseRun,
+                     data: dict) -> None:
+    """Sunlight did the work: the case moves on through its action path, audited as the system's."""
+    try:
+        changes = run.complete_external(task.id, data)
+    except engine.EngineError as exc:
+        raise service.engine_error(exc) from None
+    service.apply_changes(session, settings, case, "system", run, changes)
+    service.save(session)
+
+
+def builtin_failed(session: Session, task_id: str, error: str) -> None:
+    """A built-in task failed (its work rolled back): fewer retries, a longer wait; at 0 an incident."""
+    task = session.scalar(select(ExternalTask).where(ExternalTask.id == task_id).with_for_update(of=ExternalTask))
+    if task is None or task.state != "open":
+        return
+    left = (BUILTIN_RETRIES if task.retries is None else task.retries) - 1
+    tried = max(BUILTIN_RETRIES - left - 1, 0)
+    _failed(session, task, "system", error[:MAX_TEXT], max(left, 0), BUILTIN_RETRY_SECONDS * 2 ** tried)
 
 
 def set_retries(session: Session, actor: User, task_id: str, body: dict) -> ExternalTask:

@@ -5,6 +5,9 @@ already due (in the same instant as the catch, so a message racing a timer at an
 exactly once), deliver, audit (`message_received` plus the engine's changes), project, save with a version check.
 Its payload joins the case data at the catching task, checked like form data.
 
+A message without a correlation only starts processes (422 `correlation_required` when its name starts none):
+it never reaches waiting cases, which an empty correlation would all match.
+
 By correlation, the candidate cases are found in SQL (the `case_waits` projection: running cases in the caller's
 scope waiting for that name); only those are loaded, and a case receives the message when the data at its
 waiting task equals every correlation value. When no waiting case matched, each published definition whose
@@ -89,6 +92,8 @@ def correlate(session: Session, settings: Settings, actor: User, body: dict) -> 
     """POST /messages: deliver to every waiting case in scope whose data match the correlation, or start one."""
     name, payload = _name(body.get("name")), _payload(body.get("payload"))
     correlation = _correlation(body.get("correlation"))
+    if not correlation:
+        return _start_only(session, settings, actor, name, payload, body.get("applicant"))
     delivered = []
     for case_id in _candidates(session, actor, name):
         case = service.lock_case(session, case_id)
@@ -107,6 +112,18 @@ def correlate(session: Session, settings: Settings, actor: User, body: dict) -> 
     created = [] if delivered else _start_cases(session, settings, actor, name, payload, body.get("applicant"))
     service.save(session)
     return {"delivered": delivered + [c["case_no"] for c in created], "created": created}
+
+
+def _start_only(session: Session, settings: Settings, actor: User, name: str, payload: dict, applicant) -> dict:
+    """A message without correlation names no case: it may only start processes (message start events). Else
+    422 `correlation_required` — an empty correlation would match every waiting case, and another system's slip
+    would move them all at once."""
+    if not definitions.started_by_message(session, name):
+        raise Invalid(f"the message '{name}' starts no process, so it needs a correlation ({{field: value}}) naming "
+                      "the cases it is for", code="correlation_required", details=[{"field": "correlation"}])
+    created = _start_cases(session, settings, actor, name, payload, applicant)
+    service.save(session)
+    return {"delivered": [c["case_no"] for c in created], "created": created}
 
 
 def _candidates(session: Session, actor: User, name: str) -> list[int]:

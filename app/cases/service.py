@@ -125,6 +125,10 @@ class _Action:
     # What the clerk gave with the step this action completes (task id, form data, opinion, decision): it goes
     # into that step's task_completed audit event, so opinions and decisions are inside the hash chain.
     step: dict | None = None
+    # The action publishes CaseCompleted itself, later (a clerk's step: after StepCompleted and the version
+    # check; a new case: after CaseCreated). Every other action that ends the case — a message, external
+    # work, a timer — has it published by _apply, so the rooms above hear of every completed case.
+    announces_completion: bool = False
 
 
 def apply_changes(session: Session, settings: Settings, case: Case, actor: str, run: engine.CaseRun,
@@ -136,6 +140,7 @@ def apply_changes(session: Session, settings: Settings, case: Case, actor: str, 
 def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> None:
     """Audit events for the changes, then the projections; the rooms above react to what happened (events)."""
     s, case = act.session, act.case
+    was_running, was_stuck = case.status == "running", bool(case.tasks) and is_stuck(case)
     for ch in changes:
         actor = act.actor if ch.action in ("task_completed", "external_task_completed") else "system"
         given = act.step if act.step and ch.action == "task_completed" and ch.task_id == act.step["task_id"] else {}
@@ -145,10 +150,22 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
         if ch.action == "timer_fired":  # a step over its limit is told at once (电子监察)
             events.publish(s, act.settings, TimerFired(case, ch))
     _project(act, run)
+    if not was_stuck and is_stuck(case):
+        audit.record(s, audit.case_stream(case.id), "case_stuck", "system", case_id=case.id,
+                     detail={"reason": "no open step, no message or signal awaited, no timer"})
     _start_clocks_at_acceptance(act, changes)
     # After the projection's queries, so reactions that change the case row (its card) do not flush it early.
     events.publish(s, act.settings, CaseAdvanced(case, changes))
     clocks.schedule(case)
+    if was_running and case.status == "completed" and not act.announces_completion:
+        events.publish(s, act.settings, CaseCompleted(case, case.completed_at or clock.now()))
+
+
+def is_stuck(case: Case) -> bool:
+    """A running case the engine cannot move any more: no step open, no message or signal awaited, no timer
+    (e.g. a parallel join whose other branch ended before it). It would look running for ever; it is marked."""
+    return (case.status == "running" and case.next_timer_due_at is None and not case.waits
+            and not any(t.state in ("ready", "waiting") for t in case.tasks))
 
 
 def _start_clocks_at_acceptance(act: _Action, changes: list[engine.Change]) -> None:
@@ -372,10 +389,12 @@ def open_case(session: Session, settings: Settings, actor: User, item: PowerItem
     # The first message carries the query code; acceptance itself comes with the clock_start_step, if any.
     tell.tell(session, settings, case, "accepted" if case.accepted_at else "received", secret=code,
               item_name=item.name, **({"promised_due": case.promised_due_at} if case.accepted_at else {}))
-    _apply(_Action(session, settings, case, actor.username), run, changes)
+    _apply(_Action(session, settings, case, actor.username, announces_completion=True), run, changes)
     events.publish(session, settings, CaseCreated(case, now))
     if item.clock_start_step is None:  # accepted as it is registered
         events.publish(session, settings, CaseAccepted(case, now))
+    if case.status == "completed":  # a flow with no step at all ends as it starts
+        events.publish(session, settings, CaseCompleted(case, now))
     save(session)
     return case, code
 
@@ -388,7 +407,7 @@ def complete_task(session: Session, settings: Settings, actor: User, case_no: st
     if not isinstance(opinion, str) or len(opinion) > 5000 or "\x00" in opinion:
         raise Invalid("opinion must be text (at most 5000 characters)", details=[{"field": "opinion"}])
     case = get_visible(session, actor, case_no, for_update=True)
-    act = _Action(session, settings, case, actor.username)
+    act = _Action(session, settings, case, actor.username, announces_completion=True)
     try:
         if case.status != "running":
             raise Conflict(f"the case is {case.status}" + (

@@ -123,6 +123,19 @@ def publish(session: Session, settings: Settings, actor: User, case_no: str) -> 
     return row
 
 
+def publish_for_flow(session: Session, case: Case) -> PublicDecision:
+    """The flow publishes the case's decision (a service task of topic sunlight.publish-decision): a held one
+    is published now; one published already stays as it is. No decision on the record is a Conflict, which
+    the caller counts as a failed attempt."""
+    row = of_case(session, case.id)
+    if row is None or row.status == "withdrawn":
+        raise Conflict("the case has no decision to publish (licensing and penalty decisions are published)",
+                       code="no_decision")
+    if row.status == "held":
+        _publish(session, case, row, "system", clock.now())
+    return row
+
+
 def withdraw(session: Session, settings: Settings, actor: User, case_no: str, body: dict) -> PublicDecision:
     """撤销: a published decision is withdrawn with a reason (e.g. revoked on reconsideration), shown as such."""
     reason = body.get("reason")

@@ -180,6 +180,12 @@ def _completed(no: str, p: Params, secret: bool) -> tuple[str, str]:
             "online hall.")
 
 
+def _step_notice(no: str, p: Params, secret: bool) -> tuple[str, str]:
+    """What the flow itself tells (a service task of topic sunlight.tell-applicant): the designer's words."""
+    said = p.text("text")
+    return f"您的办件{no}：{said}。", f"Case {no}: {said}."
+
+
 TAKES_SECRET = {"accepted", "received"}  # the kinds that have a place for the query code (the first message)
 Builder = Callable[[str, Params, bool], tuple[str, str]]
 # kind -> (the parameters it takes, how it is said)
@@ -195,6 +201,7 @@ KINDS: dict[str, tuple[set[str], Builder]] = {
     "withdrawn": ({"reason"}, _withdrawn),
     "terminated": ({"reason", "legal_basis"}, _terminated),
     "completed": ({"item_name"}, _completed),
+    "step_notice": ({"text"}, _step_notice),
 }
 
 

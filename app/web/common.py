@@ -20,7 +20,7 @@ from app.orgs.models import User
 from app.settings import Settings
 
 from . import csrf, web
-from .i18n import LANGS, _, label, message, translate_error
+from .i18n import LANGS, _, label, message, problem_text, translate_error
 
 log = logging.getLogger("sunlight.web")
 HOME = {"clerk": "web.worklist", "designer": "web.design_home", "legal": "web.review_queue",
@@ -116,7 +116,7 @@ DATA_CSP = "default-src 'none'; frame-ancestors 'none'"  # JSON, XML, files: not
 
 def install(app: Flask) -> None:
     """What the app itself needs for the pages (the blueprint's own hooks are set once, below)."""
-    app.jinja_env.globals.update(_=_, lang_url=lang_url, label=label, message=message)
+    app.jinja_env.globals.update(_=_, lang_url=lang_url, label=label, message=message, problem_text=problem_text)
     app.jinja_env.filters["local"] = local_time
     app.after_request(security_headers)
     app.extensions["sunlight.browser_error"] = browser_error

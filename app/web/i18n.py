@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import g, has_request_context
 
+from app.engine.problem_texts import localized
 from app.errors import DomainError
 
 from .messages_en import EN
@@ -70,6 +71,20 @@ BY_STATUS = {400: "提交的内容有误。", 401: "请先登录。", 403: "您�
              422: "提交的内容不符合要求，请检查后重试。"}
 
 
+# A case that cannot proceed says why on the page (a condition over data nobody entered, a decision table
+# with two matching rules): the engine's words, in the reader's language.
+STOPPED_CASE_CODES = ("engine_error", "too_expensive")
+
+
+def problem_text(message: str) -> str:
+    """A problem of a diagram or of a running case (the engine's English) in the reader's language."""
+    return localized(message, current_lang())
+
+
+def _problems(exc: DomainError) -> list[str]:
+    return [d["message"] for d in exc.details if isinstance(d, dict) and isinstance(d.get("message"), str)]
+
+
 def translate_error(exc: DomainError) -> str:
     text = _(ERRORS[exc.code]) if exc.code in ERRORS else _(BY_STATUS.get(exc.status, "请求无法处理。"))
     named = [d.get("material") for d in exc.details if isinstance(d, dict) and d.get("material")]
@@ -78,6 +93,8 @@ def translate_error(exc: DomainError) -> str:
         return text + " " + _("（环节：%(e)s）", e=", ".join(dict.fromkeys(elements)))
     if exc.code in ("materials_incomplete", "invalid_materials") and named:
         text += ("、" if current_lang() == "zh" else ", ").join(dict.fromkeys(named))
+    elif exc.code in STOPPED_CASE_CODES and _problems(exc):
+        text += " " + ("；" if current_lang() == "zh" else "; ").join(problem_text(m) for m in _problems(exc)[:3])
     else:
         fields = [d.get("field") for d in exc.details if isinstance(d, dict) and d.get("field")]
         if fields:

@@ -25,6 +25,11 @@ EN: dict[str, str] = {
     "非常不满意": "Very dissatisfied",
     "我的待办": "My worklist",
     "外部任务": "external work",
+    "系统自动办理": "done by Sunlight itself",
+    "该办件仍在办理中，但没有待办环节，也没有在等待消息或定时器：流程无法自行推进（例如并行汇聚的另一支已提前结束）。请联系流程设计人员或管理员处理。": (
+        "This case is still in progress, but no step is open and it waits for no message or timer: the flow cannot "
+        "move on by itself (e.g. the other branch of a parallel join ended early). Ask the flow's designer or an "
+        "admin."),
     "决策表": "Decision table",
     "流程图有未保存的修改，离开后将丢失。确定吗？": "The diagram has unsaved edits; they will be lost. Leave anyway?",
     "命中策略": "Hit policy",

@@ -76,6 +76,7 @@ def _history(s, case: Case) -> list[dict]:
     return [{"name": t.name or t.bpmn_id, "lane": t.lane, "state": t.state, "created_at": t.created_at,
              "completed_at": t.completed_at, "by": names.get(t.completed_by_id), "opinion": t.opinion, "kind": t.kind,
              "assignee": t.assignee, "topic": work[t.id].topic if t.id in work else None,
+             "builtin": t.id in work and work[t.id].topic in external.BUILTIN_TOPICS,
              "incident": t.id in work and work[t.id].incident_at is not None and work[t.id].state == "open"}
             for t in case.tasks]
 

@@ -14,7 +14,7 @@ from app.orgs.service import can_see
 
 from . import web
 from .common import db, flash_error, settings, signed_in
-from .i18n import _, translate_error
+from .i18n import _, problem_text, translate_error
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "bpmn"
 PER_PAGE = 30
@@ -99,9 +99,16 @@ def save_draft(code: str):
     except DomainError as exc:
         if exc.status in (401, 403, 404):
             raise
-        return jsonify({"error": {"code": exc.code, "message": translate_error(exc), "details": exc.details}}), exc.status
+        return jsonify({"error": {"code": exc.code, "message": translate_error(exc),
+                                  "details": _shown(exc.details)}}), exc.status
     out["message"] = _("已保存为草稿版本 %(v)s。", v=out["version"])
     return jsonify(out), 201
+
+
+def _shown(details: list) -> list:
+    """The problems as the page pins them: each with `shown`, its text in the page's language."""
+    return [{**d, "shown": problem_text(d["message"])} if isinstance(d, dict) and isinstance(d.get("message"), str)
+            else d for d in details]
 
 
 @web.post("/design/definitions/<int:definition_id>/submit")

@@ -85,6 +85,8 @@ def test_an_invalid_diagram_is_422_with_element_and_line(world):
     _is_error(body, "invalid_bpmn")
     problem = body["error"]["details"][0]
     assert problem["element_id"] == "Flow_approve" and problem["line"] > 1 and "__import__" in problem["message"]
+    # Beside the English, the designer's Chinese (an additive field).
+    assert problem["message_zh"].startswith("条件“__import__('os').system('id')”不被接受：不允许调用方法")
     status, body = world.api.call("POST", "/api/v1/items/CA01-XK-0001/definitions", "designer",
                                   data=b"<not-bpmn/>", ctype="application/xml")
     assert status == 422 and body["error"]["details"]

@@ -578,3 +578,48 @@ def test_a_mixed_acceptance_and_a_clerk_who_stays_on_the_case(page, live_server,
     assert "审查" in page.inner_text(".task-form")
     shot(page, "36_stays_on_the_case")
     assert not page.js_errors
+
+
+def test_the_modeler_lints_while_drawing_in_the_pages_language(page, live_server):
+    """bpmnlint with Sunlight's rules marks, before any save, what the server would refuse: in Chinese, and in
+    English on the English page; the district's own diagram draws clean."""
+    sign_in(page, live_server, "designer")
+    page.locator("#design-items tr", has_text="CA01-XK-0001").get_by_role("link").click()
+    page.wait_for_selector("#canvas[data-ready=true]")
+    lint = "() => window.sunlightModeler.get('linting').lint()"
+    assert page.evaluate(lint) == {}
+    page.wait_for_selector(".bjsl-button")
+    assert "没有发现问题" in page.inner_text(".bjsl-button")
+    page.evaluate("""() => {  // a condition pasted from Camunda (JUEL) and a complex gateway
+        const m = window.sunlightModeler, flow = m.get('elementRegistry').get('Flow_approve');
+        const expr = m.get('moddle').create('bpmn:FormalExpression', {body: '${approved}'});
+        m.get('modeling').updateProperties(flow, {conditionExpression: expr});
+        const pool = m.get('elementRegistry').filter(e => e.type === 'bpmn:Participant')[0];
+        const shape = m.get('elementFactory').createShape({type: 'bpmn:ComplexGateway'});
+        m.get('modeling').createShape(shape, {x: pool.x + 120, y: pool.y + pool.height - 40}, pool);
+    }""")
+    page.wait_for_selector(".bjsl-overlay [data-rule='sunlight/expressions'], .bjsl-overlay")
+    issues = page.evaluate(lint)
+    flow_issue = issues["sunlight/expressions"][0]
+    assert flow_issue["id"] == "Flow_approve" and "JUEL" in flow_issue["message"] and "请直接写条件" in flow_issue["message"]
+    assert "复杂网关" in issues["sunlight/complex-gateway"][0]["message"]
+    page.wait_for_function("() => /2 个错误/.test(document.querySelector('.bjsl-button').textContent)")
+    page.hover(".djs-overlay-container .bjsl-overlay >> nth=0")  # its list of problems opens on hover
+    page.wait_for_selector(".bjsl-dropdown .bjsl-issues", state="visible")
+    assert "请直接写条件" in page.inner_text("body") or "复杂网关" in page.inner_text("body")
+    shot(page, "40_modeler_lint")
+    page.goto(page.url.split("?")[0] + "?lang=en")
+    page.wait_for_selector("#canvas[data-ready=true]")
+    page.evaluate("""() => {
+        const m = window.sunlightModeler, flow = m.get('elementRegistry').get('Flow_approve');
+        const expr = m.get('moddle').create('bpmn:FormalExpression', {body: '= approved'});
+        m.get('modeling').updateProperties(flow, {conditionExpression: expr});
+    }""")
+    message = page.evaluate(lint)["sunlight/expressions"][0]["message"]
+    assert "FEEL" in message and not re.search(r"[\u4e00-\u9fff]", message)
+    # The district's own templates (all deployable) draw clean: the rules raise nothing the server accepts.
+    for template in ("enforcement_measure", "immediate_item", "levy_collection", "licensing_full", "penalty_general"):
+        page.goto(page.url.split("?")[0] + f"?lang=zh&template={template}")
+        page.wait_for_selector("#canvas[data-ready=true]")
+        assert page.evaluate(lint) == {}, template
+    assert not page.js_errors

@@ -134,6 +134,17 @@ def test_the_modeler_save_answers_json_with_the_problems(ui_app, ui_world):
     details = response.get_json()["error"]["details"]
     assert details and {"element_id", "line", "message"} <= set(details[0])
     from tests.world import LICENSING
+    # The page pins each problem in its own language: Chinese by default, the English with ?lang=en.
+    bad = LICENSING.replace(b"approved == True", b"${approved}")
+    said = client.post("/design/CA01-XK-0001/definitions", data=bad,
+                       headers={"Content-Type": "application/xml", "X-CSRFToken": token}).get_json()["error"]
+    assert said["details"][0]["shown"].startswith("条件“${approved}”不被接受：语法错误（这像是 Camunda 的 JUEL 表达式")
+    assert "JUEL" in said["details"][0]["message"] and not CJK.search(said["details"][0]["message"])
+    client.get("/design?lang=en")
+    said = client.post("/design/CA01-XK-0001/definitions", data=bad,
+                       headers={"Content-Type": "application/xml", "X-CSRFToken": token}).get_json()["error"]
+    assert said["details"][0]["shown"] == said["details"][0]["message"] and not CJK.search(said["message"])
+    client.get("/design?lang=zh")
     response = client.post("/design/CA01-XK-0001/definitions", data=LICENSING,
                            headers={"Content-Type": "application/xml", "X-CSRFToken": token})
     assert response.status_code == 201 and response.get_json()["version"] == 2
@@ -520,3 +531,24 @@ def htmllib_unescape(value: str) -> str:
     import html as htmllib
 
     return re.sub(r"[?&]lang=(en|zh)", "", htmllib.unescape(value))
+
+
+def test_the_case_page_marks_a_stuck_case_and_work_sunlight_does_itself(ui_app, ui_world):
+    from tests import diagrams
+    from tests.integration.test_case_endings import JOIN_NEVER_REACHED
+    from tests.world import deploy_item
+
+    deploy_item(ui_world, {**ITEM, "code": "CA01-QT-0001", "category": "other"}, JOIN_NEVER_REACHED)
+    deploy_item(ui_world, {**ITEM, "code": "CA01-QT-0002", "category": "other"},
+                diagrams.service_task("sunlight.tell-applicant"))
+    stuck = ui_world.complete(ui_world.new_case(item="CA01-QT-0001", data={"x": 0}), "Task_a", "acc")
+    told = ui_world.complete(ui_world.new_case(item="CA01-QT-0002"), "Task_accept", "acc")
+    client = ui_app.test_client()
+    login(client, "acc")
+    page = client.get(f"/cases/{stuck['case_no']}").get_data(as_text=True)
+    assert 'id="stuck"' in page and "流程无法自行推进" in page
+    assert 'id="stuck"' not in client.get(f"/cases/{told['case_no']}").get_data(as_text=True)
+    assert "系统自动办理：sunlight.tell-applicant" in client.get(f"/cases/{told['case_no']}").get_data(as_text=True)
+    page = client.get(f"/cases/{stuck['case_no']}?lang=en").get_data(as_text=True)
+    assert "the flow cannot move on by itself" in page
+    client.get("/work?lang=zh")

@@ -24,6 +24,7 @@ SAMPLES = {
     "withdrawn": {"reason": "申请人申请撤回"},
     "terminated": {"reason": "申请人死亡", "legal_basis": "《行政许可法》第七十条"},
     "completed": {"item_name": "食品经营许可"},
+    "step_notice": {"text": "请于5个工作日内缴纳费用"},
 }
 
 

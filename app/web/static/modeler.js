@@ -1,7 +1,8 @@
 /* The designer's modeler: bpmn-js Modeler with the properties panel (BPMN and Camunda providers: conditions,
    scripts, timers, messages, multi-instance collections and element variables, service-task topics, decision
    references). Saves the XML as a new draft version, confirms the save, asks before unsaved edits are lost, and
-   pins the server's validation problems (422 details: element_id, line, message) on the elements. */
+   pins the server's validation problems (422 details: element_id, line, message) on the elements; while drawing,
+   bpmnlint (bpmn-js-bpmnlint with Sunlight's rules, lint-rules.js) marks what the server would refuse. */
 (function () {
   'use strict';
   var PANEL_ZH = {
@@ -26,7 +27,10 @@
     'Global signal reference': '信号', 'Script format': '脚本格式', 'Script type': '脚本类型',
     'Condition type': '条件类型', 'Sequential': '顺序', 'Parallel': '并行', 'Assignee': '办理人',
     'Candidate users': '候选用户', 'Candidate groups': '候选组', 'User assignment': '办理人分配',
-    'External task': '外部任务设置', 'Errors': '错误', 'Priority': '优先级', 'Retry time cycle': '重试周期'
+    'External task': '外部任务设置', 'Errors': '错误', 'Priority': '优先级', 'Retry time cycle': '重试周期',
+    // bpmn-js-bpmnlint's own words (the rules' messages come in the page's language from lint-rules.js)
+    'Toggle linting overlays': '显示/隐藏校验标记', '{errors} Errors, {warnings} Warnings': '{errors} 个错误，{warnings} 个警告',
+    'No Issues': '没有发现问题', 'Issues for child elements': '子元素的问题'
   };
   var canvasBox = document.getElementById('canvas');
   if (!canvasBox || !window.BpmnJS) { return; }
@@ -35,6 +39,9 @@
   var camunda = window.CamundaBpmnModdle;  // camunda:topic, camunda:decisionRef, camunda:collection… as Camunda writes them
   var modules = [panel.BpmnPropertiesPanelModule, panel.BpmnPropertiesProviderModule,
                  camunda && panel.CamundaPlatformPropertiesProviderModule].filter(Boolean);
+  // bpmnlint while drawing: Sunlight's rules (lint-rules.js) mark what the server would refuse, before a save.
+  var linting = window.BpmnJsBpmnlint && window.SunlightLint;
+  if (linting) { modules.push(window.BpmnJsBpmnlint); }
   if (document.documentElement.lang === 'zh-CN' && window.BpmnJsI18nZh) {
     // The modeler in Chinese: bpmn-js-i18n's translation plus the properties panel's most common labels.
     var dict = Object.assign({}, window.BpmnJsI18nZh, PANEL_ZH);
@@ -47,7 +54,8 @@
   }
   var modeler = new window.BpmnJS({
     container: canvasBox, propertiesPanel: { parent: '#properties' }, additionalModules: modules,
-    moddleExtensions: camunda ? { camunda: camunda } : {}
+    moddleExtensions: camunda ? { camunda: camunda } : {},
+    linting: linting ? { active: true, bpmnlint: window.SunlightLint } : undefined
   });
   var dirty = false;  // an edit since the diagram was opened or saved
   modeler.on('commandStack.changed', function () { dirty = true; });
@@ -81,18 +89,19 @@
     var canvas = modeler.get('canvas');
     var registry = modeler.get('elementRegistry');
     details.forEach(function (p) {
+      var said = p.shown || p.message;  // the server's words in the page's language
       var li = document.createElement('li');
       var where = [];
       if (p.element_id) { where.push(p.element_id); }
       if (p.line) { where.push(text.line.replace('{n}', p.line)); }
-      li.textContent = (where.length ? '[' + where.join(' · ') + '] ' : '') + p.message;
+      li.textContent = (where.length ? '[' + where.join(' · ') + '] ' : '') + said;
       li.dataset.elementId = p.element_id || '';
       var el = p.element_id && registry.get(p.element_id);
       if (el) {
         var pin = document.createElement('div');
         pin.className = 'problem-pin';
-        pin.title = p.message;
-        pin.textContent = '⚠ ' + p.message;
+        pin.title = said;
+        pin.textContent = '⚠ ' + said;
         pin.dataset.elementId = p.element_id;
         overlays.add(p.element_id, 'problem', { position: { top: -24, left: 0 }, html: pin });
         canvas.addMarker(p.element_id, 'sl-problem');
