@@ -85,8 +85,21 @@ def deadlines(session: Session, settings: Settings, case: Case) -> dict:
     `remaining_working_days` counts working days whatever the unit; `remaining_days` counts in the promised
     clock's own unit (calendar days for a penalty), which is what the applicant is promised.
     """
-    cal = calendar.load(session, settings.tz)
     now = clock_stops.frozen_at(session, case) or clock.now()
+    return _deadlines(calendar.load(session, settings.tz), now, case)
+
+
+def deadlines_of(session: Session, settings: Settings, cases) -> dict[int, dict]:
+    """`deadlines` for every case of a list's page, by case id: one calendar read and one read of the page's
+    open clock stops, whatever the number of rows."""
+    cases = list(cases)
+    cal = calendar.load(session, settings.tz)
+    stopped = stops.current_of(session, [c.id for c in cases if c.status == "suspended"])
+    now = clock.now()
+    return {c.id: _deadlines(cal, stopped[c.id].started_at if c.id in stopped else now, c) for c in cases}
+
+
+def _deadlines(cal, now: datetime, case: Case) -> dict:
     started = case.accepted_at is not None
     left = left_in_unit = None
     if case.promised_due_at and case.status in OPEN_STATUSES:

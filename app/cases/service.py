@@ -532,36 +532,45 @@ def claim_due_cases(session: Session, now: datetime, is_postgres: bool, *, limit
     return list(session.scalars(query))
 
 
-def worklist(session: Session, actor: User) -> list[tuple[CaseTask, str, str, str]]:
-    """READY user tasks of the caller's org unit in lanes they hold (or without a lane), soonest due first; an
-    instance of a 会签 step is in its assignee's worklist alone.
+def worklist(session: Session, actor: User, page: int = 1, per_page: int = 200) -> tuple[list, int]:
+    """READY user tasks of the caller's org unit in lanes they hold (or without a lane), soonest due first, one
+    page at a time; and how many there are. An instance of a 会签 step is in its assignee's worklist alone.
 
-    Rows are (task, case_no, item_code, item_name): the worklist never loads a case or its blob.
+    Rows are (task, case_no, item_code, item_name): the worklist never loads a case or its blob. The order
+    (due, created, id) is the worklist index's own, so a page reads only its rows.
     """
-    query = _ready_for(actor).order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
-    return list(session.execute(query).tuples())
+    query = (_ready_for(actor).order_by(CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
+             .offset((page - 1) * per_page).limit(per_page))
+    return list(session.execute(query).tuples()), _count_ready(session, actor)
 
 
-def _ready_for(actor: User):
+def _mine(actor: User) -> list:
     """Ready user steps of the actor's unit that are theirs: assigned to them (会签), or unassigned in a lane they
     hold (or in no lane)."""
     lanes = sorted(actor.post_names)
-    mine = or_(CaseTask.assignee == actor.username,
-               and_(CaseTask.assignee.is_(None), or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes))))
+    return [CaseTask.org_unit_id == actor.org_unit_id, CaseTask.state == "ready", CaseTask.kind == "user",
+            or_(CaseTask.assignee == actor.username,
+                and_(CaseTask.assignee.is_(None), or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes))))]
+
+
+def _ready_for(actor: User):
     return (select(CaseTask, Case.case_no, PowerItem.code, PowerItem.name)
             .join(Case, Case.id == CaseTask.case_id).join(PowerItem, PowerItem.id == Case.item_id)
-            .where(CaseTask.org_unit_id == actor.org_unit_id, CaseTask.state == "ready", CaseTask.kind == "user",
-                   mine))
+            .where(*_mine(actor)))
+
+
+def _count_ready(session: Session, actor: User) -> int:
+    """Counted on the task rows alone (every task has its case and item): no join per step."""
+    return session.scalar(select(func.count()).select_from(CaseTask).where(*_mine(actor))) or 0
 
 
 def worklist_page(session: Session, actor: User, page: int, per_page: int) -> tuple[list, int]:
     """The worklist as the page shows it, one page at a time: workable cases before stopped ones, then the
     case's promised limit (the most urgent first), then the step's own. Ordered and paged in SQL."""
-    base = _ready_for(actor)
-    total = session.scalar(select(func.count()).select_from(base.with_only_columns(CaseTask.id).subquery())) or 0
-    query = base.order_by(Case.status != "running", Case.promised_due_at.is_(None), Case.promised_due_at,
-                          CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
-    return list(session.execute(query.offset((page - 1) * per_page).limit(per_page)).tuples()), total
+    query = _ready_for(actor).order_by(Case.status != "running", Case.promised_due_at.is_(None), Case.promised_due_at,
+                                       CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at, CaseTask.id)
+    return list(session.execute(query.offset((page - 1) * per_page).limit(per_page)).tuples()), \
+        _count_ready(session, actor)
 
 
 def public_progress(session: Session, settings: Settings, case_no: str, code: str | None) -> Case:

@@ -135,6 +135,30 @@ def notices_for(session: Session, viewer: User, case_id: int | None = None) -> l
     return list(session.scalars(query).unique())
 
 
+PAGE_MAX = 200  # rows in one answer of a list, whoever asks
+
+
+def notices_page(session: Session, viewer: User, *, case_id: int | None = None, after: int = 0,
+                 limit: int = PAGE_MAX) -> tuple[list[tuple[SupervisionNotice, str | None]], bool]:
+    """One page of the notices the viewer sees (as notices_for), oldest first from just after the notice id
+    `after` (a keyset cursor: the page costs the same however deep it is), each with its case number; and
+    whether more follow. The scope is a join on the notice's own department, never a list of case ids."""
+    limit = min(limit, PAGE_MAX)
+    query = (select(SupervisionNotice, Case.case_no).outerjoin(Case, Case.id == SupervisionNotice.case_id)
+             .where(SupervisionNotice.id > after).order_by(SupervisionNotice.id).limit(limit + 1))
+    if case_id is not None:
+        query = query.where(SupervisionNotice.case_id == case_id)
+    if viewer.role in ("supervisor", "admin"):  # plus district-wide notices (no case) addressed to them
+        addressed = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == viewer.id)
+        query = query.outerjoin(OrgUnit, OrgUnit.id == SupervisionNotice.org_unit_id).where(
+            or_(OrgUnit.path.startswith(viewer.org_unit.path), SupervisionNotice.id.in_(addressed)))
+    else:
+        query = query.join(NoticeRecipient, and_(NoticeRecipient.notice_id == SupervisionNotice.id,
+                                                 NoticeRecipient.user_id == viewer.id))
+    rows = [(n, case_no) for n, case_no in session.execute(query)]
+    return rows[:limit], len(rows) > limit
+
+
 def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNotice:
     notice = session.get(SupervisionNotice, notice_id)
     if notice is None:
