@@ -124,6 +124,21 @@ def _deadlines(cal, now: datetime, case: Case) -> dict:
     return out
 
 
+def board(session: Session, settings: Settings, rows: list[tuple[Case, str]], steps: dict[int, list[str]]) -> list[dict]:
+    """The supervision board's rows: each carded case with its clocks and its ready steps (deadlines_of: one
+    calendar read and one clock-stop read for the page)."""
+    clocks_of = deadlines_of(session, settings, [case for case, _name in rows])
+    out = []
+    for case, department in rows:
+        dl = clocks_of[case.id]
+        out.append({"case_no": case.case_no, "item_code": case.item.code, "item_name": case.item.name,
+                    "department": department, "status": case.status, "card": dl["card"],
+                    "remaining_days": dl["remaining_days"], "unit": dl["promised_unit"], "started": dl["started"],
+                    "calendar_complete": dl["calendar_complete"], "promised_due_at": dl["promised_due_at"],
+                    "statutory_due_at": dl["statutory_due_at"], "steps": steps.get(case.id, [])})
+    return out
+
+
 def order(o, case_no: str) -> dict:
     return {"id": o.id, "order_no": o.order_no, "case_no": case_no, "notice_id": o.notice_id,
             "instruction": o.instruction, "due_at": iso(o.due_at), "status": o.status,

@@ -10,11 +10,12 @@ from app.cases import service as cases
 from app.cases.models import Case
 from app.errors import Invalid
 from app.supervision import orders
+from app.supervision import service as supervision_service
 from app.supervision.models import ORDER_STATUSES
 
 from . import openapi as doc
 from . import render
-from .common import caller, db, json_body, settings
+from .common import PAGE_MAX, caller, db, json_body, next_link, page_args, settings, whole_arg
 
 supervision = Blueprint("supervision", __name__, url_prefix="/api/v1")
 STAFF = ("admin", "designer", "legal", "clerk", "supervisor")
@@ -71,15 +72,47 @@ def issue_order():
 
 @supervision.get("/orders")
 def list_orders():
+    """Orders oldest first, a page at a time: `limit` (1…200, default 200) after the order id `after`; the next
+    page's address in `Link` when more follow."""
     status = request.args.get("status") or None
     if status and status not in ORDER_STATUSES:
         raise Invalid(f"status must be one of {', '.join(ORDER_STATUSES)}")
+    after, limit = whole_arg("after", 0, 0, 2**62), whole_arg("limit", PAGE_MAX, 1, PAGE_MAX)
     with db().unit_of_work() as s:
         user = caller(s, "supervisor", "clerk", "admin")
         case_id = cases.get_visible(s, user, request.args["case_no"]).id if request.args.get("case_no") else None
-        found = orders.listing(s, user, status, case_id)
-        numbers = cases.numbers_of(s, {o.case_id for o in found})
-        return [render.order(o, numbers[o.case_id]) for o in found]
+        found = orders.listing(s, user, status, case_id, after=after, limit=limit + 1)
+        numbers = cases.numbers_of(s, {o.case_id for o in found[:limit]})
+        out = [render.order(o, numbers[o.case_id]) for o in found[:limit]]
+    headers = {"Link": next_link(after=out[-1]["id"], limit=limit)} if len(found) > limit else {}
+    return out, 200, headers
+
+
+BOARD_ROLES = ("supervisor", "admin")
+
+
+@supervision.get("/board")
+def board():
+    """The supervision board as JSON: carded cases in scope, soonest promised limit first, a page at a time."""
+    page, per_page = page_args(default_per_page=100)
+    department = (request.args.get("department") or "").strip()[:32] or None
+    item_code = (request.args.get("item_code") or "").strip()[:64] or None
+    with db().unit_of_work() as s:
+        user = caller(s, *BOARD_ROLES)
+        rows, total = cases.carded_page(s, user, department, item_code, page, per_page)
+        steps = cases.ready_steps_of(s, [c.id for c, _name in rows])
+        out = {"cases": render.board(s, settings(), rows, steps), "total": min(total, cases.BOARD_CAP),
+               "total_capped": total > cases.BOARD_CAP, "page": page, "per_page": per_page}
+    return out
+
+
+@supervision.get("/statistics")
+def statistics():
+    """Per department in scope: cases, completed, on time, open cards, 好差评; notices per month by level."""
+    months = whole_arg("months", 6, 1, 24)
+    with db().unit_of_work() as s:
+        user = caller(s, *BOARD_ROLES)
+        return render.jsonable(supervision_service.statistics(s, user, settings().tz, months))
 
 
 @supervision.get("/orders/<int:order_id>")

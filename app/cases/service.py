@@ -597,15 +597,34 @@ def open_cases(session: Session, actor: User, limit: int = 50) -> list[Case]:
     return list(session.scalars(query))
 
 
-def carded_cases(session: Session, viewer: User, department: str | None = None, item_code: str | None = None,
-                 limit: int = 200) -> list[Case]:
-    """Open cases in the viewer's scope carrying a card (预警/黄牌/红牌), or whose pre-warning time has come."""
+BOARD_CAP = 10_000  # the board's total: "10000+" beyond (counting every carded case of a district costs a scan)
+
+
+def carded_page(session: Session, viewer: User, department: str | None = None, item_code: str | None = None,
+                page: int = 1, per_page: int = 100) -> tuple[list[tuple[Case, str]], int]:
+    """Open cases in the viewer's scope carrying a card (预警/黄牌/红牌), or whose pre-warning time has come, the
+    soonest promised limit first: one page of (case, department name), and the total (at most BOARD_CAP + 1).
+    Filtered, ordered and paged in SQL; the scope is a join on the org tree."""
     now = clock.now()
-    query = (select(Case).join(OrgUnit, OrgUnit.id == Case.org_unit_id).join(PowerItem, PowerItem.id == Case.item_id)
-             .where(OrgUnit.path.startswith(viewer.org_unit.path), Case.status.in_(("running", "suspended")),
+    query = (select(Case, OrgUnit.name).join(OrgUnit, OrgUnit.id == Case.org_unit_id)
+             .where(OrgUnit.path.startswith(viewer.org_unit.path), Case.status.in_(OPEN_STATUSES),
                     or_(Case.card != "none", Case.warn_at <= now, Case.promised_due_at <= now)))
     if department:
         query = query.where(OrgUnit.code == department)
     if item_code:
-        query = query.where(PowerItem.code == item_code)
-    return list(session.scalars(query.order_by(Case.promised_due_at, Case.id).limit(limit)))
+        query = query.where(Case.item_id == select(PowerItem.id).where(PowerItem.code == item_code).scalar_subquery())
+    total = session.scalar(select(func.count()).select_from(
+        query.with_only_columns(Case.id).limit(BOARD_CAP + 1).subquery()))
+    rows = session.execute(query.order_by(Case.promised_due_at, Case.id).offset((page - 1) * per_page).limit(per_page))
+    return [(case, name) for case, name in rows], total
+
+
+def ready_steps_of(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
+    """The names of the ready user steps of a page of cases, by case id, in one query."""
+    out: dict[int, list[str]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        rows = session.execute(select(CaseTask.case_id, CaseTask.name, CaseTask.bpmn_id).where(
+            CaseTask.case_id.in_(case_ids), CaseTask.state == "ready", CaseTask.kind == "user").order_by(CaseTask.seq))
+        for case_id, name, bpmn_id in rows:
+            out[case_id].append(name or bpmn_id)
+    return out
