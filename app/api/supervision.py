@@ -164,9 +164,18 @@ doc.document({
     "/api/v1/orders": {
         "post": doc.op("Issue a 督办 order (supervisor in scope)", 201, "Order", body="OrderIn",
                        errors=(400, 404, 415, 422)),
-        "get": doc.op("Orders: supervisors in scope, clerks of their department", out={
+        "get": doc.paged(doc.op("Orders: supervisors in scope, clerks of their department; " + doc.CURSOR_DOC, out={
             "type": "array", "items": doc.ref("Order")}, errors=(404, 422),
-            params=[doc.query_param("status"), doc.query_param("case_no")])},
+            params=[doc.query_param("status"), doc.query_param("case_no"), *doc.CURSOR_PARAMS]))},
+    "/api/v1/board": {"get": doc.op(
+        "The supervision board (supervisor, admin): open cases in scope carrying a card or past their pre-warning "
+        "time, soonest promised limit first, a page at a time (per_page 1–200, default 100); `total` counts up to "
+        "10000 (`total_capped` beyond)", out="Board", errors=(422,),
+        params=[doc.query_param("department"), doc.query_param("item_code"), *doc.PAGE_PARAMS])},
+    "/api/v1/statistics": {"get": doc.op(
+        "District statistics of the caller's scope (supervisor, admin): per department cases, completed, on time, "
+        "open cards and 好差评; notices per month by level over the last `months` (1–24, default 6)",
+        out="Statistics", errors=(422,), params=[doc.query_param("months", _I)])},
     "/api/v1/orders/{order_id}": {"get": doc.op("One order with its messages", out="Order", errors=(404,),
                                                 params=[_ORDER])},
     "/api/v1/orders/{order_id}/reply": {"post": doc.op("The clerk's reply", out="Order", body="OrderText",
@@ -177,6 +186,22 @@ doc.document({
         "Reopen the order, optionally with a new deadline (supervisor)", out="Order", body="OrderText",
         errors=(400, 404, 409, 415, 422), params=[_ORDER])},
 }, {
+    "Board": {"type": "object", "properties": {
+        "total": _I, "total_capped": {"type": "boolean"}, "page": _I, "per_page": _I,
+        "cases": {"type": "array", "items": {"type": "object", "properties": {
+            "case_no": _S, "item_code": _S, "item_name": _S, "department": _S, "status": _S,
+            "card": {"type": "string", "enum": ["none", "warning", "yellow", "red"]},
+            "remaining_days": {"type": "integer", "nullable": True}, "unit": _S, "started": {"type": "boolean"},
+            "calendar_complete": {"type": "boolean"}, "promised_due_at": doc.SCHEMA_DT,
+            "statutory_due_at": doc.SCHEMA_DT, "steps": {"type": "array", "items": _S}}}}}},
+    "Statistics": {"type": "object", "properties": {
+        "departments": {"type": "array", "items": {"type": "object", "properties": {
+            "org_id": _I, "code": _S, "name": _S, "cases": _I, "completed": _I, "on_time": _I, "cards": _I,
+            "on_time_rate": {"type": "integer", "nullable": True},
+            "rating": {"type": "array", "nullable": True, "items": {"type": "number"},
+                       "description": "[average score, number of ratings]"}}}},
+        "months": {"type": "array", "items": {"type": "object", "properties": {
+            "month": _S, "warning": _I, "yellow": _I, "red": _I}}}}},
     "Suspension": {"type": "object", "required": ["kind", "reason"], "properties": {
         "kind": {"type": "string", "enum": ["supplement", "hearing", "testing", "inspection", "appraisal",
                                             "expert_review", "other"]},
