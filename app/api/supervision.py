@@ -201,7 +201,9 @@ doc.document({
             "rating": {"type": "array", "nullable": True, "items": {"type": "number"},
                        "description": "[average score, number of ratings]"}}}},
         "months": {"type": "array", "items": {"type": "object", "properties": {
-            "month": _S, "warning": _I, "yellow": _I, "red": _I}}}}},
+            "month": _S, "warning": _I, "yellow": _I, "red": _I}}},
+        "as_of": {"type": "string", "format": "date-time", "description": "when these figures were counted (a "
+                  "large district's are kept for a minute)"}}},
     "Suspension": {"type": "object", "required": ["kind", "reason"], "properties": {
         "kind": {"type": "string", "enum": ["supplement", "hearing", "testing", "inspection", "appraisal",
                                             "expert_review", "other"]},

@@ -32,7 +32,11 @@ class Case(Base):
                       # for one department; partial, so the 80 % of cases that ended are not in them.
                       Index("ix_cases_open_promised", "promised_due_at", "id",
                             postgresql_where=text("status IN ('running', 'suspended')"),
+                            postgresql_include=["org_unit_id", "card", "warn_at"],
                             sqlite_where=text("status IN ('running', 'suspended')")),
+                      # The district statistics (cases, completed, on time, open cards per department) from the
+                      # index alone: a case row holds its ~1 KB engine blob, the index entry 40 bytes.
+                      Index("ix_cases_org_stats", "org_unit_id", "status", "card", "completed_at", "promised_due_at"),
                       Index("ix_cases_open_org_promised", "org_unit_id", "promised_due_at", "id",
                             postgresql_where=text("status IN ('running', 'suspended')"),
                             sqlite_where=text("status IN ('running', 'suspended')")))

@@ -15,6 +15,7 @@ from app.cases.models import Case
 from app.catalog.models import PowerItem
 from app.orgs.models import OrgUnit, User
 
+from . import service
 from .models import NoticeRecipient, SupervisionNotice, SupervisionOrder
 
 BADGE_CAP = 99  # the header's counts: "99+" beyond
@@ -63,9 +64,8 @@ def notices(session: Session, viewer: User, f: Filter) -> tuple[list[tuple[Super
     """One page of notices, newest first, each with its case number; and the total (at most LIST_CAP + 1)."""
     query = select(SupervisionNotice.id)
     if f.everything_in_scope and viewer.role in SCOPE_ROLES:
-        addressed = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == viewer.id)
         query = query.outerjoin(OrgUnit, OrgUnit.id == SupervisionNotice.org_unit_id).where(
-            or_(OrgUnit.path.startswith(viewer.org_unit.path), SupervisionNotice.id.in_(addressed)))
+            or_(OrgUnit.path.startswith(viewer.org_unit.path), SupervisionNotice.id.in_(service.district_wide_to(viewer))))
     else:
         mine = and_(NoticeRecipient.notice_id == SupervisionNotice.id, NoticeRecipient.user_id == viewer.id)
         query = query.join(NoticeRecipient, mine)
