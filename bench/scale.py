@@ -201,7 +201,7 @@ def progress_codes(db, settings, count: int) -> list[tuple[str, str]]:
 
 
 # --- timing --------------------------------------------------------------------------------------------------
-ROW = re.compile(r'<tr[ >]')
+ROW = re.compile(r'<tr[ >]|<li class="level-')
 
 
 def rows_of(resp) -> int:

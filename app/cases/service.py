@@ -539,9 +539,29 @@ def worklist(session: Session, actor: User, page: int = 1, per_page: int = 200) 
     Rows are (task, case_no, item_code, item_name): the worklist never loads a case or its blob. The order
     (due, created, id) is the worklist index's own, so a page reads only its rows.
     """
-    query = (_ready_for(actor).order_by(CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
-             .offset((page - 1) * per_page).limit(per_page))
-    return list(session.execute(query).tuples()), _count_ready(session, actor)
+    ids = select(CaseTask.id).where(*_mine(actor)).order_by(
+        CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
+    return _page_rows(session, actor, ids, page, per_page), _count_ready(session, actor)
+
+
+def worklist_page(session: Session, actor: User, page: int, per_page: int) -> tuple[list, int]:
+    """The worklist as the page shows it, one page at a time: workable cases before stopped ones, then the
+    case's promised limit (the most urgent first), then the step's own. Ordered and paged in SQL, on index
+    entries only (ix_case_tasks_worklist_due and ix_cases_clock cover the order)."""
+    ids = (select(CaseTask.id).join(Case, Case.id == CaseTask.case_id).where(*_mine(actor))
+           .order_by(Case.status != "running", Case.promised_due_at.is_(None), Case.promised_due_at,
+                     CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at, CaseTask.id))
+    return _page_rows(session, actor, ids, page, per_page), _count_ready(session, actor)
+
+
+def _page_rows(session: Session, actor: User, ids, page: int, per_page: int) -> list:
+    """A page in two steps: the page's task ids in the list's order (index entries only, however deep the page),
+    then those rows with their case number and item, in that order."""
+    wanted = list(session.scalars(ids.offset((page - 1) * per_page).limit(per_page)))
+    if not wanted:
+        return []
+    rows = {row[0].id: row for row in session.execute(_ready_for(actor).where(CaseTask.id.in_(wanted))).tuples()}
+    return [rows[task_id] for task_id in wanted if task_id in rows]
 
 
 def _mine(actor: User) -> list:
@@ -564,15 +584,6 @@ def _count_ready(session: Session, actor: User) -> int:
     return session.scalar(select(func.count()).select_from(CaseTask).where(*_mine(actor))) or 0
 
 
-def worklist_page(session: Session, actor: User, page: int, per_page: int) -> tuple[list, int]:
-    """The worklist as the page shows it, one page at a time: workable cases before stopped ones, then the
-    case's promised limit (the most urgent first), then the step's own. Ordered and paged in SQL."""
-    query = _ready_for(actor).order_by(Case.status != "running", Case.promised_due_at.is_(None), Case.promised_due_at,
-                                       CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at, CaseTask.id)
-    return list(session.execute(query.offset((page - 1) * per_page).limit(per_page)).tuples()), \
-        _count_ready(session, actor)
-
-
 def public_progress(session: Session, settings: Settings, case_no: str, code: str | None) -> Case:
     """The case for the public query, or NotFound — identical for an unknown number and a wrong code."""
     case = session.scalar(select(Case).where(Case.case_no == case_no)) if case_no else None
@@ -592,8 +603,8 @@ def numbers_of(session: Session, case_ids: set[int]) -> dict[int, str]:
 # --- lists for the pages (app/web) ---------------------------------------------------------------------------
 def open_cases(session: Session, actor: User, limit: int = 50) -> list[Case]:
     """Running and suspended cases of the actor's own org unit, the soonest promised deadline first."""
-    query = (select(Case).where(Case.org_unit_id == actor.org_unit_id, Case.status.in_(("running", "suspended")))
-             .order_by(Case.promised_due_at.is_(None), Case.promised_due_at, Case.id).limit(limit))
+    query = (select(Case).where(Case.org_unit_id == actor.org_unit_id, Case.status.in_(OPEN_STATUSES))
+             .order_by(Case.promised_due_at.asc().nulls_last(), Case.id).limit(limit))  # ix_cases_open_org_promised
     return list(session.scalars(query))
 
 
@@ -606,11 +617,12 @@ def carded_page(session: Session, viewer: User, department: str | None = None, i
     soonest promised limit first: one page of (case, department name), and the total (at most BOARD_CAP + 1).
     Filtered, ordered and paged in SQL; the scope is a join on the org tree."""
     now = clock.now()
-    query = (select(Case, OrgUnit.name).join(OrgUnit, OrgUnit.id == Case.org_unit_id)
-             .where(OrgUnit.path.startswith(viewer.org_unit.path), Case.status.in_(OPEN_STATUSES),
-                    or_(Case.card != "none", Case.warn_at <= now, Case.promised_due_at <= now)))
+    units = select(OrgUnit.id).where(OrgUnit.path.startswith(viewer.org_unit.path))
     if department:
-        query = query.where(OrgUnit.code == department)
+        units = units.where(OrgUnit.code == department)
+    query = (select(Case, OrgUnit.name).join(OrgUnit, OrgUnit.id == Case.org_unit_id)
+             .where(Case.org_unit_id.in_(units.scalar_subquery()), Case.status.in_(OPEN_STATUSES),
+                    or_(Case.card != "none", Case.warn_at <= now, Case.promised_due_at <= now)))
     if item_code:
         query = query.where(Case.item_id == select(PowerItem.id).where(PowerItem.code == item_code).scalar_subquery())
     total = session.scalar(select(func.count()).select_from(
