@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
+import weakref
+from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -219,9 +220,9 @@ def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
     return {"departments": departments, "months": list(reversed(out))}
 
 
-SLOW_STATISTICS = 0.2  # seconds: statistics that took longer to count are kept for STATISTICS_KEPT
-STATISTICS_KEPT = timedelta(seconds=60)
-_kept: dict[tuple, tuple[datetime, dict]] = {}
+SLOW_STATISTICS = 0.05  # seconds: statistics that took longer to count are kept for STATISTICS_KEPT seconds
+STATISTICS_KEPT = 60.0
+_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per engine: a new app never sees another's
 
 
 def statistics(session: Session, viewer: User, tz, months: int = 6) -> dict:
@@ -230,18 +231,18 @@ def statistics(session: Session, viewer: User, tz, months: int = 6) -> dict:
 
     Counted in SQL (GROUP BY over an index that covers them), which for a million-case district is still a scan
     of a million index entries (about a second on two cores); so figures that took longer than SLOW_STATISTICS
-    are kept for STATISTICS_KEPT per scope and served from there, saying when they were counted. A small
-    district is always counted afresh."""
-    key = (session.get_bind().url.render_as_string(), viewer.org_unit.path, months, str(tz))
-    now = clock.now()
-    kept = _kept.get(key)
-    if kept is not None and kept[0] <= now < kept[0] + STATISTICS_KEPT:
-        return {**kept[1], "as_of": kept[0]}
-    started = time.perf_counter()
-    out = _statistics(session, viewer, tz, months)
-    if time.perf_counter() - started > SLOW_STATISTICS:
-        _kept[key] = (now, out)
-    return {**out, "as_of": now}
+    are kept for STATISTICS_KEPT seconds (wall time) per scope and served from there, saying when they were
+    counted. A small district is counted afresh every time."""
+    kept = _kept.setdefault(session.get_bind(), {})
+    key = (viewer.org_unit.path, months, str(tz))
+    hit = kept.get(key)
+    if hit is not None and time.monotonic() < hit[0] + STATISTICS_KEPT:
+        return hit[1]
+    started = time.monotonic()
+    out = {**_statistics(session, viewer, tz, months), "as_of": clock.now()}
+    if time.monotonic() - started > SLOW_STATISTICS:
+        kept[key] = (started, out)
+    return out
 
 
 def _statistics(session: Session, viewer: User, tz, months: int) -> dict:

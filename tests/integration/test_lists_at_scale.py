@@ -142,7 +142,10 @@ def test_a_department_supervisor_sees_only_notices_of_their_scope(world, app, db
 
 
 # --- the supervision board -----------------------------------------------------------------------------------
-def test_the_board_costs_the_same_for_a_few_or_three_hundred_carded_cases(world, app, db):
+def test_the_board_costs_the_same_for_a_few_or_three_hundred_carded_cases(world, app, db, monkeypatch):
+    from app.supervision import service
+
+    monkeypatch.setattr(service, "SLOW_STATISTICS", float("inf"))  # counted afresh each time: comparable
     no = overdue_case_with_notices(world, app)
     clone_cases(db, no, 2, suspended_every=2, notices=True)
     page = browser(app, db, "sup")
@@ -194,3 +197,17 @@ def test_statistics_are_counted_in_sql_per_department(world, app, db):
     assert sum(m["warning"] + m["yellow"] + m["red"] for m in body["months"]) >= 10
     assert world.api.get("/api/v1/statistics", "sup02")[1]["departments"] == []
     assert world.api.get("/api/v1/statistics", "acc")[0] == 403
+
+
+def test_slow_statistics_are_kept_a_minute_and_say_when_they_were_counted(world, app, db, monkeypatch):
+    from app.supervision import service
+
+    no = overdue_case_with_notices(world, app)
+    monkeypatch.setattr(service, "SLOW_STATISTICS", -1.0)  # every count is "slow" here
+    first = world.api.get("/api/v1/statistics", "sup")[1]
+    clone_cases(db, no, 4)
+    kept = world.api.get("/api/v1/statistics", "sup")[1]
+    assert kept == first and kept["as_of"]
+    monkeypatch.setattr(service, "STATISTICS_KEPT", 0.0)
+    fresh = world.api.get("/api/v1/statistics", "sup")[1]
+    assert next(d for d in fresh["departments"] if d["code"] == "CA01")["cases"] == 5
