@@ -40,6 +40,8 @@ class Case(Base):
                       # The /work page orders a clerk's ready steps by their case's clock: read from here, not
                       # from ten thousand case rows.
                       Index("ix_cases_clock", "id", "status", "promised_due_at"),
+                      # Staff search, newest first across a district (a department has ix_cases_org_created).
+                      Index("ix_cases_created", "created_at", "id"),
                       Index("ix_cases_open_org_promised", "org_unit_id", "promised_due_at", "id",
                             postgresql_where=text("status IN ('running', 'suspended')"),
                             postgresql_include=["card", "warn_at"],

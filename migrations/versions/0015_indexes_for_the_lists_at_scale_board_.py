@@ -29,6 +29,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.create_index('ix_cases_clock', ['id', 'status', 'promised_due_at'], unique=False)
+        batch_op.create_index('ix_cases_created', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_open_org_promised', ['org_unit_id', 'promised_due_at', 'id'], unique=False, postgresql_where=sa.text("status IN ('running', 'suspended')"), postgresql_include=['card', 'warn_at'], sqlite_where=sa.text("status IN ('running', 'suspended')"))
         batch_op.create_index('ix_cases_org_stats', ['org_unit_id', 'status', 'card', 'completed_at', 'promised_due_at'], unique=False)
         batch_op.create_index('ix_cases_open_promised', ['promised_due_at', 'id'], unique=False, postgresql_where=sa.text("status IN ('running', 'suspended')"), postgresql_include=['org_unit_id', 'card', 'warn_at'], sqlite_where=sa.text("status IN ('running', 'suspended')"))
@@ -48,6 +49,7 @@ def downgrade() -> None:
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_org_stats')
         batch_op.drop_index('ix_cases_clock')
+        batch_op.drop_index('ix_cases_created')
         batch_op.drop_index('ix_cases_open_promised', postgresql_where=sa.text("status IN ('running', 'suspended')"), sqlite_where=sa.text("status IN ('running', 'suspended')"))
         batch_op.drop_index('ix_cases_open_org_promised', postgresql_where=sa.text("status IN ('running', 'suspended')"), sqlite_where=sa.text("status IN ('running', 'suspended')"))
 
