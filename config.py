@@ -30,9 +30,24 @@ class Config:
     # Uploaded materials: stored by SHA-256 under FILE_STORAGE_DIR; one file at most MAX_FILE_BYTES (413 beyond).
     FILE_STORAGE_DIR = os.environ.get("FILE_STORAGE_DIR", str(INSTANCE / "files"))
     MAX_FILE_BYTES = int(os.environ.get("MAX_FILE_BYTES", str(20 * 1024 * 1024)))
+    # One user's uploads in the last 24 hours; beyond it 413 upload_quota naming the quota.
+    UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES", str(2 * 1024 ** 3)))
     # Document templates a district edits (受理通知书, 决定书…): files here override app/documents/templates/.
     DOCUMENT_TEMPLATES_DIR = os.environ.get("DOCUMENT_TEMPLATES_DIR", "")
+    # A budget for every action (a step, an API call, a timer the worker fires): seconds of expression evaluation
+    # and engine steps before the action is refused with 422 too_expensive and rolled back (the worker postpones
+    # the case with a timer_error event). See app/engine/budget.py.
+    EVALUATION_BUDGET_SECONDS = float(os.environ.get("EVALUATION_BUDGET_SECONDS", "1.0"))
+    # Deploy-time limits on diagrams (422 invalid_bpmn naming the element and line); the instance cap also holds
+    # at run time, for counts that come from case data.
+    MAX_MULTI_INSTANCES = int(os.environ.get("MAX_MULTI_INSTANCES", "200"))  # instances of one multi-instance step
+    MAX_TIMER_CYCLES = int(os.environ.get("MAX_TIMER_CYCLES", "100"))  # repetitions of a cycle timer (R100/PT1H)
+    MIN_TIMER_CYCLE_SECONDS = float(os.environ.get("MIN_TIMER_CYCLE_SECONDS", "60"))  # shortest cycle interval
+    MAX_SCRIPT_CHARS = int(os.environ.get("MAX_SCRIPT_CHARS", "4000"))  # a script or condition (4000 at most)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none, the headers are ignored).
+    # Behind nginx set 1, or every client shares the proxy's address and its rate limits.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     PUBLIC_QUERY_RATE = os.environ.get("PUBLIC_QUERY_RATE", "30/minute")
     LOGIN_RATE = os.environ.get("LOGIN_RATE", "10/minute")  # sign-in attempts per address on /login
     ITEM_CODE_SCHEME = os.environ.get("ITEM_CODE_SCHEME", "{dept}-{type}-{serial:04d}")
@@ -43,6 +58,11 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
+    # A page session ends after SESSION_HOURS however active (a forgotten window at a counter), and at sign-out on
+    # the server too: signing out ends the user's sessions everywhere, so a copied cookie is worth nothing after it.
+    SESSION_HOURS = int(os.environ.get("SESSION_HOURS", "12"))
+    # API tokens issued from now on expire after API_TOKEN_DAYS (0: never); `users token --days N` sets one's own.
+    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
     # Supervision notices by mail: the "smtp" channel is on only when SMTP_HOST is set (see app/supervision/channels.py).
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))

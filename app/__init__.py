@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config
 
@@ -17,6 +18,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # behind N reverse proxies: the client's address (rate limits) and scheme from their X-Forwarded-*
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0)
     app.extensions["sunlight.db"] = Database(app.config["DATABASE_URL"])
     app.extensions["sunlight.settings"] = Settings.from_config(app.config)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

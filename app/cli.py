@@ -112,7 +112,7 @@ def users_create(username, role, org, posts, password, email):
     try:
         with _db().unit_of_work() as s:
             user = orgs.create_user(s, username, role, org, list(posts), password, actor="cli", email=email)
-            token = orgs.issue_token(s, user, actor="cli")
+            token = orgs.issue_token(s, user, actor="cli", days=current_app.config["API_TOKEN_DAYS"])
     except DomainError as exc:
         _fail(exc)
     click.echo(f"user {username} ({role}) created in {org}")
@@ -121,13 +121,16 @@ def users_create(username, role, org, posts, password, email):
 
 @users_cli.command("token")
 @click.argument("username")
-def users_token(username):
+@click.option("--days", type=int, default=None,
+              help="valid for this many days (default API_TOKEN_DAYS; 0: until revoked)")
+def users_token(username, days):
     """Print a fresh API token for the user."""
     from app.orgs import service as orgs
 
+    days = current_app.config["API_TOKEN_DAYS"] if days is None else days
     try:
         with _db().unit_of_work() as s:
-            token = orgs.issue_token(s, orgs.user_by_name(s, username), actor="cli")
+            token = orgs.issue_token(s, orgs.user_by_name(s, username), actor="cli", days=days)
     except DomainError as exc:
         _fail(exc)
     click.echo(token)
@@ -136,7 +139,8 @@ def users_token(username):
 @users_cli.command("revoke")
 @click.argument("username")
 def users_revoke(username):
-    """Revoke every API token of the user (e.g. a system whose token leaked); `users token` issues a new one."""
+    """Revoke every API token of the user (e.g. a system whose token leaked) and end their page sessions;
+    `users token` issues a new one."""
     from app.orgs import service as orgs
 
     try:
@@ -144,7 +148,7 @@ def users_revoke(username):
             count = orgs.revoke_tokens(s, orgs.user_by_name(s, username), actor="cli")
     except DomainError as exc:
         _fail(exc)
-    click.echo(f"{count} token(s) of {username} revoked")
+    click.echo(f"{count} token(s) of {username} revoked; their page sessions ended")
 
 
 timers_cli = AppGroup("timers", help="The timer worker.")

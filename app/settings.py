@@ -43,6 +43,13 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024
     sms: SmsSettings | None = None  # None: the applicant's messages are recorded and shown, never sent
     document_templates_dir: str | None = None  # a district's own document templates, before the built-in ones
+    # What one action may ask of the engine, and what a diagram may ask for at deploy (app/engine/budget.py).
+    evaluation_budget_seconds: float = 1.0
+    max_multi_instances: int = 200
+    max_timer_cycles: int = 100
+    min_timer_cycle_seconds: float = 60.0
+    max_script_chars: int = 4000
+    upload_quota_bytes: int = 2 * 1024 ** 3  # one user's uploads in 24 hours (app/cases/files.py)
 
     @property
     def notice_channels(self) -> tuple[str, ...]:
@@ -57,7 +64,17 @@ class Settings:
                    item_code_scheme=config["ITEM_CODE_SCHEME"], smtp=_smtp(config),
                    file_storage_dir=str(config.get("FILE_STORAGE_DIR") or "instance/files"),
                    max_file_bytes=int(config.get("MAX_FILE_BYTES") or 20 * 1024 * 1024), sms=_sms(config),
-                   document_templates_dir=(config.get("DOCUMENT_TEMPLATES_DIR") or "").strip() or None)
+                   document_templates_dir=(config.get("DOCUMENT_TEMPLATES_DIR") or "").strip() or None,
+                   **_engine_limits(config))
+
+
+def _engine_limits(config) -> dict:
+    """The engine's limits and the upload quota from config.py; a missing key keeps the default."""
+    keys = {"EVALUATION_BUDGET_SECONDS": ("evaluation_budget_seconds", float),
+            "MAX_MULTI_INSTANCES": ("max_multi_instances", int), "MAX_TIMER_CYCLES": ("max_timer_cycles", int),
+            "MIN_TIMER_CYCLE_SECONDS": ("min_timer_cycle_seconds", float),
+            "MAX_SCRIPT_CHARS": ("max_script_chars", int), "UPLOAD_QUOTA_BYTES": ("upload_quota_bytes", int)}
+    return {name: kind(config[key]) for key, (name, kind) in keys.items() if config.get(key) is not None}
 
 
 def _smtp(config) -> SmtpSettings | None:

@@ -29,15 +29,18 @@ def sweep(db: Database, settings: Settings, limit: int = 10_000, batch: int = BA
     """Handle every case whose wake-up time has come; returns how many timers/signals/escalations fired."""
     fired = 0
     now = clock.now()
-    handled: set[int] = set()  # a case is handled once per sweep, even if it is still due afterwards
-    while len(handled) < limit:
+    # The sweep walks the due cases once, in (wake_at, id) order with a cursor: a case woken here whose wake-up
+    # time did not move is not claimed again by this sweep (one that moved but is still due may be — it is due
+    # again); `limit` bounds the sweep either way. (A cursor, not a NOT IN list of every id handled so far.)
+    handled, cursor = 0, None
+    while handled < limit:
         with db.unit_of_work() as s:
-            case_ids = cases.claim_due_cases(s, now, db.is_postgres, exclude=handled,
-                                             limit=min(batch, limit - len(handled)))
-            if not case_ids:
+            claimed = cases.claim_due(s, now, db.is_postgres, limit=min(batch, limit - handled), after=cursor)
+            if not claimed:
                 break
-            fired += _wake_batch(s, settings, case_ids)
-        handled.update(case_ids)
+            fired += _wake_batch(s, settings, [case_id for case_id, _wake in claimed])
+        handled += len(claimed)
+        cursor = (claimed[-1][1], claimed[-1][0])
     # Then the mail (and any other outbox channel) of what was just raised and of earlier retries; this is
     # after the case transactions committed, so a slow mail server never holds a case lock.
     sent, failed = outbox.deliver_due(db, settings)
@@ -61,16 +64,19 @@ def _wake_batch(s, settings: Settings, case_ids: list[int]) -> int:
 
 
 def _wake_alone(s, settings: Settings, case_id: int) -> int:
-    broken: str | None = None
+    broken, code, element = "", "engine_error", None
     try:
         with s.begin_nested():
             return cases.wake(s, settings, [case_id])
     except engine.EngineError as exc:
-        broken = exc.message
+        broken, element = exc.message, exc.element_id
+        if isinstance(exc, engine.TooExpensive):  # fails the same way next time: postponed for longer
+            code = "too_expensive"
+            log.warning("timer of case %s over its work budget at %s; postponed", case_id, element)
     except Exception as exc:  # anything else must not stop the sweep for every other case
         log.exception("timer of case %s failed", case_id)
         broken = f"{type(exc).__name__}: {exc}"
-    cases.postpone_broken_timer(s, case_id, broken)
+    cases.postpone_broken_timer(s, case_id, broken, code=code, element_id=element)
     return 0
 
 

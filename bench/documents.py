@@ -2,6 +2,7 @@
 
 Run from the repo root:
     .venv/bin/python bench/documents.py [--pg URL] [--renders 60] [--acceptances 100] [--decisions 500000]
+    (0 skips that part)
 
 (a) RENDER   the 受理通知书 template rendered to PDF (Jinja + WeasyPrint + Noto CJK), --renders times after one
     warm-up render (fonts loaded), with the same context an acceptance gives: p50 / p95 / max.
@@ -242,9 +243,12 @@ def main() -> None:
     import logging
 
     logging.disable(logging.INFO)
-    bench_render(args.renders)
-    bench_numbers(args.pg, args.acceptances)
-    bench_list(args.pg, args.decisions)
+    if args.renders:  # 0 skips a part
+        bench_render(args.renders)
+    if args.acceptances:
+        bench_numbers(args.pg, args.acceptances)
+    if args.decisions:
+        bench_list(args.pg, args.decisions)
 
 
 if __name__ == "__main__":

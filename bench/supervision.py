@@ -367,7 +367,7 @@ def param_ids(params) -> list:
     return list(params or ())
 
 
-def capture_claim(ds: Dataset, now: datetime, exclude: set[int]) -> tuple[str, object]:
+def capture_claim(ds: Dataset, now: datetime, after: tuple[datetime, int] | None) -> tuple[str, object]:
     """The exact SQL and parameters the worker's claim (app.cases.service.claim_due_cases) sends (rolled back
     afterwards)."""
     from app import worker
@@ -376,7 +376,7 @@ def capture_claim(ds: Dataset, now: datetime, exclude: set[int]) -> tuple[str, o
     with StatementLog(ds.engine) as log:
         s = ds.db.sessions()
         try:
-            cases.claim_due_cases(s, now, ds.db.is_postgres, exclude=exclude, limit=worker.BATCH)
+            cases.claim_due_cases(s, now, ds.db.is_postgres, after=after, limit=worker.BATCH)
         finally:
             s.rollback()
             s.close()
@@ -527,7 +527,7 @@ def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = Fals
         tasks_before = c.execute(text("SELECT count(*) FROM case_tasks")).scalar()
         v_before = dict(c.execute(text(f"SELECT id, version FROM cases WHERE id IN ({','.join(map(str, ds.due_ids))})")).all())
     clock.travel_to(SWEEP_AT)
-    first_sql, first_params = capture_claim(ds, SWEEP_AT, set())
+    first_sql, first_params = capture_claim(ds, SWEEP_AT, None)
     first_plan, first_lines = explain(ds, first_sql, first_params)
     # The whole due set the sweep walks through (the claim without LIMIT / FOR UPDATE): rows examined.
     m = re.search(r"\s+LIMIT\s+.*$", first_sql, flags=re.S | re.I)
@@ -567,7 +567,7 @@ def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = Fals
     r.idle_s = med(idle)
     r.idle_statements = len(idle_log.rows)
 
-    last_sql, last_params = capture_claim(ds, SWEEP_AT, set(ds.due_ids))
+    last_sql, last_params = capture_claim(ds, SWEEP_AT, (SWEEP_AT, max(ds.due_ids)))  # the cursor at the end
     last_plan, last_lines = explain(ds, last_sql, last_params)
     r.plan = first_plan
 
@@ -673,7 +673,7 @@ def measure(ds: Dataset, pg_url: str | None, verbose: bool, profile: bool = Fals
             print(f"    {s}")
     print(f"  claim query, first (before the sweep): {first_plan}")
     print(f"  due set (the claim without LIMIT/lock): {due_plan}")
-    print(f"  claim query, last (100 ids excluded, nothing due): {last_plan}")
+    print(f"  claim query, last (cursor past the due cases, nothing due): {last_plan}")
     if verbose:
         print("  claim SQL: " + re.sub(r"\s+", " ", first_sql))
         print("  plan of the first claim:")

@@ -148,7 +148,8 @@ doc.document({
     "/api/v1/evaluations": {
         "post": doc.op("Set up a deputies' evaluation campaign (admin)", 201, body="CampaignIn",
                        errors=(400, 415, 422)),
-        "get": doc.op("Campaigns: admins and supervisors all, an evaluator their own")},
+        "get": doc.op("Campaigns: admins and supervisors all, an evaluator their own",
+                      out={"type": "array", "items": {"type": "object"}})},
     "/api/v1/evaluations/{campaign_id}/responses": {"post": doc.op(
         "An evaluator's score for one department of their campaign, once (a second: 409)", 201,
         body="EvaluationIn", errors=(400, 404, 409, 415, 422),

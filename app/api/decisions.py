@@ -82,11 +82,11 @@ def _public_rate() -> str:
 def public_decisions():
     category = request.args.get("category") or None
     with db().unit_of_work() as s:
-        rows, total = disclosure.public_list(
+        rows, total, exact = disclosure.public_list(
             s, category=category, department=(request.args.get("department") or "").strip()[:64] or None,
             q=(request.args.get("q") or "").strip()[:100] or None, page=int_arg("page", 1, 1, 100000),
             per_page=int_arg("per_page", 20, 1, disclosure.MAX_PER_PAGE))
-        return {"decisions": [render.public_decision(r) for r in rows], "total": total}
+        return {"decisions": [render.public_decision(r) for r in rows], "total": total, "total_exact": exact}
 
 
 @decisions_api.get("/public/api/v1/documents/verify")
@@ -160,7 +160,9 @@ doc.document({
     "/public/api/v1/decisions": {"get": doc.op(
         "双公示: published licensing and penalty decisions, newest first; withdrawn ones stay, marked",
         out={"type": "object", "properties": {"decisions": {"type": "array", "items": doc.ref("PublicDecision")},
-                                              "total": doc.I}},
+                                              "total": doc.I, "total_exact": {
+                                                  "type": "boolean", "description": "false: a search found more "
+                                                  "than `total` (its count stops at 1000)"}}},
         auth=False, tag="public", errors=(400, 422), params=[
             doc.query_param("category"), doc.query_param("department"), doc.query_param("q"),
             doc.query_param("page", doc.I), doc.query_param("per_page", {"type": "integer", "maximum": 100})])},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, make_response
 from flask_limiter.errors import RateLimitExceeded
 from flask import request
 from sqlalchemy.exc import DataError, OperationalError
@@ -57,9 +57,9 @@ def register_error_handlers(app: Flask) -> None:
         status = exc.code or 500
         page = app.extensions.get("sunlight.browser_error")  # the pages' door, when it is installed
         shown = page(status) if page and status in (404, 405) else None
-        if shown is not None:
-            return shown
-        return error_response(status, _HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
+        if shown is None:
+            shown = error_response(status, _HTTP_CODES.get(status, "http_error"), exc.description or exc.name)
+        return _with_allow(shown, exc)
 
     @app.errorhandler(StaleDataError)
     def _stale(exc):  # a flush anywhere in the action found the case changed by someone else meanwhile
@@ -87,3 +87,13 @@ def register_error_handlers(app: Flask) -> None:
             return error_response(503, "rate_limit_unavailable", "the service is busy; try again in a moment")
         log.exception("unexpected error")
         return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def _with_allow(answer, exc: HTTPException):
+    """A 405 keeps werkzeug's Allow header (RFC 9110: it lists the methods the address does support)."""
+    allow = dict(exc.get_headers()).get("Allow")
+    if not allow:
+        return answer
+    response = make_response(answer)
+    response.headers["Allow"] = allow
+    return response

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from app import engine
 from app.audit import service as audit
 from app.cases import clocks, endings, materials, search
 from app.cases import service as cases
@@ -80,7 +81,8 @@ def upload_definition(code: str):
         if not can_see(user, item.org_unit):
             raise Forbidden("this item belongs to another department")
         out = render.definition(definitions.upload(s, user, code, xml, limit=settings().max_bpmn_bytes,
-                                                   tz=settings().tz, decisions=dmn))
+                                                   tz=settings().tz, decisions=dmn,
+                                                   limits=engine.limits_of(settings())))
     return out, 201
 
 

@@ -23,7 +23,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, update
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -245,6 +247,7 @@ def store(session: Session, settings: Settings, actor: User, filename: str | Non
                        details=[{"field": "file", "limit": settings.max_file_bytes}])
     if not data:
         raise Invalid("the file is empty", details=[{"field": "file", "message": "empty"}])
+    _within_quota(session, settings, actor, len(data))
     kind = sniff(data)
     if kind is None:
         found = describe(data)
@@ -262,6 +265,22 @@ def store(session: Session, settings: Settings, actor: User, filename: str | Non
     session.add(row)
     session.flush()
     return row
+
+
+QUOTA_WINDOW = timedelta(days=1)
+
+
+def _within_quota(session: Session, settings: Settings, actor: User, size: int) -> None:
+    """One user's uploads in the last day stay within UPLOAD_QUOTA_BYTES: a clerk's token cannot fill the disk.
+    The user's row is locked (PostgreSQL), so two uploads at once cannot both slip under the quota."""
+    session.scalar(select(User.id).where(User.id == actor.id).with_for_update())
+    used = session.scalar(select(func.coalesce(func.sum(CaseFile.size), 0)).where(
+        CaseFile.uploaded_by_id == actor.id, CaseFile.uploaded_at > clock.now() - QUOTA_WINDOW)) or 0
+    if used + size > settings.upload_quota_bytes:
+        raise TooLarge(f"the upload quota is {settings.upload_quota_bytes} bytes a day per user; {used} bytes were "
+                       f"uploaded in the last 24 hours and this file is {size}", code="upload_quota",
+                       details=[{"field": "file", "quota": settings.upload_quota_bytes, "used": int(used),
+                                 "size": size}])
 
 
 def prune_orphans(db, settings: Settings, older_than, actor_name: str) -> tuple[int, int]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -15,6 +15,8 @@ from app.db import Base
 
 class CaseFile(Base):
     __tablename__ = "case_files"
+    # A user's uploads of the last day, summed for the upload quota on every upload.
+    __table_args__ = (Index("ix_case_files_uploader_time", "uploaded_by_id", "uploaded_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(64), unique=True)  # random token: the only way to fetch it

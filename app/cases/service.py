@@ -38,6 +38,9 @@ from .models import OPEN_STATUSES, Case, CaseParticipant, CaseTask, CaseWait, Ex
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 TIMER_RETRY = timedelta(minutes=10)
+# A timer path over the work budget fails the same way every time: tried again once a day (its data, the diagram
+# version or the budget may have changed by then), not every sweep.
+TOO_EXPENSIVE_RETRY = timedelta(days=1)
 APPLICANT_KINDS = ("person", "organisation")  # 自然人 | 法人或其他组织
 
 
@@ -60,7 +63,10 @@ def helpers(session: Session, settings: Settings) -> dict:
 
 
 def engine_error(exc: engine.EngineError) -> Invalid:
-    return Invalid(f"the case cannot proceed: {exc.message}", code="engine_error",
+    """422 naming the element; `too_expensive` when the action went over its work budget (it was rolled back)."""
+    code = "too_expensive" if isinstance(exc, engine.TooExpensive) else "engine_error"
+    where = f" at {exc.element_id}" if exc.element_id and code == "too_expensive" else ""
+    return Invalid(f"the case cannot proceed{where}: {exc.message}", code=code,
                    details=[{"element_id": exc.element_id, "line": None, "message": exc.message}])
 
 
@@ -255,7 +261,7 @@ def _project_external(act: _Action, views: list[engine.TaskView]) -> None:
 def load_run(session: Session, settings: Settings, case: Case) -> engine.CaseRun:
     """The case's workflow, on the version it is pinned to, with the safe helpers attached."""
     bundle = definitions.bundle_by_id(session, case.definition_id, settings.tz)
-    return engine.CaseRun.load(case.state, bundle, helpers(session, settings))
+    return engine.CaseRun.load(case.state, bundle, helpers(session, settings), engine.limits_of(settings))
 
 
 def _load(act: _Action) -> engine.CaseRun:
@@ -337,7 +343,7 @@ def open_case(session: Session, settings: Settings, actor: User, item: PowerItem
     """Start the workflow and register the case (checked input only); returns the case and its query code."""
     bundle = definitions.bundle(definition, settings.tz)
     try:
-        run, changes = engine.CaseRun.start(bundle, data, helpers(session, settings))
+        run, changes = engine.CaseRun.start(bundle, data, helpers(session, settings), engine.limits_of(settings))
     except engine.EngineError as exc:
         raise engine_error(exc) from None
     now = clock.now()
@@ -511,25 +517,37 @@ def _wake_one(session: Session, settings: Settings, case: Case) -> int:
     return raised
 
 
-def postpone_broken_timer(session: Session, case_id: int, message: str) -> None:
-    """A timer path that fails (bad data, bad value) is retried later and recorded, instead of spinning."""
+def postpone_broken_timer(session: Session, case_id: int, message: str, *, code: str = "engine_error",
+                          element_id: str | None = None) -> None:
+    """A timer path that fails (bad data, bad value, over the work budget) is retried later and recorded,
+    instead of spinning: 10 minutes later, or a day later when it was too expensive."""
     case = session.get(Case, case_id)
-    case.next_timer_due_at = clock.now() + TIMER_RETRY
+    case.next_timer_due_at = clock.now() + (TOO_EXPENSIVE_RETRY if code == "too_expensive" else TIMER_RETRY)
     clocks.schedule(case)
     audit.record(session, audit.case_stream(case.id), "timer_error", "system", case_id=case.id,
-                 detail={"message": message, "retry_at": case.next_timer_due_at.isoformat()})
+                 task_bpmn_id=element_id,
+                 detail={"message": message, "code": code, "element_id": element_id,
+                         "retry_at": case.next_timer_due_at.isoformat()})
 
 
 def claim_due_cases(session: Session, now: datetime, is_postgres: bool, *, limit: int,
-                    exclude: set[int] = frozenset()) -> list[int]:
+                    after: tuple[datetime, int] | None = None) -> list[int]:
     """Up to `limit` cases whose wake-up time has come, the earliest first, locked for this transaction;
     other workers skip them (SKIP LOCKED) and take the next ones."""
-    query = select(Case.id).where(Case.wake_at <= now).order_by(Case.wake_at).limit(limit)
-    if exclude:
-        query = query.where(Case.id.not_in(exclude))
+    return [case_id for case_id, _wake in claim_due(session, now, is_postgres, limit=limit, after=after)]
+
+
+def claim_due(session: Session, now: datetime, is_postgres: bool, *, limit: int,
+              after: tuple[datetime, int] | None = None) -> list[tuple[int, datetime]]:
+    """(id, wake-up time) of up to `limit` due cases in (wake_at, id) order, after the cursor `after` — a sweep
+    walks the due cases once with a cursor instead of excluding an ever longer list of ids it has handled."""
+    query = select(Case.id, Case.wake_at).where(Case.wake_at <= now).order_by(Case.wake_at, Case.id).limit(limit)
+    if after is not None:
+        wake, case_id = after
+        query = query.where(or_(Case.wake_at > wake, and_(Case.wake_at == wake, Case.id > case_id)))
     if is_postgres:
         query = query.with_for_update(skip_locked=True)
-    return list(session.scalars(query))
+    return [(case_id, wake) for case_id, wake in session.execute(query)]
 
 
 def worklist(session: Session, actor: User, page: int = 1, per_page: int = 200) -> tuple[list, int]:
@@ -586,6 +604,8 @@ def _count_ready(session: Session, actor: User) -> int:
 
 def public_progress(session: Session, settings: Settings, case_no: str, code: str | None) -> Case:
     """The case for the public query, or NotFound — identical for an unknown number and a wrong code."""
+    if code is not None and not isinstance(code, str):  # a JSON body may send anything
+        raise Invalid("code must be the query code (text)", details=[{"field": "code"}])
     case = session.scalar(select(Case).where(Case.case_no == case_no)) if case_no else None
     expected = _query_hash(settings, case_no or "", (code or "").strip().upper())
     if case is None or not code or not hmac.compare_digest(case.query_code_hash, expected):

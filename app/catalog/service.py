@@ -116,8 +116,8 @@ def create_item(session: Session, actor: User, body: dict, code_scheme: str = DE
     if not isinstance(body.get("department"), str):
         raise Invalid("department (an org unit code) is required", details=[{"field": "department"}])
     org = org_by_code(session, body["department"])
-    if actor.role != "admin" and not can_see(actor, org):
-        raise Forbidden("you may only register items of your own org unit")
+    if not can_see(actor, org):  # a department's admin too: only the district's admin registers anywhere
+        raise Forbidden("you may only register items of your own org unit (and the units below it)")
     texts = _texts(body, TEXT_FIELDS)
     code = code or next_code(session, code_scheme, org, body["category"])
     if session.scalar(select(PowerItem.id).where(PowerItem.code == code)):

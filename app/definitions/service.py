@@ -34,21 +34,22 @@ MAX_DECISION_FILES = 20
 
 
 def upload(session: Session, actor: User, item_code: str, xml: bytes, *, limit: int, tz: ZoneInfo,
-           decisions: list[tuple[str, bytes]] = ()) -> ProcessDefinition:
-    """Validate and store a new draft version with its DMN files (never a half-valid one)."""
+           decisions: list[tuple[str, bytes]] = (), limits: engine.Limits | None = None) -> ProcessDefinition:
+    """Validate and store a new draft version with its DMN files (never a half-valid one), within the deploy-time
+    `limits` of config.py (multi-instance counts, cycle timers, script lengths)."""
     item = catalog.item_by_code(session, item_code)
     if len(decisions) > MAX_DECISION_FILES:
         raise Invalid(f"at most {MAX_DECISION_FILES} DMN files per diagram", details=[{"field": "dmn"}])
     pinned = _shared_flows(session, item, engine.calls_outside(xml, limit))
     try:
         deployable = engine.validate(xml, limit=limit, tz=tz, decisions=list(decisions),
-                                     shared=[_as_shared(d) for d in pinned])
+                                     shared=[_as_shared(d) for d in pinned], limits=limits)
     except engine.BpmnTooLarge as exc:
         raise TooLarge(str(exc), code="bpmn_too_large") from None
     except engine.InvalidBpmn as exc:
         raise Invalid("the diagram cannot be deployed", details=[p.as_dict() for p in exc.problems],
                       code="invalid_bpmn") from None
-    _check_org_lanes(session, deployable)
+    _check_lanes(session, deployable)
     # Versions are per item; the unique (item, version) index turns a concurrent upload into a retry-able 409.
     version = (session.scalar(select(func.max(ProcessDefinition.version))
                               .where(ProcessDefinition.item_id == item.id)) or 0) + 1
@@ -99,14 +100,21 @@ def _as_shared(definition: ProcessDefinition) -> engine.SharedFlow:
     return engine.SharedFlow(definition.process_id, definition.xml,
                              tuple((f.filename, f.xml) for f in definition.decision_files))
 
-def _check_org_lanes(session: Session, deployable: engine.Deployable) -> None:
+def _check_lanes(session: Session, deployable: engine.Deployable) -> None:
     """A lane named ORG:POST hands its steps to another org unit (并联审批): that org unit must exist. Checked
-    here, not in the engine, because only the database knows the org units."""
+    here, not in the engine, because only the database knows the org units. And the post a lane names must fit
+    the column it is stored in (else the first case entering the step would fail)."""
     codes = {lane_id: orgs.split_lane(name)[0] for lane_id, name, _line in deployable.lanes}
     unknown = orgs.unknown_org_codes(session, {c for c in codes.values() if c})
     problems = [{"element_id": lane_id, "line": line, "message": f"lane '{name}' hands its steps to org unit "
                  f"'{codes[lane_id]}', which does not exist (a lane ORG:POST names an org unit code and a post)"}
                 for lane_id, name, line in deployable.lanes if codes[lane_id] in unknown]
+    for lane_id, name, line in deployable.lanes:
+        post = orgs.split_lane(name)[1] if codes[lane_id] not in unknown else name
+        if len(post or "") > engine.MAX_POST:
+            problems.append({"element_id": lane_id, "line": line, "message": (
+                f"the lane's post '{post[:40]}…' is {len(post)} characters long; a post is at most "
+                f"{engine.MAX_POST} characters (a lane's name names a post)")})
     if problems:
         raise Invalid("the diagram cannot be deployed", details=problems, code="invalid_bpmn")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app import clock
+from app import clock, engine
 from app.cases import service as cases
 from app.catalog import service as catalog
 from app.db import Database
@@ -100,7 +100,7 @@ def _catalogue(s, settings: Settings) -> int:
                                            "days": 20}]
         item = catalog.create_item(s, designer, body, settings.item_code_scheme)
         d = definitions.upload(s, designer, item.code, flows[it.category], limit=settings.max_bpmn_bytes,
-                               tz=settings.tz)
+                               tz=settings.tz, limits=engine.limits_of(settings))
         definitions.submit(s, designer, d.id, settings.tz)
         definitions.review(s, legal, d.id, "approve", "经法制审核，符合法定权限和程序")
         count += 1

@@ -173,9 +173,14 @@ def _like(q: str) -> str:
     return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+SEARCH_COUNT_CAP = 1000  # a search counts its matches up to here ("1000+"): an exact count of a one-character
+                         # search would visit a third of the table to print a number nobody pages through
+
+
 def public_list(session: Session, *, category: str | None, department: str | None, q: str | None, page: int,
-                per_page: int) -> tuple[list[PublicDecision], int]:
-    """Published (and withdrawn) decisions, the newest first, filtered and paged in SQL."""
+                per_page: int) -> tuple[list[PublicDecision], int, bool]:
+    """(rows, total, exact): published (and withdrawn) decisions, the newest first, filtered and paged in SQL;
+    a search's total stops at SEARCH_COUNT_CAP (exact False)."""
     if category and category not in CATEGORIES:
         raise Invalid(f"category must be one of {', '.join(CATEGORIES)}", details=[{"field": "category"}])
     where, counted = [PublicDecision.published_at.is_not(None)], []
@@ -185,19 +190,22 @@ def public_list(session: Session, *, category: str | None, department: str | Non
     if department:
         org_id = session.scalar(select(OrgUnit.id).where(OrgUnit.code == department))
         if org_id is None:
-            return [], 0
+            return [], 0, True
         where.append(PublicDecision.org_unit_id == org_id)
         counted.append(PublicDecisionCount.org_unit_id == org_id)
     newest = (PublicDecision.published_at.desc(), PublicDecision.id.desc())
+    exact = True
     if q:  # a search: counted over what it finds (through the bigram index on PostgreSQL)
         where += _search(session, q)
-        total = session.scalar(select(func.count()).select_from(PublicDecision).where(*where)) or 0
+        found = select(PublicDecision.id).where(*where).limit(SEARCH_COUNT_CAP + 1).subquery()
+        total = session.scalar(select(func.count()).select_from(found)) or 0
+        exact, total = total <= SEARCH_COUNT_CAP, min(total, SEARCH_COUNT_CAP)
     else:  # the total from the per-department counts, never a count over the whole table
         total = session.scalar(select(func.coalesce(func.sum(PublicDecisionCount.published), 0)).where(*counted))
     # The newest page: off the (published_at, id) index, or for a rare search off the bigram index and sorted.
     rows = session.scalars(select(PublicDecision).where(*where).order_by(*newest)
                            .offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total or 0
+    return list(rows), total or 0, exact
 
 
 def _search(session: Session, q: str) -> list:

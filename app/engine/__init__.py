@@ -1,6 +1,8 @@
 """The only door to SpiffWorkflow. Everything else in Sunlight talks to these names."""
+from .budget import Limits, limits_of
+from .deploy_limits import MAX_POST
 from .errors import (BpmnTooLarge, CannotMigrate, EngineError, InvalidBpmn, InvalidCaseData, NoWaitingCatch, Problem,
-                     TaskNotFound, TaskNotReady)
+                     TaskNotFound, TaskNotReady, TooExpensive)
 from .expressions import ExpressionError, check_expression, check_script, evaluate
 from .migration import blockers as migration_blockers
 from .migration import migrate
@@ -9,7 +11,7 @@ from .specs import (Deployable, SharedFlow, SpecBundle, bundle_for, calls_outsid
                     validate)
 
 __all__ = [
-    "BpmnTooLarge", "CannotMigrate", "CaseRun", "Change", "Deployable", "EngineError", "ExpressionError", "InvalidBpmn",
+    "BpmnTooLarge", "CannotMigrate", "Limits", "limits_of", "MAX_POST", "TooExpensive", "CaseRun", "Change", "Deployable", "EngineError", "ExpressionError", "InvalidBpmn",
     "InvalidCaseData", "NoWaitingCatch", "Problem", "Wait", "SERIALIZER_VERSION", "SharedFlow", "SpecBundle", "TaskNotFound", "calls_outside", "TaskNotReady", "TaskView",
     "bundle_for", "migrate", "migration_blockers", "next_user_steps", "check_data", "check_expression", "check_script", "evaluate", "sha256", "user_steps", "validate",
 ]

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 from lxml import etree
 
+from . import deploy_limits
+from .budget import Limits
 from .errors import Problem
 from .expressions import ExpressionError, check_expression, check_script
 from .timers import KINDS, TimerValueError, classify
@@ -273,8 +275,8 @@ def _check_business_rules(process: etree._Element) -> list[Problem]:
             if not (task.get(f"{{{CAMUNDA}}}decisionRef") or "").strip()]
 
 
-def structural(tree: etree._ElementTree, tz: ZoneInfo,
-               shared: frozenset[str] = frozenset()) -> tuple[str | None, list[Problem]]:
+def structural(tree: etree._ElementTree, tz: ZoneInfo, shared: frozenset[str] = frozenset(),
+               limits: Limits | None = None) -> tuple[str | None, list[Problem]]:
     """Choose the process to run and collect every structural problem of the executable processes (`shared`:
     process ids of published shared flows its call activities may call)."""
     process_id, problems = _choose_process(tree)
@@ -284,7 +286,7 @@ def structural(tree: etree._ElementTree, tz: ZoneInfo,
     for process in tree.xpath(EXECUTABLE_XPATH, namespaces=NS):
         problems += (_check_reserved_ids(process) + _check_flows(process) + _check_closed_loops(process)
                      + _check_calls(tree, process, shared) + _check_expressions(process) + _check_timers(process, tz)
-                     + _check_business_rules(process))
+                     + _check_business_rules(process) + deploy_limits.check(tree, process, tz, limits or Limits()))
     return process_id, problems
 
 

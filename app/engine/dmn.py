@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 
 from lxml import etree
 
-from .errors import InvalidBpmn, Problem
+from .errors import InvalidBpmn, OverBudget, Problem
 from .expressions import BASE_HELPERS, RUNTIME_HELPERS, ExpressionError, check_expression, evaluate
 from .xmlsafe import parse_untrusted
 
@@ -351,6 +351,8 @@ def _matches(table: DecisionTable, rule: Rule, data, helpers) -> bool:
         try:
             if not evaluate(test, data, helpers):
                 return False
+        except OverBudget:
+            raise
         except ExpressionError as exc:
             raise DecisionError(f"decision '{table.name}', rule {rule.number}, input '{table.input_labels[n]}': "
                                 f"{exc.message}") from None
@@ -362,6 +364,8 @@ def _outputs(table: DecisionTable, rule: Rule, data, helpers) -> dict:
     for name, expression in zip(table.outputs, rule.outputs):
         try:
             out[name] = evaluate(expression, data, helpers) if expression else None
+        except OverBudget:
+            raise
         except ExpressionError as exc:
             raise DecisionError(f"decision '{table.name}', rule {rule.number}, output '{name}': "
                                 f"{exc.message}") from None

@@ -62,5 +62,29 @@ class InvalidCaseData(ValueError):
     pass
 
 
+class ExpressionError(ValueError):
+    """An expression that is malformed or reaches beyond data and helpers."""
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class OverBudget(ExpressionError):
+    """An action asked for more work than its budget (time, or the size of a value): nothing of it is kept.
+
+    An ExpressionError, so every caller that already refuses a bad expression refuses this too; the engine
+    turns it into TooExpensive, which the doors answer with 422 `too_expensive`."""
+
+    def __init__(self, message: str, element_id: str | None = None):
+        super().__init__(message)
+        self.element_id = element_id
+
+
+class TooExpensive(EngineError):
+    """The action went over its work budget (app/engine/budget.py) at `element_id`; it was rolled back."""
+
+
 class CannotMigrate(Exception):
     """A case cannot move to another version of its flow; the message says why, for the report."""

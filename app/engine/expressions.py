@@ -12,17 +12,24 @@ from __future__ import annotations
 import ast
 import math
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 import simpleeval
 
+from . import budget
+from .errors import ExpressionError, OverBudget
+
 MAX_EXPRESSION_LENGTH = 4000
 MAX_NODES = 400
 MAX_DEPTH = 40  # simpleeval recurses per node: a deep tree could exhaust the stack under the engine's own frames
 MAX_INT_BITS = 14_000  # ~4,200 digits: longer ints can be neither printed nor stored (JSON), and products take seconds
-MAX_SIZE = 2 * simpleeval.MAX_STRING_LENGTH  # items + characters a value may expand to when printed or stored
+# Items + characters a value may expand to when printed or stored. Walking a value to count them is Python-level
+# work (~2 µs an item), so this also bounds the time one operation can take between two budget checks.
+MAX_SIZE = simpleeval.MAX_STRING_LENGTH
+CHECK_EVERY = 4096  # items walked between two looks at the action's deadline
 MAX_ROUND_DIGITS = 100  # round(123, -10**7) builds 10**(10**7) and takes seconds
 
 _ALLOWED_NODES = (
@@ -74,31 +81,25 @@ BASE_HELPERS: dict[str, Callable[..., Any]] = {
 RUNTIME_HELPERS = frozenset({"workdays"})
 
 
-class ExpressionError(ValueError):
-    """An expression that is malformed or reaches beyond data and helpers."""
-
-    def __init__(self, message: str, line: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.line = line
-
-
 def _bounded(value: Any) -> Any:
     """Return the value if it is plain data small enough to print and store; otherwise refuse it.
 
     Shared references count every time (`[[1]*9999]*9999` is 10**8 items once printed), and the walk stops
     as soon as the budget is spent, so the check itself stays cheap.
     """
-    size, stack = 0, [value]
+    size, stack, walked = 0, [value], 0
     while stack:
         item = stack.pop()
+        walked += 1
+        if walked % CHECK_EVERY == 0:
+            budget.check()
         if callable(item):
             raise ExpressionError("a function is not a value; call it, like len(x)")
         if isinstance(item, int) and item.bit_length() > MAX_INT_BITS:
-            raise ExpressionError(f"a number has more than {MAX_INT_BITS} bits")
+            raise OverBudget(f"a number has more than {MAX_INT_BITS} bits")
         size += 1 + (len(item) if isinstance(item, str) else item.bit_length() // 3 if isinstance(item, int) else 0)
         if size > MAX_SIZE:
-            raise ExpressionError(f"a value would be larger than {MAX_SIZE} items and characters")
+            raise OverBudget(f"a value would be larger than {MAX_SIZE} items and characters")
         if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
@@ -107,19 +108,30 @@ def _bounded(value: Any) -> Any:
     return value
 
 
+def _too_long(length: int) -> None:
+    """Refuse a sequence before it is built: building it is one C-level operation no budget check can stop."""
+    if length > MAX_SIZE:
+        raise OverBudget(f"a value would be larger than {MAX_SIZE} items and characters")
+
+
 def _mult(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int) and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-        raise ExpressionError(f"a product would have more than {MAX_INT_BITS} bits")
+        raise OverBudget(f"a product would have more than {MAX_INT_BITS} bits")
+    for seq, times in ((a, b), (b, a)):
+        if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+            _too_long(len(seq) * times)
     return _bounded(simpleeval.safe_mult(a, b))
 
 
 def _power(a: Any, b: Any) -> Any:
     if isinstance(a, int) and isinstance(b, int) and b > 0 and a.bit_length() * b > MAX_INT_BITS + b:
-        raise ExpressionError(f"a power would have more than {MAX_INT_BITS} bits")
+        raise OverBudget(f"a power would have more than {MAX_INT_BITS} bits")
     return _bounded(simpleeval.safe_power(a, b))
 
 
 def _add(a: Any, b: Any) -> Any:
+    if isinstance(a, (str, list, tuple)) and isinstance(b, (str, list, tuple)):
+        _too_long(len(a) + len(b))
     return _bounded(simpleeval.safe_add(a, b))
 
 
@@ -238,9 +250,16 @@ def check_script(text: str, extra_helpers: frozenset[str] = RUNTIME_HELPERS) -> 
     return Checked(tree, "script", tuple(assigned))
 
 
+class _Evaluator(simpleeval.EvalWithCompoundTypes):
+    """simpleeval's tree walk, charging every node to the action's budget."""
+
+    def _eval(self, node):
+        budget.check()
+        return super()._eval(node)
+
+
 def _evaluator(names: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]]) -> simpleeval.SimpleEval:
-    ev = simpleeval.EvalWithCompoundTypes(operators=_OPERATORS, names=dict(names),
-                                          functions={**BASE_HELPERS, **helpers})
+    ev = _Evaluator(operators=_OPERATORS, names=dict(names), functions={**BASE_HELPERS, **helpers})
     ev.ATTR_INDEX_FALLBACK = False
     for kind in (ast.List, ast.Tuple, ast.Dict, ast.Set):  # [a, a, a, …] of a large `a` skips the operators
         ev.nodes[kind] = lambda node, build=ev.nodes[kind]: _bounded(build(node))
@@ -254,25 +273,43 @@ def _run(ev: simpleeval.SimpleEval, text: str, node: ast.AST) -> Any:
         raise
     except simpleeval.NameNotDefined as exc:
         raise ExpressionError(f"'{exc.name}' is not defined in the case data") from None
+    except (simpleeval.IterableTooLong, simpleeval.NumberTooHigh) as exc:
+        raise OverBudget(str(exc)) from None
     except simpleeval.InvalidExpression as exc:
         raise ExpressionError(str(exc)) from None
     except (TypeError, ValueError, LookupError, ArithmeticError, AttributeError) as exc:
         raise ExpressionError(f"{type(exc).__name__}: {exc}") from None
     except (RecursionError, MemoryError):  # bounded above; never let these reach the engine
-        raise ExpressionError("the expression is too large to evaluate") from None
+        raise OverBudget("the expression is too large to evaluate") from None
 
 
 def evaluate(text: str, data: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]] | None = None) -> Any:
     """Evaluate a checked expression over case data and helpers."""
     helpers = helpers or {}
     checked = check_expression(text, frozenset(helpers) | RUNTIME_HELPERS)
-    return _run(_evaluator(data, helpers), text, checked.tree)
+    with _charged():
+        return _run(_evaluator(data, helpers), text, checked.tree)
 
 
 def execute(text: str, data: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]] | None = None) -> dict[str, Any]:
     """Run a checked script; returns the names it assigned (the caller merges them into the data)."""
     helpers = helpers or {}
     checked = check_script(text, frozenset(helpers) | RUNTIME_HELPERS)
+    with _charged():
+        return _execute(checked, text, data, helpers)
+
+
+@contextmanager
+def _charged():
+    """Charge to the action's budget; a call outside any action (a test, a tool) gets a budget of its own."""
+    if budget.current() is not None:
+        yield
+    else:
+        with budget.spending(budget.Budget()):
+            yield
+
+
+def _execute(checked: Checked, text: str, data: Mapping[str, Any], helpers) -> dict[str, Any]:
     scope = dict(data)
     result: dict[str, Any] = {}
     for stmt in checked.tree.body:  # type: ignore[attr-defined]

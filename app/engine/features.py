@@ -15,6 +15,7 @@ the timer normalisation). The annotations are attributes on the cached spec obje
 from __future__ import annotations
 
 import re
+from collections.abc import Sized
 from zoneinfo import ZoneInfo
 
 from lxml import etree
@@ -31,8 +32,8 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 
-from . import dmn
-from .errors import Problem
+from . import budget, dmn
+from .errors import ExpressionError, OverBudget, Problem
 from .timers import TimerValueError, normalise
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -127,6 +128,7 @@ def annotate(specs: list, trees: list[etree._ElementTree], tz: ZoneInfo,
                 task_spec.sunlight_topic = topic_of(element, task_spec)
             if isinstance(task_spec, MultiInstanceTask):
                 _element_variable(spec, task_spec, element)
+                _cap_instances(task_spec)
             if isinstance(getattr(task_spec, "event_definition", None), MultipleEventDefinition):
                 problems += _multiple_timers(task_spec, element, tz, warnings)
             if isinstance(task_spec, BusinessRuleTask):
@@ -167,6 +169,37 @@ def _element_variable(spec, task_spec, element: etree._Element | None) -> None:
     if child is not None:
         child.sunlight_element_variable = variable
         child.sunlight_assigned = variable == ASSIGNEE
+
+
+def _cap_instances(task_spec) -> None:
+    """Count a multi-instance step's instances before SpiffWorkflow creates them (all at once when parallel):
+    20,000 instances are seconds of work and a worklist nobody can open. Over the action's limit → OverBudget."""
+    create = task_spec._update_hook
+
+    def _update_hook(my_task):
+        count = _instance_count(task_spec, my_task)
+        if isinstance(count, int):
+            (budget.current() or budget.Budget()).check_instances(count, task_spec.bpmn_id)
+        return create(my_task)
+    task_spec._update_hook = _update_hook  # on this cached spec object only; the blob never holds specs
+
+
+def _instance_count(task_spec, my_task):
+    """How many instances the step is about to run: its collection's length or its cardinality (None: unknown,
+    and SpiffWorkflow then refuses it in words of its own). Read over the data the step is about to inherit."""
+    data = {**(my_task.parent.data if my_task.parent is not None else {}), **my_task.data}
+    if task_spec.data_input is not None:
+        items = data.get(task_spec.data_input.bpmn_id)
+        return len(items) if isinstance(items, Sized) else None
+    if task_spec.cardinality is None:
+        return None
+    try:
+        count = my_task.workflow.script_engine.environment.evaluate(task_spec.cardinality, data)
+    except OverBudget:
+        raise
+    except ExpressionError:
+        return None
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 def _multiple_timers(task_spec, element, tz: ZoneInfo, warnings: list[str]) -> list[Problem]:

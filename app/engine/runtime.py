@@ -31,9 +31,10 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import timers
+from . import budget, timers
+from .budget import Budget, Limits
 from .environment import SafeScriptEngine
-from .errors import EngineError, InvalidCaseData, NoWaitingCatch, TaskNotFound, TaskNotReady
+from .errors import EngineError, InvalidCaseData, NoWaitingCatch, OverBudget, TaskNotFound, TaskNotReady, TooExpensive
 from .expressions import BASE_HELPERS, RUNTIME_HELPERS, ExpressionError
 from .specs import CACHE, SpecBundle
 
@@ -180,29 +181,34 @@ MAX_TREE_DEPTH = 1000  # SpiffWorkflow's TaskIterator default max_depth
 class CaseRun:
     """A loaded workflow plus the helpers its expressions may call."""
 
-    def __init__(self, workflow: BpmnWorkflow, bundle: SpecBundle, helpers: Mapping[str, Callable[..., Any]]):
+    def __init__(self, workflow: BpmnWorkflow, bundle: SpecBundle, helpers: Mapping[str, Callable[..., Any]],
+                 limits: Limits | None = None):
         self.workflow = workflow
         self.bundle = bundle
         workflow.script_engine = SafeScriptEngine(helpers)
+        # One CaseRun serves one action (a step, a message, a timer sweep of this case): its budget spans every
+        # engine call the action makes on it, so refreshing timers and then completing share one allowance.
+        self.budget = Budget(limits)
         self._walked: list | None = None  # every task in tree order, since the last action (see _all_tasks)
 
     # --- life cycle -------------------------------------------------------------------------------------------
     @classmethod
-    def start(cls, bundle: SpecBundle, data: dict, helpers) -> tuple["CaseRun", list[Change]]:
+    def start(cls, bundle: SpecBundle, data: dict, helpers,
+              limits: Limits | None = None) -> tuple["CaseRun", list[Change]]:
         try:
             workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs)
         except (SpiffWorkflowException, RecursionError) as exc:  # validate() dry-runs this, so only old diagrams
             raise EngineError(f"the engine could not lay out a case of this diagram ({type(exc).__name__})") from None
-        run = cls(workflow, bundle, helpers)
+        run = cls(workflow, bundle, helpers, limits)
         run.workflow.task_tree.data.update(check_data(data))
-        changes = run._step(run.workflow.do_engine_steps)
+        changes = run._step(run._engine_steps)
         return run, changes
 
     @classmethod
-    def load(cls, blob: bytes, bundle: SpecBundle, helpers) -> "CaseRun":
+    def load(cls, blob: bytes, bundle: SpecBundle, helpers, limits: Limits | None = None) -> "CaseRun":
         if CACHE.get(bundle.key) is None:
             CACHE.put(bundle)
-        return cls(SERIALIZER.deserialize_json(gzip.decompress(blob)), bundle, helpers)
+        return cls(SERIALIZER.deserialize_json(gzip.decompress(blob)), bundle, helpers, limits)
 
     def dump(self) -> bytes:
         return gzip.compress(SERIALIZER.serialize_json(self.workflow).encode("utf-8"), compresslevel=1)
@@ -220,7 +226,7 @@ class CaseRun:
         """Fire every due timer and run what follows it (call on every load, before any user action)."""
         def refresh():
             self.workflow.refresh_timers()
-            self.workflow.do_engine_steps()
+            self._engine_steps()
         return self._step(refresh)
 
     def find_task(self, task_id: str) -> TaskView:
@@ -249,7 +255,7 @@ class CaseRun:
             # multi-instance task's data it would stop the next instance ("input item already exists").
             task.data.pop(getattr(task.task_spec, "sunlight_element_variable", None) or "", None)
             task.run()
-            self.workflow.do_engine_steps()
+            self._engine_steps()
         return self._step(act)
 
     def deliver(self, name: str, payload: dict) -> list[Change]:
@@ -261,7 +267,7 @@ class CaseRun:
 
         def act():
             self.workflow.refresh_timers()
-            self.workflow.do_engine_steps()
+            self._engine_steps()
             kinds = {w.kind for w in self.waits() if w.name == name}
             if not kinds:
                 raise NoWaitingCatch(name)
@@ -270,7 +276,7 @@ class CaseRun:
                 # Sunlight correlates by case data before it delivers; SpiffWorkflow's own keys must not refuse it.
                 event = BpmnEvent(definition, payload=deepcopy(payload), correlations=deepcopy(self.workflow.correlations))
                 self.workflow.event_manager.catch(event, internal=False)
-            self.workflow.do_engine_steps()
+            self._engine_steps()
         return self._step(act)
 
     def waits(self) -> list[Wait]:
@@ -307,7 +313,7 @@ class CaseRun:
         def act():
             task.data.update(data)
             task.complete()
-            self.workflow.do_engine_steps()
+            self._engine_steps()
         return self._step(act)
 
     def cancel(self) -> list[Change]:
@@ -346,6 +352,13 @@ class CaseRun:
         return min(dues) if dues else None
 
     # --- internals --------------------------------------------------------------------------------------------
+    def _engine_steps(self) -> None:
+        """SpiffWorkflow's engine steps, each task charged to the action's budget before it runs."""
+        self.workflow.do_engine_steps(will_complete_task=self._charge)
+
+    def _charge(self, task) -> None:
+        self.budget.check(getattr(task.task_spec, "bpmn_id", None))
+
     def _task(self, task_id: str):
         try:
             task = self.workflow.get_task_from_id(UUID(str(task_id)))
@@ -426,17 +439,25 @@ class CaseRun:
         before = self._snapshot()
         self._walked = None  # the action changes the tree
         try:
-            with timers.pinned():
+            with timers.pinned(), budget.spending(self.budget):
                 action()
         except NoWaitingCatch:
             raise
+        except OverBudget as exc:
+            raise TooExpensive(exc.message, exc.element_id) from None
         except ExpressionError as exc:
             raise EngineError(exc.message) from None
         except SpiffWorkflowException as exc:
             task = getattr(exc, "task", None)
             element = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+            over = _cause(exc, OverBudget)
+            if over is not None:
+                raise TooExpensive(over.message, over.element_id or element) from None
             raise EngineError(_engine_message(exc), element) from None
         except Exception as exc:  # e.g. SpiffWorkflow's bare Exception('Invalid duration') from a timer value
+            over = _cause(exc, OverBudget)
+            if over is not None:
+                raise TooExpensive(over.message, over.element_id) from None
             raise _unexpected(exc) from None
         errored = next((t for t in self._all_tasks() if t.state == TaskState.ERROR), None)
         if errored is not None:
@@ -519,6 +540,17 @@ def _assignee(task) -> str | None:
         return None
     value = task.internal_data.get("sunlight_assignee") or task.data.get(task.task_spec.sunlight_element_variable)
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _cause(exc: BaseException, kind: type) -> BaseException | None:
+    """The first exception of `kind` in exc's chain (SpiffWorkflow wraps what our evaluator raised)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 def _engine_message(exc: Exception) -> str:

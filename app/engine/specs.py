@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
 from . import checks, dmn, features
+from .budget import Limits
 from .errors import BpmnTooLarge, InvalidBpmn, Problem
 from .timers import TimerValueError, normalise
 from .xmlsafe import parse_untrusted
@@ -238,16 +239,17 @@ class SpecCache:
 CACHE = SpecCache()
 
 
-_ACCEPTED: OrderedDict[tuple[str, str], Deployable] = OrderedDict()  # the same bytes validate the same way
+_ACCEPTED: OrderedDict[tuple[str, str, Limits], Deployable] = OrderedDict()  # the same bytes validate the same way
 
 
 def validate(xml: bytes, *, limit: int, tz: ZoneInfo, decisions: DecisionFiles = (),
-             shared: "list[SharedFlow] | tuple" = ()) -> Deployable:
-    """Check an upload (one BPMN file, its DMN files, the shared flows it calls) completely; raise InvalidBpmn /
-    BpmnTooLarge, or say what would run."""
+             shared: "list[SharedFlow] | tuple" = (), limits: Limits | None = None) -> Deployable:
+    """Check an upload (one BPMN file, its DMN files, the shared flows it calls) completely, against the
+    deploy-time `limits` (config.py); raise InvalidBpmn / BpmnTooLarge, or say what would run."""
     key = spec_key(xml, decisions, shared)
+    limits = limits or Limits()
     if len(xml) <= limit:
-        known = _ACCEPTED.get((key, str(tz)))
+        known = _ACCEPTED.get((key, str(tz), limits))
         if known is not None and CACHE.get(known.spec_key) is not None:
             return known
     tables = _tables(decisions, shared, limit)
@@ -257,7 +259,7 @@ def validate(xml: bytes, *, limit: int, tz: ZoneInfo, decisions: DecisionFiles =
         xml.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidBpmn([Problem(None, None, f"the diagram must be UTF-8 encoded ({exc.reason})")]) from None
-    process_id, problems = checks.structural(tree, tz, frozenset(flow.process_id for flow in shared))
+    process_id, problems = checks.structural(tree, tz, frozenset(flow.process_id for flow in shared), limits)
     if problems:
         raise InvalidBpmn(problems)
     bundle = _build(tree, process_id, tz, key, tables, shared_trees)
@@ -266,7 +268,7 @@ def validate(xml: bytes, *, limit: int, tz: ZoneInfo, decisions: DecisionFiles =
                   "tables": [t.describe() for t in tables.values() if t.file == name]} for name, data in decisions]
     deployable = Deployable(process_id, sha256(xml), checks.warnings(tree, process_id) + bundle.warnings,
                             features.start_messages(tree, process_id), key, described, features.lanes(tree))
-    _ACCEPTED[(key, str(tz))] = deployable
+    _ACCEPTED[(key, str(tz), limits)] = deployable
     while len(_ACCEPTED) > 256:
         _ACCEPTED.popitem(last=False)
     return deployable

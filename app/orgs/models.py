@@ -39,6 +39,9 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))  # for the SMTP notice channel
     created_at: Mapped[datetime] = mapped_column()
+    # Page sessions carry the epoch they began in; signing out (or revoking the user) moves it on, which ends
+    # every session of the user on the server side — a copied cookie stops working at sign-out.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     org_unit: Mapped[OrgUnit] = relationship(lazy="joined")
     posts: Mapped[list["UserPost"]] = relationship(lazy="selectin", cascade="all, delete-orphan")
@@ -69,3 +72,4 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()  # None: never (tokens issued before expiry existed)

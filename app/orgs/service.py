@@ -4,10 +4,11 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, lazyload
 
 from app import clock
@@ -89,32 +90,66 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(session: Session, user: User, actor: str) -> str:
-    """Create a fresh API token; it is returned once and only its hash is kept."""
+MAX_TOKEN_DAYS = 3660
+
+
+def issue_token(session: Session, user: User, actor: str, days: int | None = None) -> str:
+    """Create a fresh API token, valid for `days` (None or 0: until revoked); it is returned once and only its
+    hash is kept."""
+    if days is not None and (not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_TOKEN_DAYS):
+        raise Invalid(f"days must be a whole number from 0 (never expires) to {MAX_TOKEN_DAYS}",
+                      details=[{"field": "days"}])
     token = "sl_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=clock.now()))
-    audit.record(session, REGISTRY, "token_issued", actor, detail={"username": user.username})
+    now = clock.now()
+    expires = now + timedelta(days=days) if days else None
+    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=expires))
+    audit.record(session, REGISTRY, "token_issued", actor,
+                 detail={"username": user.username, "expires_at": expires.isoformat() if expires else None})
+    return token
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked and expired ones too: what was issued stays on record)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()).limit(200)))
+
+
+def revoke_token(session: Session, user: User, token_id: int, actor: str) -> ApiToken:
+    """Revoke one of the user's own tokens (another user's answers like one that does not exist)."""
+    token = session.get(ApiToken, token_id) if isinstance(token_id, int) and 0 < token_id < 2**31 else None
+    if token is None or token.user_id != user.id:
+        raise NotFound(f"no token {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        audit.record(session, REGISTRY, "token_revoked", actor, detail={"username": user.username, "token_id": token.id})
     return token
 
 
 def revoke_tokens(session: Session, user: User, actor: str) -> int:
-    """Revoke every live token of the user; returns how many."""
+    """Revoke every live token of the user and end their page sessions; returns how many tokens."""
     now = clock.now()
     tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
     for token in tokens:
         token.revoked_at = now
+    end_sessions(user)
     audit.record(session, REGISTRY, "tokens_revoked", actor, detail={"username": user.username, "count": len(tokens)})
     return len(tokens)
+
+
+def end_sessions(user: User) -> None:
+    """Every page session of the user ends (they carry the epoch they began in)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
 
 
 def authenticate_token(session: Session, token: str | None) -> User:
     if not token:
         raise Unauthenticated("an API token is required: Authorization: Bearer <token>")
     user = session.scalars(select(User).join(ApiToken, ApiToken.user_id == User.id)
-                           .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None))
+                           .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None),
+                                  or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > clock.now()))
                            .options(joinedload(User.posts))).unique().first()
     if user is None:
-        raise Unauthenticated("the API token is not valid")
+        raise Unauthenticated("the API token is not valid (unknown, revoked or expired)")
     return user
 
 

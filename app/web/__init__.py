@@ -16,7 +16,8 @@ web = Blueprint("web", __name__, template_folder="templates", static_folder="sta
 
 # The views attach themselves to `web` on import.
 from . import (pages_public, pages_clerk, pages_design, pages_review, pages_supervision,  # noqa: E402,F401
-               pages_calendar, pages_assessment, pages_search, pages_inbox, pages_disclosure)
+               pages_calendar, pages_assessment, pages_search, pages_inbox, pages_disclosure,
+               pages_tokens)
 from .common import install  # noqa: E402
 
 

@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from app import clock
 from app.api.limits import store_unreachable
 from app.db import Database
 from app.errors import DomainError, Forbidden, NotFound
@@ -45,7 +46,7 @@ def signed_in(s, *roles: str) -> User:
     """
     uid = session.get("uid")
     user = s.get(User, uid) if isinstance(uid, int) else None
-    if user is None:
+    if user is None or not _session_alive(user):
         session.pop("uid", None)
         raise LoginRequired()
     if roles and user.role not in roles:
@@ -53,10 +54,19 @@ def signed_in(s, *roles: str) -> User:
     return user
 
 
+def _session_alive(user: User) -> bool:
+    """Begun in the user's current epoch (not signed out since, anywhere) and within SESSION_HOURS."""
+    since = session.get("since")
+    hours = current_app.config.get("SESSION_HOURS", 12)
+    return session.get("epoch") == (user.session_epoch or 0) and isinstance(since, int) and \
+        0 <= clock.now().timestamp() - since <= hours * 3600
+
+
 def sign_in(user: User) -> None:
     lang = session.get("lang")
     session.clear()  # no fixation: a fresh session (and CSRF token) for the signed-in user
-    session.update(uid=user.id, uname=user.username, role=user.role, org=user.org_unit.name)
+    session.update(uid=user.id, uname=user.username, role=user.role, org=user.org_unit.name,
+                   epoch=user.session_epoch or 0, since=int(clock.now().timestamp()))
     if lang:
         session["lang"] = lang
     session.permanent = False

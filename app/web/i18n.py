@@ -47,6 +47,7 @@ ERRORS = {
     "invalid_materials": "上传的材料有问题：",
     "wrong_status": "当前状态下不能进行该操作。",
     "engine_error": "流程无法继续：请检查填写的决定项。",
+    "too_expensive": "该操作所需的计算量超出上限，已全部撤销、未保存；请流程设计人员检查该环节的脚本、循环或多实例设置。",
     "invalid_bpmn": "流程图无法部署，请按提示修改。",
     "bpmn_too_large": "流程图文件太大。",
     "order_closed": "该督办已办结。",
@@ -56,6 +57,7 @@ ERRORS = {
     "already_rated": "该办件已经评价过了，每件只能评价一次。",
     "case_not_completed": "办结后才能评价。",
     "file_too_large": "上传的文件太大。",
+    "upload_quota": "您24小时内上传的文件已达上限，请稍后再传或联系管理员。",
     "unsupported_file_type": "只接受 PDF、JPEG、PNG 或 OFD 文件。",
     "legal_review_required": "该重大执法决定须经法制审核，已提交法制审核。",
     "no_pending_decision": "该办件没有待法制审核的决定。",
@@ -71,6 +73,9 @@ BY_STATUS = {400: "提交的内容有误。", 401: "请先登录。", 403: "您�
 def translate_error(exc: DomainError) -> str:
     text = _(ERRORS[exc.code]) if exc.code in ERRORS else _(BY_STATUS.get(exc.status, "请求无法处理。"))
     named = [d.get("material") for d in exc.details if isinstance(d, dict) and d.get("material")]
+    elements = [d.get("element_id") for d in exc.details if isinstance(d, dict) and d.get("element_id")]
+    if exc.code == "too_expensive" and elements:
+        return text + " " + _("（环节：%(e)s）", e=", ".join(dict.fromkeys(elements)))
     if exc.code in ("materials_incomplete", "invalid_materials") and named:
         text += ("、" if current_lang() == "zh" else ", ").join(dict.fromkeys(named))
     else:

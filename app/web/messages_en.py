@@ -63,6 +63,12 @@ EN: dict[str, str] = {
     "上传的材料有问题：": "Some uploaded materials cannot be accepted: ",
     "当前状态下不能进行该操作。": "This cannot be done in the current status.",
     "流程无法继续：请检查填写的决定项。": "The flow cannot go on: check the decisions you entered.",
+    "您24小时内上传的文件已达上限，请稍后再传或联系管理员。":
+        "You have reached the upload quota for 24 hours; upload later or ask an administrator.",
+    "该操作所需的计算量超出上限，已全部撤销、未保存；请流程设计人员检查该环节的脚本、循环或多实例设置。":
+        "This action needs more work than allowed; it was undone and nothing was saved. Ask the flow's designer to "
+        "check the scripts, loops or multi-instance settings of the step.",
+    "（环节：%(e)s）": "(element: %(e)s)",
     "流程图无法部署，请按提示修改。": "The diagram cannot be deployed; fix the problems shown.",
     "流程图文件太大。": "The diagram file is too large.",
     "该督办已办结。": "This supervision order is closed.",
@@ -640,4 +646,36 @@ EN: dict[str, str] = {
     '只有已公示的决定才能撤销。': 'Only a published decision can be withdrawn.',
     "行政决定作出后%(days)s个工作日内未公示（双公示）":
         "The decision was not published within %(days)s working days of being made (public disclosure)",
+    # the legal diff in the reviewer's words (app/web/review_words.py)
+    "自动处理环节": "Automatic step", "外部系统环节": "Step done by another system", "发送消息环节": "Send a message",
+    "等待消息环节": "Wait for a message", "决策表环节": "Decision table step", "调用共用流程": "Shared flow",
+    "子流程": "Sub-flow", "开始": "Start", "结束": "End", "环节上的事件（时限等）": "Event on a step (a time limit…)",
+    "等待": "Wait", "发出事件": "Raise an event", "条件分支": "Decision (one way)",
+    "多条件分支": "Decision (several ways)", "并行分支": "Parallel branches", "事件分支": "First event wins",
+    "复杂分支": "Complex branching", "流转线": "Flow", "消息线": "Message flow",
+    "办理岗位（泳道）": "Post (lane)", "流程": "Process", "参与方": "Participant", "环节类型": "Kind of step",
+    "名称": "Name", "办理岗位": "Post", "所属": "Inside", "从": "From", "到": "To", "默认去向": "Default way",
+    "条件": "Condition", "触发方式": "Trigger", "时限": "Time limit", "到时是否中止环节": "Ends the step when due",
+    "所在环节": "On step", "自动处理规则": "Automatic rule", "调用的共用流程": "Shared flow called",
+    "多人办理（会签）": "Several people (joint sign-off)", "可执行": "Executable", "期限": "Duration",
+    "到期时间": "Due at", "周期": "Repeating", "循环办理": "Repeated", "依次会签": "Joint sign-off, one after another",
+    "同时会签": "Joint sign-off, all at once", "天": "days", "小时": "hours", "分钟": "minutes",
+    "输入事项名称或编码查找": "Type an item's name or code to find it",
+    "本部门近三个月受理最多的事项排在前面。": "The items your unit accepted most in the last three months come first.",
+    "找不到该事项，请从列表中选择。": "No such item here; pick one from the list.",
+    "流程图缩放": "Diagram zoom", "放大": "Zoom in", "缩小": "Zoom out", "适应窗口": "Fit to the box",
+    "适应": "Fit", "全屏查看（Esc 退出）": "Full screen (Esc leaves)", "全屏": "Full screen",
+    "滚轮缩放，拖动平移": "Wheel to zoom, drag to move",
+    # API tokens (app/web/pages_tokens.py)
+    "API 令牌": "API tokens",
+    "令牌供其他系统或脚本以您的身份调用接口（Authorization: Bearer …）。令牌只显示一次；不再使用或可能泄露时请撤销。":
+        "A token lets another system or a script call the API as you (Authorization: Bearer …). It is shown once; "
+        "revoke it when it is no longer used or may have leaked.",
+    "新令牌（只显示这一次，请立即妥善保存）：": "New token (shown this once only: store it safely now):",
+    "有效天数（0 为长期有效，直至撤销）": "Valid for days (0: until revoked)",
+    "生成新令牌": "Issue a new token", "我的令牌": "My tokens", "生成时间": "Issued", "有效期至": "Valid until",
+    "长期有效": "Until revoked", "已过期": "Expired",
+    "令牌已撤销，使用它的程序将无法再访问。": "The token is revoked; whatever used it can no longer call the API.",
+    "您还没有令牌。": "You have no tokens yet.",
+    "撤销于 %(at)s": "Revoked on %(at)s", "撤销": "Revoke",
 }

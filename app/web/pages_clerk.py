@@ -8,6 +8,7 @@ from app.api import render
 from app.audit import service as audit
 from app.cases import clock_stops, decisions, endings, external
 from app.cases import files as case_files
+from app.cases import search as case_search
 from app.cases import service as cases
 from app.cases.models import OPEN_STATUSES, SUSPENSION_KINDS, Case
 from app.catalog import service as catalog
@@ -54,8 +55,7 @@ def worklist():
         open_cases = [{"case_no": c.case_no, "item_name": c.item.name, "status": c.status,
                        **clock_marks(clocks[c.id]), "promised_due_at": c.promised_due_at} for c in mine]
         open_cases.sort(key=lambda r: (CARD_RANK[r["card"]], r["left"] is None, r["left"] or 0))
-        items, _total = catalog.public_items(s, None, None, user.org_unit.code, 1, 1000)
-        items = [{"code": i.code, "name": i.name} for i in items]
+        items = [{"code": code, "name": name} for code, name in case_search.items_to_accept(s, user)]
     return render_template("web/worklist.html", tasks=tasks, open_cases=open_cases, items=items, total=total,
                            page=page, pages=max(1, -(-total // WORK_PAGE)))
 
@@ -313,13 +313,18 @@ def ack_notice(notice_id: int):
 
 @web.route("/cases/new", methods=["GET", "POST"])
 def new_case():
-    code = (request.values.get("item") or "").strip()[:64]
-    with db().unit_of_work() as s:
-        user = signed_in(s, "clerk")
-        item = catalog.item_by_code(s, code)
-        if not can_see(user, item.org_unit):
-            raise NotFound(f"no item {code}")
-        item_view = render.item(item)
+    # The picker sends "CODE name" (a searchable list) or the code alone.
+    code = ((request.values.get("item") or "").split() or [""])[0][:64]
+    try:
+        with db().unit_of_work() as s:
+            user = signed_in(s, "clerk")
+            item = catalog.item_by_code(s, code)
+            if not can_see(user, item.org_unit):
+                raise NotFound(f"no item {code}")
+            item_view = render.item(item)
+    except NotFound:  # a name typed into the picker that matches no item of this unit: say so on the worklist
+        flash(_("找不到该事项，请从列表中选择。"), "error")
+        return redirect(url_for("web.worklist"))
     form = request.form
     if request.method == "GET":
         return render_template("web/new_case.html", item=item_view, form={}, missing=[])

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
+from app import engine
 from app.api import render
 from app.catalog import service as catalog
 from app.definitions import service as definitions
@@ -90,7 +91,8 @@ def save_draft(code: str):
         with db().unit_of_work() as s:
             user = signed_in(s, "designer")
             _item_in_scope(s, user, code)
-            d = definitions.upload(s, user, code, xml, limit=settings().max_bpmn_bytes, tz=settings().tz)
+            d = definitions.upload(s, user, code, xml, limit=settings().max_bpmn_bytes, tz=settings().tz,
+                                   limits=engine.limits_of(settings()))
             out = render.definition(d)
     except TooLarge as exc:
         return jsonify({"error": {"code": exc.code, "message": translate_error(exc), "details": []}}), 413

@@ -24,13 +24,13 @@ def public_decisions():
     department = (request.args.get("department") or "").strip()[:32]
     page = _page_arg()
     with db().unit_of_work() as s:
-        rows, total = disclosure.public_list(s, category=category or None, department=department or None,
+        rows, total, exact = disclosure.public_list(s, category=category or None, department=department or None,
                                              q=q or None, page=page, per_page=PER_PAGE)
         found = [render.public_decision(r) for r in rows]
         departments = list(s.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.kind != "district")
                                      .order_by(OrgUnit.code)))
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
-    return render_template("web/decisions.html", decisions=found, total=total, q=q, category=category,
+    return render_template("web/decisions.html", decisions=found, total=total, exact=exact, q=q, category=category,
                            department=department, departments=departments,
                            categories=disclosure.DISCLOSED_CATEGORIES, page=min(page, pages), pages=pages)
 

@@ -137,6 +137,12 @@ def login():
 
 @web.post("/logout")
 def logout():
+    uid = session.get("uid")
+    if isinstance(uid, int):  # ended on the server too: the cookie (or a copy of it) signs nobody in again
+        with db().unit_of_work() as s:
+            user = s.get(User, uid)
+            if user is not None and session.get("epoch") == (user.session_epoch or 0):
+                orgs.end_sessions(user)
     lang = session.get("lang")
     session.clear()
     if lang:

@@ -13,6 +13,7 @@ from app.orgs.service import can_see
 from . import web
 from .common import db, flash_error, settings, signed_in
 from .i18n import _
+from .review_words import describe
 
 
 @web.get("/review")
@@ -69,7 +70,8 @@ def review_page(definition_id: int):
         changes = definitions.diff_against(s, d.id, against.id) if against is not None else None
         against_view = render.definition(against) if against is not None else None
     changed_ids = sorted({c["element_id"] for c in changes or [] if c.get("change") != "removed" and c.get("element_id")})
-    return render_template("web/review.html", d=view, changes=changes, against=against_view, changed_ids=changed_ids)
+    rows = None if changes is None else [describe(c) for c in changes]
+    return render_template("web/review.html", d=view, changes=rows, against=against_view, changed_ids=changed_ids)
 
 
 @web.post("/review/<int:definition_id>")

@@ -385,3 +385,32 @@ def test_a_pledge_is_verified_within_the_items_working_days(world, app):
     assert status == 200
     _, events = world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")
     assert [e["detail"]["how"] for e in events if e["action"] == "material_settled"] == ["verified"]
+
+
+def test_a_users_uploads_of_a_day_stay_within_the_quota(app, frozen_now):
+    """UPLOAD_QUOTA_BYTES (issue 10): past it 413 upload_quota naming the quota; another clerk is not affected,
+    and a day later the clerk uploads again."""
+    from datetime import timedelta
+
+    from app import clock
+
+    app.extensions["sunlight.settings"] = dataclasses.replace(app.extensions["sunlight.settings"],
+                                                             upload_quota_bytes=3 * len(PDF))
+    world = build_world(app)
+    for _ in range(3):
+        uploaded(world, PDF)
+    status, body = upload(world, PNG)
+    assert status == 413 and body["error"]["code"] == "upload_quota", body
+    assert body["error"]["details"][0]["quota"] == 3 * len(PDF) and str(3 * len(PDF)) in body["error"]["message"]
+    uploaded(world, PDF, user="rev")
+    clock.advance(timedelta(days=1, seconds=1))
+    uploaded(world, PDF)
+
+
+def test_the_upload_quota_comes_from_config(db_url, tmp_path):
+    from app import create_app
+
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": "t", "UPLOAD_QUOTA_BYTES": "1000",
+                      "FILE_STORAGE_DIR": str(tmp_path / "files")})
+    assert app.extensions["sunlight.settings"].upload_quota_bytes == 1000
+    app.extensions["sunlight.db"].engine.dispose()

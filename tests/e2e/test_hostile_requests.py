@@ -166,3 +166,21 @@ def test_a_departments_admin_administers_that_department_only(world, app):
     assert world.api.get(f"/api/v1/definitions/{world.definition_id}/bpmn", "designer02")[0] == 404
     assert world.api.get(f"/api/v1/definitions/{world.definition_id}", "legal")[0] == 200  # the legal office
     assert world.api.post(f"{item}/suspend", "admin", {"reason": "整改"})[0] == 200  # the district's admin
+    # Registering items: a department's admin in their own department only.
+    from tests.world import ITEM
+    assert world.api.post("/api/v1/items", "admin02", {**ITEM, "code": "CA01-XK-0009"})[0] == 403
+    assert world.api.post("/api/v1/items", "admin02", {**ITEM, "code": "CA02-XK-0009", "department": "CA02"})[0] == 201
+
+
+def test_what_the_api_fuzzer_found(world):
+    """Found by tests/e2e/test_api_properties.py (schemathesis): each was a 500 or an answer off the document."""
+    # A query code that is not text (JSON lets a client send a list): 422 naming it, not a 500.
+    status, body = world.api.post("/public/api/v1/cases/20260302-000001/rating", None,
+                                  {"code": [None, None], "score": 1, "comment": ""})
+    assert status == 422 and body["error"]["details"] == [{"field": "code"}], body
+    # A method the address does not support: 405 with the Allow header RFC 9110 asks for.
+    response = world.api.client.open("/healthz", method="TRACE")
+    assert response.status_code == 405 and "GET" in response.headers.get("Allow", ""), response.headers
+    # A list answer documented as a list.
+    status, campaigns = world.api.get("/api/v1/evaluations", "admin")
+    assert status == 200 and isinstance(campaigns, list)

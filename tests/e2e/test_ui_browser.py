@@ -75,7 +75,7 @@ def test_public_hall_and_item_page(page, live_server):
 
 def _accept_case(page, base: str) -> tuple[str, str]:
     page.goto(f"{base}/work")
-    page.select_option("#accept-form select[name=item]", "CA01-XK-0001")
+    page.fill("#accept-form input[name=item]", "CA01-XK-0001 食品经营许可")  # as the searchable list fills it
     page.click("#accept-form button[type=submit]")
     page.fill("input[name=name]", "无锡市惠民食品有限公司")
     page.fill("input[name=id_number]", "91320200MA1XXXXX0X")
@@ -128,6 +128,16 @@ def test_a_clerk_accepts_works_and_completes_a_case(page, live_server):
     assert page.locator(".task-form fieldset.decision[title=approved]").count() == 1  # the variable: a tooltip only
     assert "approved" not in page.inner_text(".task-form fieldset.decision")
     shot(page, "07_case_review_step")
+    # The diagram zooms, fits and goes full screen (Esc leaves it) for a flow too big to read in its box.
+    viewbox = lambda: page.get_attribute("#diagram .viewport", "transform")  # noqa: E731
+    before = viewbox()
+    page.click("#diagram-tools button[data-zoom=in]")
+    assert viewbox() != before
+    page.click("#diagram-tools button[data-zoom=full]")
+    assert "full" in page.get_attribute("#diagram", "class")
+    shot(page, "07b_case_diagram_full_screen")
+    page.keyboard.press("Escape")
+    assert "full" not in page.get_attribute("#diagram", "class")
     _work_step(page, live_server, case_no, {"approved": True}, "经审查，符合法定条件")
     sign_out(page)
 
@@ -274,6 +284,21 @@ def test_a_supervisor_sees_the_cards_and_issues_an_order(page, live_server, ui_w
     page.click(".order button[type=submit]")
     assert "已回复督办" in page.inner_text(".flash.success")
     shot(page, "15_case_with_order")
+    assert page.locator(".close-order").count() == 0  # closing is the supervisor's
+    sign_out(page)
+    sign_in(page, live_server, "sup")  # the supervisor closes the order on the case page, then reopens it
+    page.goto(f"{live_server}/cases/{late['case_no']}")
+    assert page.locator("#issue-order").count() == 0  # one open order per case: no second one offered
+    page.fill(".close-order input[name=text]", "已办结，情况属实")
+    page.click(".close-order button[type=submit]")
+    assert "督办已办结" in page.inner_text(".flash.success")
+    assert "已办结" in page.inner_text(".order")
+    page.fill(".reopen-order input[name=text]", "仍未办结，请继续整改")
+    page.fill(".reopen-order input[name=due_at]", due)
+    page.click(".reopen-order button[type=submit]")
+    assert "已重新督办" in page.inner_text(".flash.success")
+    assert "仍未办结，请继续整改" in page.inner_text(".order") and page.locator(".close-order").count() == 1
+    shot(page, "15b_order_closed_and_reopened")
     assert not page.js_errors
 
 
@@ -524,4 +549,32 @@ def test_the_modeler_edits_camunda_properties_and_asks_before_unsaved_edits_are_
     assert page.inner_text("#save-status") == "已保存"
     xml = page.evaluate("() => window.sunlightModeler.saveXML().then(r => r.xml)")
     assert 'camunda:topic="credit_check_v2"' in xml and "<bpmn:serviceTask" in xml
+    assert not page.js_errors
+
+
+def test_a_mixed_acceptance_and_a_clerk_who_stays_on_the_case(page, live_server, ui_app):
+    from app.orgs import service as orgs
+    from tests.e2e.ui_support import password_hash
+
+    with ui_app.extensions["sunlight.db"].unit_of_work() as s:  # a small window: one clerk accepts and reviews
+        orgs.create_user(s, "solo", "clerk", "CA01", ["受理岗", "审查岗"], None, "test").password_hash = password_hash()
+    sign_in(page, live_server, "solo")
+    page.fill("#accept-form input[name=item]", "CA01-XK-0001 食品经营许可")
+    page.click("#accept-form button[type=submit]")
+    page.fill("input[name=name]", "无锡市惠民食品有限公司")
+    page.set_input_files("input[name=file_0]", files=[{"name": "申请书.pdf", "mimeType": "application/pdf",
+                                                       "buffer": b"%PDF-1.4\n% a tiny test file\n"}])
+    page.check("input[name=paper_1]")  # the licence copy checked on paper at the window
+    page.click("#new-case-form button[type=submit]")
+    case_no = re.search(r"\d{8}-\d{6}", page.inner_text(".flash.success")).group(0)
+    materials = page.inner_text("#materials")
+    assert "申请书.pdf" in materials and "纸质材料已核验" in materials
+    shot(page, "35_mixed_acceptance")
+    page.locator(".task-form textarea[name=opinion]").first.fill("材料齐全，予以受理")
+    page.locator(".task-form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    assert "下一环节仍由您办理" in page.inner_text(".flash.success")
+    assert page.url.endswith(f"/cases/{case_no}")  # not sent back to the worklist: the review is theirs too
+    assert "审查" in page.inner_text(".task-form")
+    shot(page, "36_stays_on_the_case")
     assert not page.js_errors

@@ -93,3 +93,25 @@ def test_the_search_page_and_its_csv_export(world, app):
     assert len(csv_text.splitlines()) == 2 and "50%_公司" in csv_text
     login(client, "outsider")
     assert world.made[0] not in client.get("/cases.csv").get_data(as_text=True)
+
+
+def test_the_item_picker_lists_the_units_active_items_most_accepted_lately_first(app, frozen_now):
+    from app.cases.search import RECENT_DAYS, items_to_accept
+    from app.orgs.models import User
+    from tests.world import ITEM, LICENSING, deploy_item
+
+    world = build_world(app)  # CA01-XK-0001, then three more items of CA01
+    for code, dept in (("CA01-XK-0002", "CA01"), ("CA01-XK-0003", "CA01"), ("CA01-XK-0004", "CA01")):
+        deploy_item(world, {**ITEM, "code": code, "department": dept}, LICENSING)
+    clock.advance(-timedelta(days=RECENT_DAYS + 5))  # long ago, 0001 was the busy one
+    for _ in range(3):
+        assert world.api.post("/api/v1/cases", "acc", {"item_code": "CA01-XK-0001", "applicant": {"name": "甲"}})[0] == 201
+    clock.advance(timedelta(days=RECENT_DAYS + 5))  # today: those three are out of the window
+    for code, n in (("CA01-XK-0003", 2), ("CA01-XK-0002", 1)):
+        for _ in range(n):
+            assert world.api.post("/api/v1/cases", "acc", {"item_code": code, "applicant": {"name": "乙"}})[0] == 201
+    assert world.api.post("/api/v1/items/CA01-XK-0004/suspend", "admin", {"reason": "法律依据修订"})[0] == 200
+    with app.extensions["sunlight.db"].unit_of_work() as s:
+        clerk = s.query(User).filter_by(username="acc").one()
+        codes = [code for code, _name in items_to_accept(s, clerk)]
+    assert codes == ["CA01-XK-0003", "CA01-XK-0002", "CA01-XK-0001"]  # the suspended 0004 is not offered

@@ -369,6 +369,15 @@ def test_published_decisions_mask_natural_persons_and_name_organisations(world):
     assert _public(world, department="CA02")["total"] == 0 and _public(world, department="NOPE")["total"] == 0
     assert _public(world, q="惠民")["total"] == 1 and _public(world, q="五年")["total"] == 2
     assert _public(world, q="%")["total"] == 0  # a wildcard is a character, not a pattern
+    assert _public(world, q="五年")["total_exact"] is True
+    from app.disclosure import service as disclosure
+    cap, disclosure.SEARCH_COUNT_CAP = disclosure.SEARCH_COUNT_CAP, 1
+    try:  # a search counts its matches only up to the cap, and says the total is a lower bound
+        capped = _public(world, q="五年")
+        assert (capped["total"], capped["total_exact"], len(capped["decisions"])) == (1, False, 2)
+        assert (_public(world)["total"], _public(world)["total_exact"]) == (3, True)  # no search: always exact
+    finally:
+        disclosure.SEARCH_COUNT_CAP = cap
     paged = _public(world, per_page=2, page=2)
     assert paged["total"] == 3 and len(paged["decisions"]) == 1
     assert world.api.get("/public/api/v1/decisions?category=nope")[0] == 422

@@ -82,3 +82,27 @@ def test_quoted_and_bare_durations_behave_the_same(app, value):
     world = _world(app, _variant(value), datetime(2026, 3, 2, 9, 0, tzinfo=BEIJING))
     case = world.complete(world.new_case(), "Task_accept", "acc")  # the review starts STEP_TIME after 09:00
     assert _review_due(world, case["case_no"]) == datetime(2026, 3, 5, 9, 0, tzinfo=BEIJING) + STEP_TIME
+
+
+def test_a_sweep_walks_the_due_cases_in_batches_with_a_cursor_each_once(app):
+    from sqlalchemy import event
+
+    world = _world(app, _variant(b"PT1H"), datetime(2026, 3, 2, 9, 0, tzinfo=BEIJING))
+    for _ in range(7):
+        world.complete(world.new_case(), "Task_accept", "acc")
+        clock.advance(timedelta(minutes=1))
+    clock.advance(timedelta(hours=2))
+    db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
+    claims: list[int] = []
+
+    def grab(conn, cursor, statement, params, *rest):
+        if "wake_at <=" in statement:
+            claims.append(len(params))
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        assert worker.sweep(db, settings, batch=3) == 7  # batches of 3, 3, 1, then an empty claim
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    assert len(claims) == 4 and len(set(claims[1:])) == 1  # the cursor: parameters do not grow with the sweep
+    assert worker.sweep(db, settings, batch=3) == 0

@@ -199,3 +199,17 @@ def test_miwg_reference_against_its_bpmn_io_export(reference):
 @pytest.mark.parametrize("path", ALL, ids=[str(p.relative_to(CORPUS)) for p in ALL])
 def test_a_corpus_file_against_itself_has_no_changes(path):
     assert diff(path.read_bytes(), path.read_bytes()) == []
+
+
+def test_the_reviewer_reads_durations_and_flags_in_words():
+    from app.web.review_words import describe, duration_words, value_words
+
+    assert duration_words("P5D") == "5 天" and duration_words("PT72H") == "72 小时"
+    assert duration_words("P1DT2H30M") == "1 天 2 小时 30 分钟"
+    assert duration_words("P") is None and duration_words("2026-12-01T09:00") is None and duration_words("") is None
+    assert value_words("timer", "timeDuration: PT72H") == "期限 72 小时"
+    assert value_words("timer", "timeCycle: R3/PT1H") == "周期 R3/PT1H"  # shown as written when not a duration
+    assert value_words("interrupting", "false") == "否" and value_words("name", "受理") is None
+    row = describe({"change": "changed", "element_id": "Flow_yes", "element_type": "sequenceFlow", "name": "同意",
+                    "field": "condition", "old": "approved", "new": "approved == True"})
+    assert (row["element_word"], row["field_word"], row["old_word"]) == ("流转线", "条件", None)

@@ -309,6 +309,10 @@ def test_an_automatic_loop_too_deep_for_the_engine_is_an_error_not_a_silent_stop
     assert [t.bpmn_id for t in run.tasks() if t.state == "ready"] == ["Task_decide"]
     deep = _automatic_loop(600)
     deployable = engine.validate(deep, limit=LIMIT, tz=TZ)
-    with pytest.raises(engine.EngineError) as info:
-        engine.CaseRun.start(engine.bundle_for(deployable.sha256, deep, deployable.process_id, TZ), {"n": 0}, {})
+    bundle = engine.bundle_for(deployable.sha256, deep, deployable.process_id, TZ)
+    with pytest.raises(engine.EngineError) as info:  # a budget large enough to reach the engine's depth
+        engine.CaseRun.start(bundle, {"n": 0}, {}, engine.Limits(seconds=120))
     assert "loop" in info.value.message and "1000" in info.value.message
+    # Each round walks the whole task tree, so 600 rounds cost seconds: the default budget stops it first.
+    with pytest.raises(engine.TooExpensive):
+        engine.CaseRun.start(bundle, {"n": 0}, {})
