@@ -172,13 +172,15 @@ def bearer(db, username: str) -> dict:
 
 def browser(app, db, username: str):
     """A test client signed in as `username` (the session a login would leave)."""
+    from app import clock
     from app.orgs import service as orgs
 
     client = app.test_client()
     with client.session_transaction() as sess:
         with db.unit_of_work() as s:
             user = orgs.user_by_name(s, username)
-            sess.update(uid=user.id, uname=user.username, role=user.role, org=user.org_unit.name)
+            sess.update(uid=user.id, uname=user.username, role=user.role, org=user.org_unit.name,
+                        epoch=user.session_epoch or 0, since=int(clock.now().timestamp()))
     return client
 
 

@@ -555,11 +555,15 @@ def worklist(session: Session, actor: User, page: int = 1, per_page: int = 200) 
     page at a time; and how many there are. An instance of a 会签 step is in its assignee's worklist alone.
 
     Rows are (task, case_no, item_code, item_name): the worklist never loads a case or its blob. The order
-    (due, created, id) is the worklist index's own, so a page reads only its rows.
+    (due, created, id) is the worklist index's own, so a page reads only its rows; the steps are counted only
+    when the first page is full.
     """
-    ids = select(CaseTask.id).where(*_mine(actor)).order_by(
-        CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
-    return _page_rows(session, actor, ids, page, per_page), _count_ready(session, actor)
+    order = (CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
+    if page == 1:  # the usual request: one statement, walking the index in order and joining only its rows
+        rows = list(session.execute(_ready_for(actor).order_by(*order).limit(per_page)).tuples())
+    else:  # deeper: skip on index entries alone, then read the page's rows
+        rows = _page_rows(session, actor, select(CaseTask.id).where(*_mine(actor)).order_by(*order), page, per_page)
+    return rows, _count_ready(session, actor) if page > 1 or len(rows) == per_page else len(rows)
 
 
 def worklist_page(session: Session, actor: User, page: int, per_page: int) -> tuple[list, int]:

@@ -5,8 +5,8 @@ their promised limit (partial indexes: ended cases, 80 % of a district's, stay o
 unit's ready steps in its own order, the months of notices and the assessment's cards count by level from the
 index alone, and so does the 好差评 average per department.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02 01:06:48.306934
 """
 from alembic import op
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import app.db
 
 
-revision = '0015'
-down_revision = '0014'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
