@@ -1,11 +1,13 @@
 """What every endpoint needs: a unit of work, the settings, the caller, and a checked JSON body."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import current_app, request
 from sqlalchemy.orm import Session
 
 from app.db import Database
-from app.errors import DomainError, Forbidden
+from app.errors import DomainError, Forbidden, Invalid
 from app.orgs import service as orgs
 from app.orgs.models import User
 from app.settings import Settings
@@ -85,3 +87,27 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise BadRequest(f"{name} must be between {low} and {high}")
     return value
+
+
+PAGE_MAX = 200  # rows in one answer of a staff list (#14): never a whole table
+
+
+def whole_arg(name: str, default: int, low: int, high: int) -> int:
+    """A paging parameter: absent → `default`; not a whole number or out of [low, high] → 422 naming it."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise Invalid(f"{name} must be a whole number from {low} to {high}", details=[{"field": name}])
+    return int(raw)
+
+
+def page_args(default_per_page: int = PAGE_MAX) -> tuple[int, int]:
+    """`page` (1…100000) and `per_page` (1…200) of a paged list."""
+    return whole_arg("page", 1, 1, 100_000), whole_arg("per_page", default_per_page, 1, PAGE_MAX)
+
+
+def next_link(**params) -> str:
+    """A `Link` header pointing at the next page: this request's path and arguments with `params` replaced."""
+    args = {**request.args.to_dict(), **{k: str(v) for k, v in params.items()}}
+    return f'<{request.path}?{urlencode(args)}>; rel="next"'

@@ -242,6 +242,18 @@ def _op(summary: str, ok: int = 200, out: str | dict | None = None, *, body: str
     return op
 
 
+LINK = {"description": 'the next page\'s address, `<…>; rel="next"` (absent on the last page)', "schema": S}
+TOTAL = {"description": "how many rows the list holds", "schema": I}
+CURSOR_DOC = ("oldest first, at most `limit` (1–200, default 200) rows after the id `after`; the next page's "
+              "address in the `Link` header; out-of-range paging → 422")
+
+
+def _paged(op: dict, **headers) -> dict:
+    """An operation of a paged list: its answer's paging headers (`Link`, and `X-Total-Count` where counted)."""
+    op["responses"][200]["headers"] = {"Link": LINK, **({"X-Total-Count": TOTAL} if headers.get("total") else {})}
+    return op
+
+
 def _path(name: str, schema=None) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": schema or S}
 
@@ -251,6 +263,10 @@ def _query(name: str, schema=None, required=False) -> dict:
 
 
 CODE, DEF, CASE_NO = _path("code"), _path("definition_id", I), _path("case_no")
+PAGE_PARAMS = [_query("page", {"type": "integer", "minimum": 1, "maximum": 100000}),
+               _query("per_page", {"type": "integer", "minimum": 1, "maximum": 200})]
+CURSOR_PARAMS = [_query("after", {"type": "integer", "minimum": 0}),
+                 _query("limit", {"type": "integer", "minimum": 1, "maximum": 200})]
 ENDINGS = (("refuse", "不予受理: refuse before acceptance (clerk of the case's department); after the clock_start_step "
                       "completed 409", "Ending"),
            ("withdraw", "撤回: the applicant withdraws (clerk of the case's department)", "Reason"),
@@ -317,11 +333,14 @@ def _paths() -> dict[str, dict]:
             "A material owed by the case arrives (容缺: {name, file_id} or {name, paper: true}) or a pledge is "
             "verified (告知承诺: {name, verified: true, note}); clerk of the case's department", out="Case",
             body="MaterialSettled", errors=(400, 404, 409, 415, 422), params=[CASE_NO])},
-        "/api/v1/tasks": {"get": _op("The caller's worklist (clerk)", out=arr("WorkItem"))},
+        "/api/v1/tasks": {"get": _paged(_op(
+            "The caller's worklist (clerk), soonest due first, a page at a time (per_page 1–200, default 200); "
+            "out-of-range paging → 422", out=arr("WorkItem"), errors=(422,), params=PAGE_PARAMS), total=True)},
         "/api/v1/cases/{case_no}/events": {"get": _op("The case's audit trail, oldest first", out=arr("Event"),
                                                       errors=(404,), params=[CASE_NO])},
-        "/api/v1/notices": {"get": _op("Supervision notices (supervisors: scope; others: their own)",
-                                       out=arr("Notice"), errors=(404,), params=[_query("case_no")])},
+        "/api/v1/notices": {"get": _paged(_op(
+            "Supervision notices (supervisors: scope; others: their own), " + CURSOR_DOC, out=arr("Notice"),
+            errors=(404, 422), params=[_query("case_no"), *CURSOR_PARAMS]))},
         "/api/v1/notices/{notice_id}/ack": {"post": _op("Acknowledge a notice (a recipient)", out="Notice",
                                                         errors=(404,), params=[_path("notice_id", I)])},
         "/public/api/v1/items": {"get": _op(
@@ -358,6 +377,7 @@ def document(paths: dict[str, dict], schemas: dict[str, dict] | None = None) -> 
 
 
 op, ref, json_content, path_param, query_param = _op, _ref, _json, _path, _query  # for endpoint modules
+paged = _paged
 SCHEMA_DT = DT
 
 

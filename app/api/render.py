@@ -86,8 +86,21 @@ def deadlines(session: Session, settings: Settings, case: Case) -> dict:
     `remaining_working_days` counts working days whatever the unit; `remaining_days` counts in the promised
     clock's own unit (calendar days for a penalty), which is what the applicant is promised.
     """
-    cal = calendar.load(session, settings.tz)
     now = clock_stops.frozen_at(session, case) or clock.now()
+    return _deadlines(calendar.load(session, settings.tz), now, case)
+
+
+def deadlines_of(session: Session, settings: Settings, cases) -> dict[int, dict]:
+    """`deadlines` for every case of a list's page, by case id: one calendar read and one read of the page's
+    open clock stops, whatever the number of rows."""
+    cases = list(cases)
+    cal = calendar.load(session, settings.tz)
+    stopped = stops.current_of(session, [c.id for c in cases if c.status == "suspended"])
+    now = clock.now()
+    return {c.id: _deadlines(cal, stopped[c.id].started_at if c.id in stopped else now, c) for c in cases}
+
+
+def _deadlines(cal, now: datetime, case: Case) -> dict:
     started = case.accepted_at is not None
     left = left_in_unit = None
     if case.promised_due_at and case.status in OPEN_STATUSES:
@@ -109,6 +122,21 @@ def deadlines(session: Session, settings: Settings, case: Case) -> dict:
     if not case.calendar_complete:
         out["calendar_note"] = ("the deadline runs into a year without a working-day calendar; "
                                 "it was counted on weekends alone (provisional)")
+    return out
+
+
+def board(session: Session, settings: Settings, rows: list[tuple[Case, str]], steps: dict[int, list[str]]) -> list[dict]:
+    """The supervision board's rows: each carded case with its clocks and its ready steps (deadlines_of: one
+    calendar read and one clock-stop read for the page)."""
+    clocks_of = deadlines_of(session, settings, [case for case, _name in rows])
+    out = []
+    for case, department in rows:
+        dl = clocks_of[case.id]
+        out.append({"case_no": case.case_no, "item_code": case.item.code, "item_name": case.item.name,
+                    "department": department, "status": case.status, "card": dl["card"],
+                    "remaining_days": dl["remaining_days"], "unit": dl["promised_unit"], "started": dl["started"],
+                    "calendar_complete": dl["calendar_complete"], "promised_due_at": dl["promised_due_at"],
+                    "statutory_due_at": dl["statutory_due_at"], "steps": steps.get(case.id, [])})
     return out
 
 

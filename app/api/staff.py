@@ -15,7 +15,8 @@ from app.orgs.service import can_see
 from app.supervision import service as supervision
 
 from . import render
-from .common import BadRequest, UnsupportedMediaType, caller, db, json_body, settings
+from .common import (PAGE_MAX, BadRequest, UnsupportedMediaType, caller, db, json_body, next_link, page_args,
+                     settings, whole_arg)
 from .openapi import openapi_document
 
 staff = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -216,10 +217,18 @@ def settle_material(case_no: str):
 
 @staff.get("/tasks")
 def worklist():
+    """The caller's worklist, a page at a time (`page`, `per_page` ≤ 200; the next page in `Link`, the count in
+    `X-Total-Count`)."""
+    page, per_page = page_args()
     with db().unit_of_work() as s:
         user = caller(s, "clerk")
-        return [dict(render.task(t), case_no=case_no, task_id=t.id, item_code=code, item_name=name)
-                for t, case_no, code, name in cases.worklist(s, user)]
+        rows, total = cases.worklist(s, user, page, per_page)
+        out = [dict(render.task(t), case_no=case_no, task_id=t.id, item_code=code, item_name=name)
+               for t, case_no, code, name in rows]
+    headers = {"X-Total-Count": str(total)}
+    if page * per_page < total:
+        headers["Link"] = next_link(page=page + 1, per_page=per_page)
+    return out, 200, headers
 
 
 @staff.get("/cases/<case_no>/events")
@@ -234,14 +243,18 @@ def case_events(case_no: str):
 
 @staff.get("/notices")
 def notices():
+    """Notices oldest first, a page at a time: `limit` (1…200, default 200) after the notice id `after` (a
+    cursor); the next page's address in `Link` when more follow."""
+    after, limit = whole_arg("after", 0, 0, 2**62), whole_arg("limit", PAGE_MAX, 1, PAGE_MAX)
     with db().unit_of_work() as s:
         user = caller(s, *STAFF)
         case_id, case_no = None, request.args.get("case_no")
         if case_no:
             case_id = cases.get_visible(s, user, case_no).id
-        found = supervision.notices_for(s, user, case_id=case_id)
-        numbers = cases.numbers_of(s, {n.case_id for n in found})
-        return [render.notice(n, numbers.get(n.case_id), user.id) for n in found]
+        found, more = supervision.notices_page(s, user, case_id=case_id, after=after, limit=limit)
+        out = [render.notice(n, number, user.id) for n, number in found]
+    headers = {"Link": next_link(after=out[-1]["id"], limit=limit)} if more else {}
+    return out, 200, headers
 
 
 @staff.post("/notices/<int:notice_id>/ack")

@@ -10,11 +10,12 @@ from app.cases import service as cases
 from app.cases.models import Case
 from app.errors import Invalid
 from app.supervision import orders
+from app.supervision import service as supervision_service
 from app.supervision.models import ORDER_STATUSES
 
 from . import openapi as doc
 from . import render
-from .common import caller, db, json_body, settings
+from .common import PAGE_MAX, caller, db, json_body, next_link, page_args, settings, whole_arg
 
 supervision = Blueprint("supervision", __name__, url_prefix="/api/v1")
 STAFF = ("admin", "designer", "legal", "clerk", "supervisor")
@@ -71,15 +72,47 @@ def issue_order():
 
 @supervision.get("/orders")
 def list_orders():
+    """Orders oldest first, a page at a time: `limit` (1…200, default 200) after the order id `after`; the next
+    page's address in `Link` when more follow."""
     status = request.args.get("status") or None
     if status and status not in ORDER_STATUSES:
         raise Invalid(f"status must be one of {', '.join(ORDER_STATUSES)}")
+    after, limit = whole_arg("after", 0, 0, 2**62), whole_arg("limit", PAGE_MAX, 1, PAGE_MAX)
     with db().unit_of_work() as s:
         user = caller(s, "supervisor", "clerk", "admin")
         case_id = cases.get_visible(s, user, request.args["case_no"]).id if request.args.get("case_no") else None
-        found = orders.listing(s, user, status, case_id)
-        numbers = cases.numbers_of(s, {o.case_id for o in found})
-        return [render.order(o, numbers[o.case_id]) for o in found]
+        found = orders.listing(s, user, status, case_id, after=after, limit=limit + 1)
+        numbers = cases.numbers_of(s, {o.case_id for o in found[:limit]})
+        out = [render.order(o, numbers[o.case_id]) for o in found[:limit]]
+    headers = {"Link": next_link(after=out[-1]["id"], limit=limit)} if len(found) > limit else {}
+    return out, 200, headers
+
+
+BOARD_ROLES = ("supervisor", "admin")
+
+
+@supervision.get("/board")
+def board():
+    """The supervision board as JSON: carded cases in scope, soonest promised limit first, a page at a time."""
+    page, per_page = page_args(default_per_page=100)
+    department = (request.args.get("department") or "").strip()[:32] or None
+    item_code = (request.args.get("item_code") or "").strip()[:64] or None
+    with db().unit_of_work() as s:
+        user = caller(s, *BOARD_ROLES)
+        rows, total = cases.carded_page(s, user, department, item_code, page, per_page)
+        steps = cases.ready_steps_of(s, [c.id for c, _name in rows])
+        out = {"cases": render.board(s, settings(), rows, steps), "total": min(total, cases.BOARD_CAP),
+               "total_capped": total > cases.BOARD_CAP, "page": page, "per_page": per_page}
+    return out
+
+
+@supervision.get("/statistics")
+def statistics():
+    """Per department in scope: cases, completed, on time, open cards, 好差评; notices per month by level."""
+    months = whole_arg("months", 6, 1, 24)
+    with db().unit_of_work() as s:
+        user = caller(s, *BOARD_ROLES)
+        return render.jsonable(supervision_service.statistics(s, user, settings().tz, months))
 
 
 @supervision.get("/orders/<int:order_id>")
@@ -131,9 +164,18 @@ doc.document({
     "/api/v1/orders": {
         "post": doc.op("Issue a 督办 order (supervisor in scope)", 201, "Order", body="OrderIn",
                        errors=(400, 404, 415, 422)),
-        "get": doc.op("Orders: supervisors in scope, clerks of their department", out={
+        "get": doc.paged(doc.op("Orders: supervisors in scope, clerks of their department; " + doc.CURSOR_DOC, out={
             "type": "array", "items": doc.ref("Order")}, errors=(404, 422),
-            params=[doc.query_param("status"), doc.query_param("case_no")])},
+            params=[doc.query_param("status"), doc.query_param("case_no"), *doc.CURSOR_PARAMS]))},
+    "/api/v1/board": {"get": doc.op(
+        "The supervision board (supervisor, admin): open cases in scope carrying a card or past their pre-warning "
+        "time, soonest promised limit first, a page at a time (per_page 1–200, default 100); `total` counts up to "
+        "10000 (`total_capped` beyond)", out="Board", errors=(422,),
+        params=[doc.query_param("department"), doc.query_param("item_code"), *doc.PAGE_PARAMS])},
+    "/api/v1/statistics": {"get": doc.op(
+        "District statistics of the caller's scope (supervisor, admin): per department cases, completed, on time, "
+        "open cards and 好差评; notices per month by level over the last `months` (1–24, default 6)",
+        out="Statistics", errors=(422,), params=[doc.query_param("months", _I)])},
     "/api/v1/orders/{order_id}": {"get": doc.op("One order with its messages", out="Order", errors=(404,),
                                                 params=[_ORDER])},
     "/api/v1/orders/{order_id}/reply": {"post": doc.op("The clerk's reply", out="Order", body="OrderText",
@@ -144,6 +186,24 @@ doc.document({
         "Reopen the order, optionally with a new deadline (supervisor)", out="Order", body="OrderText",
         errors=(400, 404, 409, 415, 422), params=[_ORDER])},
 }, {
+    "Board": {"type": "object", "properties": {
+        "total": _I, "total_capped": {"type": "boolean"}, "page": _I, "per_page": _I,
+        "cases": {"type": "array", "items": {"type": "object", "properties": {
+            "case_no": _S, "item_code": _S, "item_name": _S, "department": _S, "status": _S,
+            "card": {"type": "string", "enum": ["none", "warning", "yellow", "red"]},
+            "remaining_days": {"type": "integer", "nullable": True}, "unit": _S, "started": {"type": "boolean"},
+            "calendar_complete": {"type": "boolean"}, "promised_due_at": doc.SCHEMA_DT,
+            "statutory_due_at": doc.SCHEMA_DT, "steps": {"type": "array", "items": _S}}}}}},
+    "Statistics": {"type": "object", "properties": {
+        "departments": {"type": "array", "items": {"type": "object", "properties": {
+            "org_id": _I, "code": _S, "name": _S, "cases": _I, "completed": _I, "on_time": _I, "cards": _I,
+            "on_time_rate": {"type": "integer", "nullable": True},
+            "rating": {"type": "array", "nullable": True, "items": {"type": "number"},
+                       "description": "[average score, number of ratings]"}}}},
+        "months": {"type": "array", "items": {"type": "object", "properties": {
+            "month": _S, "warning": _I, "yellow": _I, "red": _I}}},
+        "as_of": {"type": "string", "format": "date-time", "description": "when these figures were counted (a "
+                  "large district's are kept for a minute)"}}},
     "Suspension": {"type": "object", "required": ["kind", "reason"], "properties": {
         "kind": {"type": "string", "enum": ["supplement", "hearing", "testing", "inspection", "appraisal",
                                             "expert_review", "other"]},

@@ -569,36 +569,60 @@ def claim_due(session: Session, now: datetime, is_postgres: bool, *, limit: int,
     return [(case_id, wake) for case_id, wake in session.execute(query)]
 
 
-def worklist(session: Session, actor: User) -> list[tuple[CaseTask, str, str, str]]:
-    """READY user tasks of the caller's org unit in lanes they hold (or without a lane), soonest due first; an
-    instance of a 会签 step is in its assignee's worklist alone.
+def worklist(session: Session, actor: User, page: int = 1, per_page: int = 200) -> tuple[list, int]:
+    """READY user tasks of the caller's org unit in lanes they hold (or without a lane), soonest due first, one
+    page at a time; and how many there are. An instance of a 会签 step is in its assignee's worklist alone.
 
-    Rows are (task, case_no, item_code, item_name): the worklist never loads a case or its blob.
+    Rows are (task, case_no, item_code, item_name): the worklist never loads a case or its blob. The order
+    (due, created, id) is the worklist index's own, so a page reads only its rows; the steps are counted only
+    when the first page is full.
     """
-    query = _ready_for(actor).order_by(CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
-    return list(session.execute(query).tuples())
-
-
-def _ready_for(actor: User):
-    """Ready user steps of the actor's unit that are theirs: assigned to them (会签), or unassigned in a lane they
-    hold (or in no lane)."""
-    lanes = sorted(actor.post_names)
-    mine = or_(CaseTask.assignee == actor.username,
-               and_(CaseTask.assignee.is_(None), or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes))))
-    return (select(CaseTask, Case.case_no, PowerItem.code, PowerItem.name)
-            .join(Case, Case.id == CaseTask.case_id).join(PowerItem, PowerItem.id == Case.item_id)
-            .where(CaseTask.org_unit_id == actor.org_unit_id, CaseTask.state == "ready", CaseTask.kind == "user",
-                   mine))
+    order = (CaseTask.due_at.asc().nulls_last(), CaseTask.created_at, CaseTask.id)
+    if page == 1:  # the usual request: one statement, walking the index in order and joining only its rows
+        rows = list(session.execute(_ready_for(actor).order_by(*order).limit(per_page)).tuples())
+    else:  # deeper: skip on index entries alone, then read the page's rows
+        rows = _page_rows(session, actor, select(CaseTask.id).where(*_mine(actor)).order_by(*order), page, per_page)
+    return rows, _count_ready(session, actor) if page > 1 or len(rows) == per_page else len(rows)
 
 
 def worklist_page(session: Session, actor: User, page: int, per_page: int) -> tuple[list, int]:
     """The worklist as the page shows it, one page at a time: workable cases before stopped ones, then the
-    case's promised limit (the most urgent first), then the step's own. Ordered and paged in SQL."""
-    base = _ready_for(actor)
-    total = session.scalar(select(func.count()).select_from(base.with_only_columns(CaseTask.id).subquery())) or 0
-    query = base.order_by(Case.status != "running", Case.promised_due_at.is_(None), Case.promised_due_at,
-                          CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at)
-    return list(session.execute(query.offset((page - 1) * per_page).limit(per_page)).tuples()), total
+    case's promised limit (the most urgent first), then the step's own. Ordered and paged in SQL, on index
+    entries only (ix_case_tasks_worklist_due and ix_cases_clock cover the order)."""
+    ids = (select(CaseTask.id).join(Case, Case.id == CaseTask.case_id).where(*_mine(actor))
+           .order_by(Case.status != "running", Case.promised_due_at.is_(None), Case.promised_due_at,
+                     CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at, CaseTask.id))
+    return _page_rows(session, actor, ids, page, per_page), _count_ready(session, actor)
+
+
+def _page_rows(session: Session, actor: User, ids, page: int, per_page: int) -> list:
+    """A page in two steps: the page's task ids in the list's order (index entries only, however deep the page),
+    then those rows with their case number and item, in that order."""
+    wanted = list(session.scalars(ids.offset((page - 1) * per_page).limit(per_page)))
+    if not wanted:
+        return []
+    rows = {row[0].id: row for row in session.execute(_ready_for(actor).where(CaseTask.id.in_(wanted))).tuples()}
+    return [rows[task_id] for task_id in wanted if task_id in rows]
+
+
+def _mine(actor: User) -> list:
+    """Ready user steps of the actor's unit that are theirs: assigned to them (会签), or unassigned in a lane they
+    hold (or in no lane)."""
+    lanes = sorted(actor.post_names)
+    return [CaseTask.org_unit_id == actor.org_unit_id, CaseTask.state == "ready", CaseTask.kind == "user",
+            or_(CaseTask.assignee == actor.username,
+                and_(CaseTask.assignee.is_(None), or_(CaseTask.lane.is_(None), CaseTask.lane.in_(lanes))))]
+
+
+def _ready_for(actor: User):
+    return (select(CaseTask, Case.case_no, PowerItem.code, PowerItem.name)
+            .join(Case, Case.id == CaseTask.case_id).join(PowerItem, PowerItem.id == Case.item_id)
+            .where(*_mine(actor)))
+
+
+def _count_ready(session: Session, actor: User) -> int:
+    """Counted on the task rows alone (every task has its case and item): no join per step."""
+    return session.scalar(select(func.count()).select_from(CaseTask).where(*_mine(actor))) or 0
 
 
 def public_progress(session: Session, settings: Settings, case_no: str, code: str | None) -> Case:
@@ -622,20 +646,40 @@ def numbers_of(session: Session, case_ids: set[int]) -> dict[int, str]:
 # --- lists for the pages (app/web) ---------------------------------------------------------------------------
 def open_cases(session: Session, actor: User, limit: int = 50) -> list[Case]:
     """Running and suspended cases of the actor's own org unit, the soonest promised deadline first."""
-    query = (select(Case).where(Case.org_unit_id == actor.org_unit_id, Case.status.in_(("running", "suspended")))
-             .order_by(Case.promised_due_at.is_(None), Case.promised_due_at, Case.id).limit(limit))
+    query = (select(Case).where(Case.org_unit_id == actor.org_unit_id, Case.status.in_(OPEN_STATUSES))
+             .order_by(Case.promised_due_at.asc().nulls_last(), Case.id).limit(limit))  # ix_cases_open_org_promised
     return list(session.scalars(query))
 
 
-def carded_cases(session: Session, viewer: User, department: str | None = None, item_code: str | None = None,
-                 limit: int = 200) -> list[Case]:
-    """Open cases in the viewer's scope carrying a card (预警/黄牌/红牌), or whose pre-warning time has come."""
+BOARD_CAP = 10_000  # the board's total: "10000+" beyond (counting every carded case of a district costs a scan)
+
+
+def carded_page(session: Session, viewer: User, department: str | None = None, item_code: str | None = None,
+                page: int = 1, per_page: int = 100) -> tuple[list[tuple[Case, str]], int]:
+    """Open cases in the viewer's scope carrying a card (预警/黄牌/红牌), or whose pre-warning time has come, the
+    soonest promised limit first: one page of (case, department name), and the total (at most BOARD_CAP + 1).
+    Filtered, ordered and paged in SQL; the scope is a join on the org tree."""
     now = clock.now()
-    query = (select(Case).join(OrgUnit, OrgUnit.id == Case.org_unit_id).join(PowerItem, PowerItem.id == Case.item_id)
-             .where(OrgUnit.path.startswith(viewer.org_unit.path), Case.status.in_(("running", "suspended")),
-                    or_(Case.card != "none", Case.warn_at <= now, Case.promised_due_at <= now)))
+    units = select(OrgUnit.id).where(OrgUnit.path.startswith(viewer.org_unit.path))
     if department:
-        query = query.where(OrgUnit.code == department)
+        units = units.where(OrgUnit.code == department)
+    query = (select(Case, OrgUnit.name).join(OrgUnit, OrgUnit.id == Case.org_unit_id)
+             .where(Case.org_unit_id.in_(units.scalar_subquery()), Case.status.in_(OPEN_STATUSES),
+                    or_(Case.card != "none", Case.warn_at <= now, Case.promised_due_at <= now)))
     if item_code:
-        query = query.where(PowerItem.code == item_code)
-    return list(session.scalars(query.order_by(Case.promised_due_at, Case.id).limit(limit)))
+        query = query.where(Case.item_id == select(PowerItem.id).where(PowerItem.code == item_code).scalar_subquery())
+    total = session.scalar(select(func.count()).select_from(
+        query.with_only_columns(Case.id).limit(BOARD_CAP + 1).subquery()))
+    rows = session.execute(query.order_by(Case.promised_due_at, Case.id).offset((page - 1) * per_page).limit(per_page))
+    return [(case, name) for case, name in rows], total
+
+
+def ready_steps_of(session: Session, case_ids: list[int]) -> dict[int, list[str]]:
+    """The names of the ready user steps of a page of cases, by case id, in one query."""
+    out: dict[int, list[str]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        rows = session.execute(select(CaseTask.case_id, CaseTask.name, CaseTask.bpmn_id).where(
+            CaseTask.case_id.in_(case_ids), CaseTask.state == "ready", CaseTask.kind == "user").order_by(CaseTask.seq))
+        for case_id, name, bpmn_id in rows:
+            out[case_id].append(name or bpmn_id)
+    return out

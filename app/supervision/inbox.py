@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.cases.models import Case
 from app.catalog.models import PowerItem
 from app.orgs.models import OrgUnit, User
 
+from . import service
 from .models import NoticeRecipient, SupervisionNotice, SupervisionOrder
 
 BADGE_CAP = 99  # the header's counts: "99+" beyond
@@ -61,23 +62,9 @@ class Filter:
 
 def notices(session: Session, viewer: User, f: Filter) -> tuple[list[tuple[SupervisionNotice, str | None]], int]:
     """One page of notices, newest first, each with its case number; and the total (at most LIST_CAP + 1)."""
-    query = select(SupervisionNotice.id)
-    if f.everything_in_scope and viewer.role in SCOPE_ROLES:
-        addressed = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == viewer.id)
-        query = query.outerjoin(OrgUnit, OrgUnit.id == SupervisionNotice.org_unit_id).where(
-            or_(OrgUnit.path.startswith(viewer.org_unit.path), SupervisionNotice.id.in_(addressed)))
-    else:
-        mine = and_(NoticeRecipient.notice_id == SupervisionNotice.id, NoticeRecipient.user_id == viewer.id)
-        query = query.join(NoticeRecipient, mine)
-        if f.unread:
-            query = query.where(NoticeRecipient.acknowledged_at.is_(None))
-    if f.department:
-        query = query.where(SupervisionNotice.org_unit_id == select(OrgUnit.id).where(
-            OrgUnit.code == f.department).scalar_subquery())
-    if f.item_code:
-        query = query.join(Case, Case.id == SupervisionNotice.case_id).join(
-            PowerItem, PowerItem.id == Case.item_id).where(PowerItem.code == f.item_code)
-    total = _capped(session, query, LIST_CAP)
+    base, parts = _seen_by(viewer, f)
+    total = min(sum(_capped(session, _narrowed(base.where(part), f), LIST_CAP) for part in parts), LIST_CAP + 1)
+    query = _narrowed(base.where(or_(*parts)), f)
     ids = list(session.scalars(query.order_by(SupervisionNotice.id.desc())
                                .offset((f.page - 1) * f.per_page).limit(f.per_page)))
     if not ids:
@@ -86,3 +73,27 @@ def notices(session: Session, viewer: User, f: Filter) -> tuple[list[tuple[Super
                            .outerjoin(Case, Case.id == SupervisionNotice.case_id)
                            .where(SupervisionNotice.id.in_(ids)).order_by(SupervisionNotice.id.desc()))
     return [(n, case_no) for n, case_no in rows], total
+
+
+def _seen_by(viewer: User, f: Filter):
+    """The notices the viewer may list: a query and its disjoint conditions, counted one by one (a count over
+    their OR would visit every notice): a supervisor's scope by the notice's department, and the district-wide
+    notices (no department) addressed to them; anyone else's own inbox."""
+    query = select(SupervisionNotice.id)
+    if f.everything_in_scope and viewer.role in SCOPE_ROLES:
+        units = select(OrgUnit.id).where(OrgUnit.path.startswith(viewer.org_unit.path)).scalar_subquery()
+        return query, [SupervisionNotice.org_unit_id.in_(units),
+                       SupervisionNotice.id.in_(service.district_wide_to(viewer))]
+    mine = and_(NoticeRecipient.notice_id == SupervisionNotice.id, NoticeRecipient.user_id == viewer.id)
+    query = query.join(NoticeRecipient, mine)
+    return query, [NoticeRecipient.acknowledged_at.is_(None) if f.unread else true()]
+
+
+def _narrowed(query, f: Filter):
+    if f.department:
+        query = query.where(SupervisionNotice.org_unit_id == select(OrgUnit.id).where(
+            OrgUnit.code == f.department).scalar_subquery())
+    if f.item_code:
+        query = query.join(Case, Case.id == SupervisionNotice.case_id).join(
+            PowerItem, PowerItem.id == Case.item_id).where(PowerItem.code == f.item_code)
+    return query

@@ -14,7 +14,9 @@ NOTICE_LEVELS = ("warning", "yellow", "red")
 
 class SupervisionNotice(Base):
     __tablename__ = "supervision_notices"
-    __table_args__ = (Index("ix_supervision_notices_org_created", "org_unit_id", "created_at"),)
+    # A department's notices over a period by level (the assessment's cards, the board's months) from the
+    # index alone.
+    __table_args__ = (Index("ix_supervision_notices_org_created_level", "org_unit_id", "created_at", "level"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)  # None: a district-wide notice

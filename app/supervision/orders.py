@@ -175,18 +175,23 @@ def reopen(session: Session, supervisor: User, order: SupervisionOrder, case, te
     return order
 
 
-def listing(session: Session, viewer: User, status: str | None, case_id: int | None) -> list[SupervisionOrder]:
-    """Supervisors see orders in their scope; clerks the orders on cases of their own department."""
-    query = (select(SupervisionOrder).join(Case, Case.id == SupervisionOrder.case_id)
-             .join(OrgUnit, OrgUnit.id == Case.org_unit_id).order_by(SupervisionOrder.id))
+def listing(session: Session, viewer: User, status: str | None, case_id: int | None, *, after: int = 0,
+            limit: int | None = None) -> list[SupervisionOrder]:
+    """Supervisors see orders in their scope; clerks the orders on cases of their own department. Oldest first
+    from just after the order id `after` (a keyset cursor), at most `limit`; the scope is a join on the order's
+    own department (kept on the row), never a list of cases."""
+    query = select(SupervisionOrder).where(SupervisionOrder.id > after).order_by(SupervisionOrder.id)
     if viewer.role in ("supervisor", "admin"):
-        query = query.where(OrgUnit.path.startswith(viewer.org_unit.path))
+        query = query.join(OrgUnit, OrgUnit.id == SupervisionOrder.org_unit_id).where(
+            OrgUnit.path.startswith(viewer.org_unit.path))
     else:
-        query = query.where(Case.org_unit_id == viewer.org_unit_id)
+        query = query.where(SupervisionOrder.org_unit_id == viewer.org_unit_id)
     if status:
         query = query.where(SupervisionOrder.status == status)
     if case_id is not None:
         query = query.where(SupervisionOrder.case_id == case_id)
+    if limit is not None:
+        query = query.limit(limit)
     return list(session.scalars(query))
 
 

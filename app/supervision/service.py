@@ -1,15 +1,18 @@
 """Supervision notices (电子监察): the clerk is warned and the supervisors are told at the same moment."""
 from __future__ import annotations
 
+import time
+import weakref
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app import clock
 from app.db_batch import insert_after_flush
 from app.audit import service as audit
+from app.cases import ratings
 from app.cases.models import OPEN_STATUSES, Case
 from app.errors import Forbidden, NotFound
 from app.orgs import service as orgs
@@ -135,6 +138,39 @@ def notices_for(session: Session, viewer: User, case_id: int | None = None) -> l
     return list(session.scalars(query).unique())
 
 
+PAGE_MAX = 200  # rows in one answer of a list, whoever asks
+
+
+def district_wide_to(viewer: User):
+    """The ids of the district-wide notices (no case, so no department) addressed to the viewer: what a
+    supervisor sees beyond their scope. Few rows, found through the case_id index (NULL), so a scope that holds
+    a million notices is never matched against every notice ever addressed to them."""
+    wide = aliased(SupervisionNotice)
+    return (select(wide.id).join(NoticeRecipient, and_(NoticeRecipient.notice_id == wide.id,
+                                                       NoticeRecipient.user_id == viewer.id))
+            .where(wide.case_id.is_(None)))
+
+
+def notices_page(session: Session, viewer: User, *, case_id: int | None = None, after: int = 0,
+                 limit: int = PAGE_MAX) -> tuple[list[tuple[SupervisionNotice, str | None]], bool]:
+    """One page of the notices the viewer sees (as notices_for), oldest first from just after the notice id
+    `after` (a keyset cursor: the page costs the same however deep it is), each with its case number; and
+    whether more follow. The scope is a join on the notice's own department, never a list of case ids."""
+    limit = min(limit, PAGE_MAX)
+    query = (select(SupervisionNotice, Case.case_no).outerjoin(Case, Case.id == SupervisionNotice.case_id)
+             .where(SupervisionNotice.id > after).order_by(SupervisionNotice.id).limit(limit + 1))
+    if case_id is not None:
+        query = query.where(SupervisionNotice.case_id == case_id)
+    if viewer.role in ("supervisor", "admin"):  # plus district-wide notices (no case) addressed to them
+        query = query.outerjoin(OrgUnit, OrgUnit.id == SupervisionNotice.org_unit_id).where(
+            or_(OrgUnit.path.startswith(viewer.org_unit.path), SupervisionNotice.id.in_(district_wide_to(viewer))))
+    else:
+        query = query.join(NoticeRecipient, and_(NoticeRecipient.notice_id == SupervisionNotice.id,
+                                                 NoticeRecipient.user_id == viewer.id))
+    rows = [(n, case_no) for n, case_no in session.execute(query)]
+    return rows[:limit], len(rows) > limit
+
+
 def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNotice:
     notice = session.get(SupervisionNotice, notice_id)
     if notice is None:
@@ -153,20 +189,22 @@ def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNo
 def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
     """Per department in the viewer's scope: cases, completed, completed on time (by the promised limit), open
     cards; and notices raised per month (by level) over the last `months` months, in `tz`. Counted in SQL (one
-    grouped query, and one indexed count per month), never by reading the cases."""
+    grouped query over ix_cases_org_stats, which covers it, and one indexed count per month), never by reading
+    the cases."""
     in_scope = OrgUnit.path.startswith(viewer.org_unit.path)
     completed = Case.status == "completed"
     on_time = and_(completed, or_(Case.promised_due_at.is_(None), Case.completed_at <= Case.promised_due_at))
     carded = and_(Case.status.in_(OPEN_STATUSES), Case.card != "none")
+    units = select(OrgUnit.id).where(in_scope).scalar_subquery()
+    counted = (select(Case.org_unit_id, func.count().label("n"), func.count().filter(completed).label("done"),
+                      func.count().filter(on_time).label("timely"), func.count().filter(carded).label("cards"))
+               .where(Case.org_unit_id.in_(units)).group_by(Case.org_unit_id).subquery())
     rows = session.execute(
-        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, func.count(), func.count().filter(completed),
-               func.count().filter(on_time), func.count().filter(carded))
-        .join(Case, Case.org_unit_id == OrgUnit.id).where(in_scope)
-        .group_by(OrgUnit.id, OrgUnit.code, OrgUnit.name).order_by(OrgUnit.code))
+        select(OrgUnit.id, OrgUnit.code, OrgUnit.name, counted.c.n, counted.c.done, counted.c.timely, counted.c.cards)
+        .join(counted, counted.c.org_unit_id == OrgUnit.id).order_by(OrgUnit.code))
     departments = [{"org_id": org_id, "code": code, "name": name, "cases": n, "completed": done, "on_time": timely,
                     "cards": cards, "on_time_rate": round(100 * timely / done) if done else None}
                    for org_id, code, name, n, done, timely, cards in rows]
-    units = select(OrgUnit.id).where(in_scope).scalar_subquery()
     now = clock.now().astimezone(tz)
     out = []
     y, m = now.year, now.month
@@ -180,3 +218,38 @@ def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
         out.append({"month": f"{y:04d}-{m:02d}", **{lvl: counts.get(lvl, 0) for lvl in ("warning", "yellow", "red")}})
         y, m = (y - 1, 12) if m == 1 else (y, m - 1)
     return {"departments": departments, "months": list(reversed(out))}
+
+
+SLOW_STATISTICS = 0.05  # seconds: statistics that took longer to count are kept for STATISTICS_KEPT seconds
+STATISTICS_KEPT = 60.0
+_kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per engine: a new app never sees another's
+
+
+def statistics(session: Session, viewer: User, tz, months: int = 6) -> dict:
+    """The district statistics of the viewer's scope: `overview`, with the 好差评 average of each department, and
+    `as_of`, when they were counted.
+
+    Counted in SQL (GROUP BY over an index that covers them), which for a million-case district is still a scan
+    of a million index entries (about a second on two cores); so figures that took longer than SLOW_STATISTICS
+    are kept for STATISTICS_KEPT seconds (wall time) per scope and served from there, saying when they were
+    counted. A small district is counted afresh every time."""
+    kept = _kept.setdefault(session.get_bind(), {})
+    key = (viewer.org_unit.path, months, str(tz))
+    hit = kept.get(key)
+    if hit is not None and time.monotonic() < hit[0] + STATISTICS_KEPT:
+        return hit[1]
+    started = time.monotonic()
+    out = {**_statistics(session, viewer, tz, months), "as_of": clock.now()}
+    if time.monotonic() - started > SLOW_STATISTICS:
+        kept[key] = (started, out)
+    return out
+
+
+def _statistics(session: Session, viewer: User, tz, months: int) -> dict:
+    out = overview(session, viewer, tz, months)
+    scope = select(OrgUnit.id).where(OrgUnit.path.startswith(viewer.org_unit.path)).scalar_subquery()
+    rated = ratings.averages_by_department(session, scope)
+    for d in out["departments"]:
+        avg, n = rated.get(d["org_id"], (None, 0))
+        d["rating"] = (avg, n) if n else None
+    return out

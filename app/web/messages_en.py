@@ -292,6 +292,7 @@ EN: dict[str, str] = {
     # supervisors
     "筛选": "Filter",
     "按时办结率": "On-time completion rate",
+    "统计时间：%(t)s": "Counted at %(t)s",
     "暂无已办结的办件。": "No completed cases yet.",
     "按时办结": "On time",
     "在办亮牌": "Open with a card",

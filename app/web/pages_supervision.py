@@ -7,7 +7,6 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.api import render
-from app.cases import ratings
 from app.cases import service as cases
 from app.errors import DomainError, Invalid, NotFound
 from app.orgs.models import OrgUnit
@@ -21,25 +20,24 @@ from .i18n import _
 BOARD = ("supervisor", "admin")
 NOTICES_SHOWN = 50
 ORDERS_SHOWN = 100
+BOARD_PAGE = 100  # carded cases per page of the board
 
 
 @web.get("/supervision")
 def supervision_board():
     department = (request.args.get("department") or "").strip()[:32]
     item_code = (request.args.get("item") or "").strip()[:64]
+    raw_page = request.args.get("page") or "1"
+    page = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) <= 100 else 1  # 100 pages: BOARD_CAP
     with db().unit_of_work() as s:
         user = signed_in(s, *BOARD)
         departments = list(s.execute(select(OrgUnit.code, OrgUnit.name)
                                      .where(OrgUnit.path.startswith(user.org_unit.path), OrgUnit.kind != "district")
                                      .order_by(OrgUnit.code)))
-        cards = []
-        for c in cases.carded_cases(s, user, department or None, item_code or None):
-            dl = render.deadlines(s, settings(), c)
-            cards.append({"case_no": c.case_no, "item_code": c.item.code, "item_name": c.item.name,
-                          "department": s.get(OrgUnit, c.org_unit_id).name, "status": c.status, **clock_marks(dl),
-                          "promised_due_at": c.promised_due_at,
-                          "statutory_due_at": c.statutory_due_at,
-                          "steps": [t.name or t.bpmn_id for t in c.tasks if t.state == "ready" and t.kind == "user"]})
+        rows, cards_total = cases.carded_page(s, user, department or None, item_code or None, page, BOARD_PAGE)
+        steps = cases.ready_steps_of(s, [c.id for c, _name in rows])
+        cards = [r | {"left": r["remaining_days"], "provisional": not r["calendar_complete"]}
+                 for r in render.board(s, settings(), rows, steps)]
         rank = {"red": 0, "yellow": 1, "warning": 2, "none": 3}
         cards.sort(key=lambda r: (rank[r["card"]], r["left"] if r["left"] is not None else 0))
         # The newest notices of the scope (filtered in SQL); the inbox page pages through all of them.
@@ -51,11 +49,10 @@ def supervision_board():
         ordered = {o["case_no"]: o for o in open_orders}
         for c in cards:  # a case under an open order shows that order, not a second "issue" form
             c["order"] = ordered.get(c["case_no"])
-        stats = supervision.overview(s, user, settings().tz)
-        rated = ratings.averages_by_department(s)  # 好差评: the applicants' view beside the timeliness figures
-        for d in stats["departments"]:
-            d["rating"] = rated.get(d["org_id"])
-    return render_template("web/supervision.html", cards=cards, notices=notices, notices_total=notices_total,
+        stats = supervision.statistics(s, user, settings().tz)  # with 好差评: the applicants' view beside them
+    return render_template("web/supervision.html", cards=cards, cards_total=cards_total, page=page,
+                           pages=max(1, -(-min(cards_total, cases.BOARD_CAP) // BOARD_PAGE)), notices=notices,
+                           notices_total=notices_total,
                            list_cap=inbox.LIST_CAP, orders=open_orders,
                            departments=departments, department=department, item_code=item_code, stats=stats,
                            can_issue=user.role == "supervisor")

@@ -1,0 +1,216 @@
+"""Lists at scale (#14): every staff list is paged in SQL (at most 200 rows an answer), and what a page costs
+in statements does not grow with the rows behind it — the same count for a short list and a long one."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app import clock, worker
+from tests.statements import clone_cases, counted
+from tests.world import build_world
+
+LONG = 300  # more rows than any page holds
+
+
+@pytest.fixture
+def world(app, frozen_now):
+    return build_world(app)
+
+
+def browser(app, db, username: str):
+    """A test client signed in as `username` (the session a login leaves), without hashing a password."""
+    from app.orgs import service as orgs
+
+    client = app.test_client()
+    with client.session_transaction() as sess, db.unit_of_work() as s:
+        user = orgs.user_by_name(s, username)
+        sess.update(uid=user.id, uname=user.username, role=user.role, org=user.org_unit.name,
+                        epoch=user.session_epoch or 0, since=int(clock.now().timestamp()))
+    return client
+
+
+def cost(db, ask) -> tuple[int, object]:
+    with counted(db.engine) as seen:
+        resp = ask()
+    assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
+    return len(seen), resp
+
+
+def overdue_case_with_notices(world, app) -> str:
+    """A case past its promised limit, its deadline notices raised (to `acc` and the supervisors)."""
+    no = world.new_case()["case_no"]
+    clock.advance(timedelta(days=30))
+    worker.sweep(app.extensions["sunlight.db"], app.extensions["sunlight.settings"])
+    return no
+
+
+# --- the clerk's worklist ------------------------------------------------------------------------------------
+def test_the_worklist_api_costs_the_same_for_three_or_three_hundred_ready_steps(world, app, db):
+    no = world.new_case()["case_no"]
+    clone_cases(db, no, 2, suspended_every=2)
+    auth = {"Authorization": f"Bearer {world.tokens['acc']}"}
+    client = app.test_client()
+    few, resp = cost(db, lambda: client.get("/api/v1/tasks", headers=auth))
+    assert len(resp.get_json()) == 3 and resp.headers["X-Total-Count"] == "3"
+    clone_cases(db, no, LONG, suspended_every=7)
+    many, resp = cost(db, lambda: client.get("/api/v1/tasks", headers=auth))
+    assert many == few + 1 <= 4, (few, many)  # a full first page also counts the steps
+    assert len(resp.get_json()) == 200 and resp.headers["X-Total-Count"] == str(LONG + 3)
+    assert 'rel="next"' in resp.headers["Link"]
+    deeper, resp = cost(db, lambda: client.get("/api/v1/tasks?page=2", headers=auth))
+    assert deeper == many + 1 and len(resp.get_json()) == LONG + 3 - 200, deeper  # ids on the index, then rows
+
+
+def test_the_worklist_api_pages_through_every_ready_step_once(world, app, db):
+    no = world.new_case()["case_no"]
+    clone_cases(db, no, 24)
+    seen, page = [], 1
+    while True:
+        status, body = world.api.get(f"/api/v1/tasks?per_page=10&page={page}", "acc")
+        assert status == 200 and len(body) <= 10
+        if not body:
+            break
+        seen += [t["task_id"] for t in body]
+        page += 1
+    assert len(seen) == len(set(seen)) == 25 and page == 4
+
+
+@pytest.mark.parametrize("query", ["per_page=201", "per_page=0", "per_page=x", "page=0", "page=-1", "page=100001"])
+def test_worklist_paging_out_of_range_is_refused(world, query):
+    status, body = world.api.get(f"/api/v1/tasks?{query}", "acc")
+    assert status == 422 and body["error"]["code"] == "invalid", body
+
+
+def test_the_work_page_costs_the_same_for_three_or_three_hundred_ready_steps(world, app, db):
+    no = world.new_case()["case_no"]
+    clone_cases(db, no, 2, suspended_every=2)
+    page = browser(app, db, "acc")
+    few, _ = cost(db, lambda: page.get("/work"))
+    clone_cases(db, no, LONG, suspended_every=7)
+    many, resp = cost(db, lambda: page.get("/work"))
+    assert many == few, (few, many)
+    html = resp.get_data(as_text=True)
+    assert html.count('<tr class="row-') <= 200
+
+
+# --- notices -------------------------------------------------------------------------------------------------
+def test_the_notices_api_is_paged_by_a_cursor_oldest_first(world, app, db):
+    no = overdue_case_with_notices(world, app)
+    clone_cases(db, no, 12, notices=True)
+    seen, link = [], "/api/v1/notices?limit=5"
+    client, auth = app.test_client(), {"Authorization": f"Bearer {world.tokens['sup']}"}
+    while link:
+        resp = client.get(link, headers=auth)
+        assert resp.status_code == 200
+        body = resp.get_json()
+        assert len(body) <= 5
+        seen += [n["id"] for n in body]
+        nxt = resp.headers.get("Link", "")
+        link = nxt[nxt.index("<") + 1:nxt.index(">")] if 'rel="next"' in nxt else None
+    assert seen == sorted(seen) and len(seen) == len(set(seen))
+    status, everything = world.api.get("/api/v1/notices", "sup")
+    assert status == 200 and [n["id"] for n in everything] == seen  # the default page holds them all
+
+
+@pytest.mark.parametrize("query", ["limit=201", "limit=0", "limit=abc", "after=-1", "after=x"])
+def test_notice_paging_out_of_range_is_refused(world, query):
+    status, body = world.api.get(f"/api/v1/notices?{query}", "sup")
+    assert status == 422 and body["error"]["code"] == "invalid", body
+
+
+def test_the_notices_api_costs_the_same_for_a_few_or_three_hundred_notices(world, app, db):
+    no = overdue_case_with_notices(world, app)
+    clone_cases(db, no, 2, notices=True)
+    client = app.test_client()
+    for user in ("sup", "sup01", "acc"):
+        auth = {"Authorization": f"Bearer {world.tokens[user]}"}
+        few, _ = cost(db, lambda: client.get("/api/v1/notices", headers=auth))
+        assert few <= 6, (user, few)
+    clone_cases(db, no, LONG, notices=True)
+    for user in ("sup", "sup01", "acc"):
+        auth = {"Authorization": f"Bearer {world.tokens[user]}"}
+        many, resp = cost(db, lambda: client.get("/api/v1/notices", headers=auth))
+        assert many <= 6 and len(resp.get_json()) == 200, (user, many)
+
+
+def test_a_department_supervisor_sees_only_notices_of_their_scope(world, app, db):
+    no = overdue_case_with_notices(world, app)
+    own = len(world.api.get("/api/v1/notices", "sup01")[1])
+    clone_cases(db, no, 3, notices=True)
+    assert own and len(world.api.get("/api/v1/notices", "sup01")[1]) == own + 3
+    assert world.api.get("/api/v1/notices", "sup02")[1] == []
+    status, only = world.api.get(f"/api/v1/notices?case_no={no}", "sup")
+    assert status == 200 and {n["case_no"] for n in only} == {no}
+
+
+# --- the supervision board -----------------------------------------------------------------------------------
+def test_the_board_costs_the_same_for_a_few_or_three_hundred_carded_cases(world, app, db, monkeypatch):
+    from app.supervision import service
+
+    monkeypatch.setattr(service, "SLOW_STATISTICS", float("inf"))  # counted afresh each time: comparable
+    no = overdue_case_with_notices(world, app)
+    clone_cases(db, no, 2, suspended_every=2, notices=True)
+    page = browser(app, db, "sup")
+    few, _ = cost(db, lambda: page.get("/supervision"))
+    clone_cases(db, no, LONG, suspended_every=7, notices=True)
+    many, resp = cost(db, lambda: page.get("/supervision"))
+    assert many == few, (few, many)
+
+
+def test_the_board_api_pages_carded_cases_in_scope(world, app, db):
+    no = overdue_case_with_notices(world, app)
+    clone_cases(db, no, 14, suspended_every=5)
+    seen, page = [], 1
+    while True:
+        status, body = world.api.get(f"/api/v1/board?per_page=4&page={page}", "sup")
+        assert status == 200, body
+        if not body["cases"]:
+            break
+        assert len(body["cases"]) <= 4 and body["total"] == 15
+        seen += [c["case_no"] for c in body["cases"]]
+        page += 1
+    assert len(seen) == len(set(seen)) == 15
+    first = world.api.get("/api/v1/board", "sup")[1]["cases"][0]
+    assert first["card"] in ("warning", "yellow", "red") and first["steps"] and "remaining_days" in first
+    assert world.api.get("/api/v1/board", "sup02")[1]["total"] == 0
+    assert world.api.get("/api/v1/board?department=CA02", "sup")[1]["total"] == 0
+    assert world.api.get("/api/v1/board?department=CA01", "sup01")[1]["total"] == 15
+    assert world.api.get("/api/v1/board", "acc")[0] == 403
+    assert world.api.get("/api/v1/board?per_page=500", "sup")[0] == 422
+
+
+def test_the_board_api_costs_the_same_for_a_few_or_three_hundred_cases(world, app, db):
+    no = overdue_case_with_notices(world, app)
+    clone_cases(db, no, 2, suspended_every=2)
+    client, auth = app.test_client(), {"Authorization": f"Bearer {world.tokens['sup']}"}
+    few, _ = cost(db, lambda: client.get("/api/v1/board", headers=auth))
+    clone_cases(db, no, LONG, suspended_every=7)
+    many, resp = cost(db, lambda: client.get("/api/v1/board?per_page=200", headers=auth))
+    assert many == few <= 7 and len(resp.get_json()["cases"]) == 200, (few, many)
+
+
+def test_statistics_are_counted_in_sql_per_department(world, app, db):
+    no = overdue_case_with_notices(world, app)
+    clone_cases(db, no, 9, notices=True)
+    status, body = world.api.get("/api/v1/statistics", "sup")
+    assert status == 200, body
+    ca01 = next(d for d in body["departments"] if d["code"] == "CA01")
+    assert ca01["cases"] == 10 and ca01["cards"] == 10 and ca01["completed"] == 0
+    assert sum(m["warning"] + m["yellow"] + m["red"] for m in body["months"]) >= 10
+    assert world.api.get("/api/v1/statistics", "sup02")[1]["departments"] == []
+    assert world.api.get("/api/v1/statistics", "acc")[0] == 403
+
+
+def test_slow_statistics_are_kept_a_minute_and_say_when_they_were_counted(world, app, db, monkeypatch):
+    from app.supervision import service
+
+    no = overdue_case_with_notices(world, app)
+    monkeypatch.setattr(service, "SLOW_STATISTICS", -1.0)  # every count is "slow" here
+    first = world.api.get("/api/v1/statistics", "sup")[1]
+    clone_cases(db, no, 4)
+    kept = world.api.get("/api/v1/statistics", "sup")[1]
+    assert kept == first and kept["as_of"]
+    monkeypatch.setattr(service, "STATISTICS_KEPT", 0.0)
+    fresh = world.api.get("/api/v1/statistics", "sup")[1]
+    assert next(d for d in fresh["departments"] if d["code"] == "CA01")["cases"] == 5
