@@ -123,3 +123,10 @@ class DecisionMade:
     case: Any
     decision: Any
     at: datetime
+
+
+@dataclass(frozen=True)
+class CaseStuck:
+    """The case cannot move any more (no open step, nothing awaited, no timer) though it is running: a flow
+    defect (e.g. a parallel join whose other branch ended) that someone has to look at."""
+    case: Any

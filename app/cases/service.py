@@ -32,8 +32,8 @@ from app.settings import Settings
 
 from . import materials as case_materials
 from . import clocks, decisions, stops, tell
-from .events import (CaseAccepted, CaseAdvanced, CaseCompleted, CaseCreated, CasesWaking, CaseWoken, DecisionMade,
-                     StepCompleted, TimerFired)
+from .events import (CaseAccepted, CaseAdvanced, CaseCompleted, CaseCreated, CasesWaking, CaseStuck, CaseWoken,
+                     DecisionMade, StepCompleted, TimerFired)
 from .models import OPEN_STATUSES, Case, CaseParticipant, CaseTask, CaseWait, ExternalTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
@@ -153,6 +153,7 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
     if not was_stuck and is_stuck(case):
         audit.record(s, audit.case_stream(case.id), "case_stuck", "system", case_id=case.id,
                      detail={"reason": "no open step, no message or signal awaited, no timer"})
+        events.publish(s, act.settings, CaseStuck(case))
     _start_clocks_at_acceptance(act, changes)
     # After the projection's queries, so reactions that change the case row (its card) do not flush it early.
     events.publish(s, act.settings, CaseAdvanced(case, changes))

@@ -10,15 +10,15 @@ from sqlalchemy.orm import Session
 
 from app import events
 from app.cases import clocks
-from app.cases.events import (CalendarGapMet, CaseAdvanced, CaseCompleted, CasesWaking, CaseWoken, ClockStopped,
-                              StepCompleted, TimerFired)
+from app.cases.events import (CalendarGapMet, CaseAdvanced, CaseCompleted, CasesWaking, CaseStuck, CaseWoken,
+                              ClockStopped, StepCompleted, TimerFired)
 from app.orgs import service as orgs
 from app.orgs.models import OrgUnit
 from app.settings import Settings
 
 from . import deadlines, orders, owed, rules
 from . import service as notices
-from .reasons import STEP_TIMER, Reason
+from .reasons import CASE_STUCK, STEP_TIMER, Reason
 
 NOTICES, RULES = 10, 20  # notices and signals first, then the rules that judge the action
 
@@ -85,6 +85,16 @@ def calendar_gap(session: Session, settings: Settings, event: CalendarGapMet) ->
     deadlines.tell_admins_of_missing_years(session, settings, event.years)
 
 
+def case_stuck(session: Session, settings: Settings, event: CaseStuck) -> None:
+    """A running case the engine can no longer move: the supervisors in scope are told once (a flow defect to
+    look at, not a clerk's lateness: no card)."""
+    case = event.case
+    notices.raise_notice(session, case=case, org=session.get(OrgUnit, case.org_unit_id), clerks=[],
+                         task_bpmn_id=None, level="warning", reason=Reason(CASE_STUCK),
+                         source_key=f"stuck:{case.id}", detail={"kind": "case_stuck"},
+                         channels=settings.notice_channels)
+
+
 def register() -> None:
     """Subscribe supervision's reactions (called at app start)."""
     events.subscribe(TimerFired, step_timer, order=NOTICES)
@@ -95,3 +105,4 @@ def register() -> None:
     events.subscribe(CasesWaking, cases_waking, order=NOTICES)
     events.subscribe(CaseWoken, case_woken, order=NOTICES)
     events.subscribe(CalendarGapMet, calendar_gap, order=NOTICES)
+    events.subscribe(CaseStuck, case_stuck, order=NOTICES)

@@ -55,6 +55,8 @@ RULE_UNREASONED = {  # what a negative decision left out
 }
 
 DECISION_UNPUBLISHED = "行政决定作出后%(days)s个工作日内未公示（双公示）"
+CASE_STUCK = "办件流程无法继续：没有待办环节，也没有等待的消息或计时（请检查流程图，如并行汇合缺少分支）"
 
 KEYS = (*DEADLINE.values(), STEP_TIMER, ORDER_OVERDUE, CALENDAR_MISSING, *MATERIAL_OWED.values(),
-        RULE_FAST_STEP, RULE_FAST_CASE, RULE_LATE_SUPPLEMENT, *RULE_UNREASONED.values(), DECISION_UNPUBLISHED)
+        RULE_FAST_STEP, RULE_FAST_CASE, RULE_LATE_SUPPLEMENT, *RULE_UNREASONED.values(), DECISION_UNPUBLISHED,
+        CASE_STUCK)

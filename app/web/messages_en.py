@@ -683,4 +683,7 @@ EN: dict[str, str] = {
     "令牌已撤销，使用它的程序将无法再访问。": "The token is revoked; whatever used it can no longer call the API.",
     "您还没有令牌。": "You have no tokens yet.",
     "撤销于 %(at)s": "Revoked on %(at)s", "撤销": "Revoke",
+    "办件流程无法继续：没有待办环节，也没有等待的消息或计时（请检查流程图，如并行汇合缺少分支）":
+        "The case cannot go on: no open step and no message or timer awaited (check the diagram, e.g. a parallel "
+        "join missing a branch)",
 }

@@ -84,3 +84,7 @@ def test_a_running_case_with_nothing_open_or_awaited_is_marked_stuck(app, frozen
     [event] = events_of(world, case["case_no"], "case_stuck")
     assert event["actor"] == "system"
     assert case_of(world, case["case_no"])["stuck"] is True
+    # The supervisors in scope are told once (a flow defect to look at), and no card is raised on the case.
+    stuck = [n for n in case_of(world, case["case_no"])["notices"] if n["message"]["key"].startswith("办件流程无法继续")]
+    assert len(stuck) == 1 and stuck[0]["level"] == "warning", stuck
+    assert case_of(world, case["case_no"])["deadlines"]["card"] == "none"
