@@ -34,8 +34,8 @@ class Config:
     UPLOAD_QUOTA_BYTES = int(os.environ.get("UPLOAD_QUOTA_BYTES", str(2 * 1024 ** 3)))
     # Document templates a district edits (受理通知书, 决定书…): files here override app/documents/templates/.
     DOCUMENT_TEMPLATES_DIR = os.environ.get("DOCUMENT_TEMPLATES_DIR", "")
-    # A budget for every action (a step, an API call, a timer the worker fires): seconds of expression evaluation
-    # and engine steps before the action is refused with 422 too_expensive and rolled back (the worker postpones
+    # A budget for every action (a step, an API call, a timer the worker fires): CPU seconds of expression
+    # evaluation and engine steps (the thread's own, inside the engine) before the action is refused with 422 too_expensive and rolled back (the worker postpones
     # the case with a timer_error event). See app/engine/budget.py.
     EVALUATION_BUDGET_SECONDS = float(os.environ.get("EVALUATION_BUDGET_SECONDS", "1.0"))
     # Deploy-time limits on diagrams (422 invalid_bpmn naming the element and line); the instance cap also holds
