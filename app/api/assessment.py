@@ -113,7 +113,9 @@ def public_assessment():
         return render.jsonable(assessment.latest_public(s, settings(), _period()))
 
 
-_P = doc.query_param("period", required=True)
+PERIOD = {"type": "string", "pattern": r"^(20\d\d|2100)(-(0[1-9]|1[0-2])|-Q[1-4])?$",
+          "description": "a month (2026-11), a quarter (2026-Q4) or a year (2026), 2000–2100"}
+_P = doc.query_param("period", PERIOD, required=True)
 _V = doc.query_param("version", {"type": "integer"})
 _ERR = (400, 404, 422)
 _FIGURES = {"type": "object", "additionalProperties": True, "description": (
@@ -137,10 +139,10 @@ doc.document({
             "schema": {"type": "string", "format": "binary"}}})},
     "/api/v1/assessment/{period}/publish": {"post": doc.op(
         "Freeze the district's figures as version N+1 (an admin of the district; audited)", 201, _REPORT,
-        errors=(400, 409, 415, 422), params=[doc.path_param("period")])},
+        errors=(400, 409, 415, 422), params=[doc.path_param("period", PERIOD)])},
     "/api/v1/assessment/{period}/departments/{org_code}": {"get": doc.op(
         "A department's drill-down: figures, late cases, cards, orders, bad ratings, items that ran no case, "
-        "R01/R02 notices", errors=_ERR, params=[doc.path_param("period"), doc.path_param("org_code")])},
+        "R01/R02 notices", errors=_ERR, params=[doc.path_param("period", PERIOD), doc.path_param("org_code")])},
     "/api/v1/assessment/scheme": {
         "get": doc.op("The scheme: weights, deductions, grade thresholds (and the default)"),
         "put": doc.op("Change the scheme (an admin of the district; audited)", body="AssessmentScheme",
@@ -163,7 +165,7 @@ doc.document({
         "deductions": {"type": "object", "additionalProperties": {"type": "number"}},
         "grades": {"type": "object", "additionalProperties": {"type": "number"}}}},
     "CampaignIn": {"type": "object", "required": ["period", "title", "evaluators", "departments"], "properties": {
-        "period": {"type": "string"}, "title": {"type": "string"},
+        "period": PERIOD, "title": {"type": "string", "minLength": 1, "maxLength": 300, "pattern": r"\S"},
         "evaluators": {"type": "array", "items": {"type": "string"}},
         "departments": {"type": "array", "items": {"type": "string"}}}},
     "EvaluationIn": {"type": "object", "required": ["department", "score"], "properties": {

@@ -107,8 +107,7 @@ doc.document({
         "External work in scope (system, admin): open service tasks (or state=incident|completed|cancelled), "
         "oldest first", out="ExternalTaskPage", errors=(400,),
         params=[doc.query_param("topic"), doc.query_param("state", {"type": "string", "enum": list(EXTERNAL_STATES)}),
-                doc.query_param("page", {"type": "integer"}), doc.query_param("per_page", {"type": "integer",
-                                                                                          "maximum": 200})])},
+                *doc.PAGE_PARAMS])},
     "/api/v1/external-tasks/fetch-and-lock": {"post": doc.op(
         "Lock up to max_tasks open tasks of the topics for this worker for lock_seconds (system); two workers "
         "never hold the same task; each comes with the data at its task", out="ExternalTaskBatch",
@@ -125,10 +124,12 @@ doc.document({
         errors=(400, 404, 409, 415, 422), params=[_TASK_ID])},
 }, {
     "MessageIn": {"type": "object", "required": ["name"], "properties": {
-        "name": {"type": "string", "description": "the BPMN message's name (its id when it has none)"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S",
+                 "description": "the BPMN message's name (its id when it has none)"},
         "payload": {"type": "object", "additionalProperties": True, "description": "merged into the case data"}}},
     "CorrelatedMessageIn": {"type": "object", "required": ["name"], "properties": {
-        "name": {"type": "string"}, "payload": {"type": "object", "additionalProperties": True},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r"\S"},
+        "payload": {"type": "object", "additionalProperties": True},
         "correlation": {"type": "object", "additionalProperties": True, "description": (
             "{field: value}: only cases whose data at the waiting task hold every value receive it")},
         "applicant": {"type": "object", "description": "for a case the message starts: {name, id_number, phone}"}}},
@@ -163,5 +164,5 @@ doc.document({
         "worker_id": {"type": "string"}, "error": {"type": "string"}, "retries": {"type": "integer", "minimum": 0},
         "retry_seconds": {"type": "integer", "minimum": 0, "description": "not fetched again before then"}}},
     "RetriesIn": {"type": "object", "required": ["retries"], "properties": {
-        "retries": {"type": "integer", "minimum": 1}}},
+        "retries": {"type": "integer", "minimum": 1, "maximum": 1000}}},
 })

@@ -165,7 +165,8 @@ doc.document({
                                                   "than `total` (its count stops at 1000)"}}},
         auth=False, tag="public", errors=(400, 422), params=[
             doc.query_param("category"), doc.query_param("department"), doc.query_param("q"),
-            doc.query_param("page", doc.I), doc.query_param("per_page", {"type": "integer", "maximum": 100})])},
+            doc.query_param("page", {"type": "integer", "minimum": 1, "maximum": 100000}),
+            doc.query_param("per_page", {"type": "integer", "minimum": 1, "maximum": 100})])},
     "/public/api/v1/documents/verify": {"get": doc.op(
         "文书核验: a document by its number and the verification code printed on it → its hash and status; an "
         "unknown number and a wrong code answer the same 404", out="VerifiedDocument", auth=False, tag="public",

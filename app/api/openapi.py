@@ -15,6 +15,8 @@ from app.messages.texts import KINDS as MESSAGE_KINDS
 
 S = {"type": "string"}
 I = {"type": "integer"}
+TEXT = {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": r"\S",
+        "description": "required text: not blank, at most 5000 characters"}
 OBJ = {"type": "object", "additionalProperties": True}
 DT = {"type": "string", "format": "date-time", "nullable": True}
 UNIT = {"type": "string", "enum": ["working", "natural"], "description": (
@@ -22,7 +24,8 @@ UNIT = {"type": "string", "enum": ["working", "natural"], "description": (
     "limits over ten days (行政处罚法 Art. 60/85, 行政强制法 Art. 25/69)")}
 ERRORS = {400: "Malformed request", 401: "No or bad token", 403: "Not allowed", 404: "Unknown or not visible",
           409: "Conflict (stale, not ready, duplicate, wrong status)", 413: "Body too large",
-          415: "Wrong content type", 422: "Invalid (the details name the problem)", 429: "Rate limited"}
+          415: "Wrong content type", 422: "Invalid (the details name the problem)", 429: "Rate limited",
+          503: "Busy: the database or the rate-limit store did not answer; try again"}
 
 SCHEMAS = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {
@@ -39,7 +42,8 @@ SCHEMAS = {
         "name": S, "required": {"type": "boolean"}, "copies": I}},
     "ItemIn": {"type": "object", "required": ["name", "category", "department", "promised_days",
                                              "statutory_days"], "properties": {
-        "code": {"type": "string", "description": "left out: numbered by ITEM_CODE_SCHEME"},
+        "code": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$",
+                 "description": "left out: numbered by ITEM_CODE_SCHEME"},
         "kind": {"type": "string", "enum": ["promised", "immediate"]}, "warn_days": I,
         "special_procedures": {"type": "array", "items": {"type": "object", "properties": {
             "name": S, "legal_basis": S, "days": I, "counted": {"type": "boolean"}}}}, "name": S, "category": {"type": "string", "enum": ["licensing", "penalty", "enforcement", "levy",
@@ -77,7 +81,7 @@ SCHEMAS = {
     "Item": {"allOf": [{"$ref": "#/components/schemas/ItemIn"}, {"type": "object", "properties": {
         "status": {"type": "string", "enum": ["draft", "active", "suspended", "abolished"]},
         "status_reason": {"type": "string", "nullable": True}, "department_name": S}}]},
-    "Reason": {"type": "object", "required": ["reason"], "properties": {"reason": S}},
+    "Reason": {"type": "object", "required": ["reason"], "properties": {"reason": TEXT}},
     "PublicItem": {"allOf": [{"$ref": "#/components/schemas/ItemIn"}, {"type": "object", "properties": {
         "department_name": S, "flow_url": S}}]},
     "Definition": {"type": "object", "properties": {
@@ -186,8 +190,8 @@ SCHEMAS = {
             "required at the item's supplement_step (一次性告知 the whole list); refused elsewhere")}}},
     "MaterialSettled": {"type": "object", "required": ["name"], "properties": {
         "name": S, "file_id": S, "paper": {"type": "boolean"}, "verified": {"type": "boolean"}, "note": S}},
-    "Ending": {"type": "object", "required": ["reason", "legal_basis"], "properties": {"reason": S,
-                                                                                     "legal_basis": S}},
+    "Ending": {"type": "object", "required": ["reason", "legal_basis"], "properties": {"reason": TEXT,
+                                                                                     "legal_basis": TEXT}},
     "Event": {"type": "object", "properties": {
         "seq": I, "at": DT, "actor": S, "action": S, "task_bpmn_id": {"type": "string", "nullable": True},
         "detail": {"type": "object", "additionalProperties": True}, "hash": S}},
@@ -319,8 +323,7 @@ def _paths() -> dict[str, dict]:
                        params=[_query("q"), _query("status", {"type": "string", "enum": list(CASE_STATUSES)}),
                                _query("item_code"), _query("card", {"type": "string", "enum": list(CARDS)}),
                                _query("from", {"type": "string", "format": "date"}),
-                               _query("to", {"type": "string", "format": "date"}), _query("page", I),
-                               _query("per_page", {"type": "integer", "maximum": 200})])},
+                               _query("to", {"type": "string", "format": "date"}), *PAGE_PARAMS])},
         "/api/v1/cases/{case_no}": {"get": _op("A case in the caller's scope", out="Case", errors=(404,),
                                                params=[CASE_NO])},
         "/api/v1/cases/{case_no}/tasks/{task_id}/complete": {"post": _op(
@@ -346,7 +349,8 @@ def _paths() -> dict[str, dict]:
         "/public/api/v1/items": {"get": _op(
             "Active items with their nine public elements", out="ItemPage", auth=False, tag="public",
             errors=(400, 422), params=[_query("q"), _query("category"), _query("department"),
-                                       _query("page", I), _query("per_page", {"type": "integer", "maximum": 1000})])},
+                                       PAGE_PARAMS[0], _query("per_page", {"type": "integer", "minimum": 1,
+                                                                           "maximum": 1000})])},
         "/public/api/v1/items.json": {"get": _op("The whole public catalogue (open data, JSON)", out="ItemPage",
                                                  auth=False, tag="public")},
         "/public/api/v1/items.csv": {"get": _op("The whole public catalogue (open data, CSV)", auth=False,
@@ -389,5 +393,15 @@ def openapi_document() -> dict:
     for name, schema in {**SCHEMAS, **_EXTRA_SCHEMAS}.items():
         spec.components.schema(name, schema)
     for path, operations in {**_paths(), **_EXTRA_PATHS}.items():
-        spec.path(path=path, operations=operations)
+        spec.path(path=path, operations={method: _with_common_errors(path, op) for method, op in operations.items()})
     return spec.to_dict()
+
+
+def _with_common_errors(path: str, op: dict) -> dict:
+    """What any operation may answer besides its own: 400 (a NUL character or a malformed value in the address),
+    503 (the database busy), 404 when the address names something, 413 when it takes a body."""
+    common = [400, 503] + ([404] if "{" in path else []) + ([413] if "requestBody" in op else [])
+    responses = dict(op["responses"])
+    for status in common:
+        responses.setdefault(status, {"description": ERRORS[status], "content": _json(_ref("Error"))})
+    return {**op, "responses": responses}

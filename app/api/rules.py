@@ -50,7 +50,7 @@ doc.document({
                       "those keys only", out="Rule", body="RuleIn", errors=(400, 404, 415, 422),
                       params=[doc.path_param("code", {"type": "string", "enum": list(rules.DEFAULTS)})])},
 }, {
-    "RuleIn": {"type": "object", "properties": {
+    "RuleIn": {"type": "object", "additionalProperties": False, "properties": {
         "enabled": {"type": "boolean"}, "level": _LEVEL, "params": _PARAMS}},
     "Rule": {"type": "object", "properties": {
         "code": {"type": "string"}, "name": {"type": "string"}, "level": _LEVEL, "enabled": {"type": "boolean"},

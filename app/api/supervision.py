@@ -175,7 +175,7 @@ doc.document({
     "/api/v1/statistics": {"get": doc.op(
         "District statistics of the caller's scope (supervisor, admin): per department cases, completed, on time, "
         "open cards and 好差评; notices per month by level over the last `months` (1–24, default 6)",
-        out="Statistics", errors=(422,), params=[doc.query_param("months", _I)])},
+        out="Statistics", errors=(422,), params=[doc.query_param("months", {"type": "integer", "minimum": 1, "maximum": 24})])},
     "/api/v1/orders/{order_id}": {"get": doc.op("One order with its messages", out="Order", errors=(404,),
                                                 params=[_ORDER])},
     "/api/v1/orders/{order_id}/reply": {"post": doc.op("The clerk's reply", out="Order", body="OrderText",
