@@ -262,6 +262,7 @@ EN: dict[str, str] = {
         "tables) and leaves this version unchanged.",
     "决策表有问题，请按下方提示修改后再保存。": "The decision table has problems: fix them as listed below, then save.",
     "决策表无法打开": "The decision table could not be opened",
+    "打开新版本": "Open the new version",
     "决策表有未保存的修改，离开后将丢失。确定吗？": "The decision table has unsaved edits; they will be lost. Leave anyway?",
     "校验问题": "Validation problems",
     "版本": "Version",
