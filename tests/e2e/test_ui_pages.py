@@ -580,6 +580,9 @@ def test_the_dmn_editor_saves_a_new_draft_and_shows_the_refused_cell(ui_app, ui_
     page = client.get(editor).get_data(as_text=True)
     assert "dmn-modeler.production.min.js" in page and "penalty.dmn" in page
     assert "penalty_standard" in client.get(f"{editor}/xml").get_data(as_text=True)
+    english = client.get(f"{editor}?lang=en").get_data(as_text=True)
+    assert "Save as draft version" in english and "makes a new draft version" in english
+    client.get("/design?lang=zh")
     token = csrf_of(modeler)
     headers = {"Content-Type": "application/xml", "X-CSRFToken": token}
     stricter = diagrams.decision_table(rules=[("< 10000", "true", "100"), ("-", "-", "illegal_income * 3")])
