@@ -37,6 +37,8 @@ $(ASSETS): package.json package-lock.json
 	   --minify --format=iife --log-level=warning --outfile=$(VENDOR)/bpmn-js-bpmnlint/bpmn-js-bpmnlint.js
 	cp node_modules/bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css node_modules/bpmn-js-bpmnlint/LICENSE \
 	   $(VENDOR)/bpmn-js-bpmnlint/ && cp node_modules/bpmnlint/LICENSE $(VENDOR)/bpmn-js-bpmnlint/LICENSE.bpmnlint
+	mkdir -p $(VENDOR)/dmn-js && cp node_modules/dmn-js/dist/dmn-modeler.production.min.js node_modules/dmn-js/LICENSE \
+	   $(VENDOR)/dmn-js/ && cp -r node_modules/dmn-js/dist/assets $(VENDOR)/dmn-js/assets
 	touch $@
 
 assets: $(ASSETS)

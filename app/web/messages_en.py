@@ -256,6 +256,14 @@ EN: dict[str, str] = {
     "或从模板开始": "or start from a template",
     "使用模板": "Use template",
     "保存为草稿版本": "Save as draft version",
+    "在浏览器中编辑决策表": "Edit the decision table in the browser",
+    "编辑决策表的规则和单元格；保存后生成新的草稿版本（流程图不变，其他决策表不变），原版本不会被修改。":
+        "Edit the table's rules and cells; saving makes a new draft version (same diagram, same other decision "
+        "tables) and leaves this version unchanged.",
+    "决策表有问题，请按下方提示修改后再保存。": "The decision table has problems: fix them as listed below, then save.",
+    "决策表无法打开": "The decision table could not be opened",
+    "打开新版本": "Open the new version",
+    "决策表有未保存的修改，离开后将丢失。确定吗？": "The decision table has unsaved edits; they will be lost. Leave anyway?",
     "校验问题": "Validation problems",
     "版本": "Version",
     "保存时间": "Saved",

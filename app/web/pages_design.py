@@ -87,12 +87,19 @@ def template_xml(name: str):
 def save_draft(code: str):
     """The modeler's save: the XML as the body (with the CSRF token in X-CSRFToken); JSON back for the page."""
     xml = request.get_data(cache=False)
+    return _saved(code, lambda s, user: (xml, []))
+
+
+def _saved(code: str, parts) -> tuple[Response, int]:
+    """A new draft version through the upload service (the API's path, one validation): `parts(s, user)` gives
+    the BPMN and the DMN files; JSON back for the page, 422 with the problems in the page's language."""
     try:
         with db().unit_of_work() as s:
             user = signed_in(s, "designer")
             _item_in_scope(s, user, code)
+            xml, decisions = parts(s, user)
             d = definitions.upload(s, user, code, xml, limit=settings().max_bpmn_bytes, tz=settings().tz,
-                                   limits=engine.limits_of(settings()))
+                                   decisions=decisions, limits=engine.limits_of(settings()))
             out = render.definition(d)
     except TooLarge as exc:
         return jsonify({"error": {"code": exc.code, "message": translate_error(exc), "details": []}}), 413
@@ -103,6 +110,52 @@ def save_draft(code: str):
                                   "details": _shown(exc.details)}}), exc.status
     out["message"] = _("已保存为草稿版本 %(v)s。", v=out["version"])
     return jsonify(out), 201
+
+
+def _decision_file(s, user, code: str, definition_id: int, file_id: int):
+    """A stored version of this item (in the designer's scope) and one of its DMN files, or 404."""
+    item = _item_in_scope(s, user, code)
+    d = definitions.get(s, definition_id)
+    found = next((f for f in d.decision_files if f.id == file_id), None) if d.item_id == item.id else None
+    if found is None:
+        raise NotFound(f"no DMN file {file_id} in definition {definition_id}")
+    return d, found
+
+
+@web.get("/design/<code>/definitions/<int:definition_id>/dmn/<int:file_id>")
+def dmn_editor(code: str, definition_id: int, file_id: int):
+    """dmn-js on one DMN file of a version; saving makes a new draft version (stored versions never change)."""
+    with db().unit_of_work() as s:
+        user = signed_in(s, "designer")
+        d, found = _decision_file(s, user, code, definition_id, file_id)
+        item = {"code": d.item.code, "name": d.item.name}
+        version = render.definition(d)
+        shown = {"id": found.id, "file": found.filename, "tables": found.tables}
+    return render_template("web/dmn_editor.html", item=item, version=version, dmn=shown,
+                           source=url_for("web.dmn_xml", code=code, definition_id=definition_id, file_id=file_id),
+                           save=url_for("web.save_dmn", code=code, definition_id=definition_id, file_id=file_id))
+
+
+@web.get("/design/<code>/definitions/<int:definition_id>/dmn/<int:file_id>/xml")
+def dmn_xml(code: str, definition_id: int, file_id: int):
+    with db().unit_of_work() as s:
+        _d, found = _decision_file(s, signed_in(s, "designer"), code, definition_id, file_id)
+        xml = found.xml
+    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, no-store"})
+
+
+@web.post("/design/<code>/definitions/<int:definition_id>/dmn/<int:file_id>")
+def save_dmn(code: str, definition_id: int, file_id: int):
+    """The DMN editor's save: the edited DMN XML as the body (CSRF token in X-CSRFToken). The new draft keeps the
+    version's BPMN and its other DMN files, in their order, with this one replaced."""
+    edited = request.get_data(cache=False)
+
+    def parts(s, user):
+        d, found = _decision_file(s, user, code, definition_id, file_id)
+        files = sorted(d.decision_files, key=lambda f: f.position)
+        return d.xml.encode("utf-8"), [(f.filename, edited if f.id == found.id else f.xml.encode("utf-8"))
+                                       for f in files]
+    return _saved(code, parts)
 
 
 def _shown(details: list) -> list:

@@ -623,3 +623,51 @@ def test_the_modeler_lints_while_drawing_in_the_pages_language(page, live_server
         page.wait_for_selector("#canvas[data-ready=true]")
         assert page.evaluate(lint) == {}, template
     assert not page.js_errors
+
+
+def test_a_designer_edits_a_decision_table_in_dmn_js_and_saves_a_new_draft(page, live_server, ui_world):
+    """dmn-js on a version's DMN file: a cell typed in, saved as a new draft (same BPMN, the edited table, the
+    stored version unchanged, checked through the API), and a cell outside the safe subset refused and marked."""
+    import io
+
+    from tests import diagrams
+    data = {"bpmn": (io.BytesIO(diagrams.business_rule()), "penalty.bpmn"),
+            "dmn": [(io.BytesIO(diagrams.decision_table()), "penalty.dmn")]}
+    status, d = ui_world.api.call("POST", "/api/v1/items/CA01-XK-0001/definitions", "designer", data=data,
+                                  ctype="multipart/form-data")
+    assert status == 201, d
+    sign_in(page, live_server, "designer")
+    page.goto(f"{live_server}/design/CA01-XK-0001?definition={d['id']}")
+    page.locator("#versions a.dmn-edit", has_text="penalty.dmn").click()
+    page.wait_for_selector("#dmn-canvas[data-ready=true]")
+    cell = page.locator('#dmn-canvas td[data-element-id="Out_4"]')
+    assert cell.inner_text().strip() == "illegal_income * 5"
+    assert "命中策略" in page.inner_text("#dmn-canvas")  # dmn-js's most common labels in the page's language
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("illegal_income * 4")
+    page.locator("#dmn-canvas .tjs-table-head, #dmn-canvas .decision-table-name").first.click()  # leave the cell
+    shot(page, "41_dmn_editor")
+    page.click("#save-dmn")
+    page.wait_for_selector("#saved-version")
+    assert f"草稿版本 {d['version'] + 1}" in page.inner_text("#save-status")
+    saved = int(page.get_attribute("#dmn-canvas", "data-saved-id"))
+    _, body = ui_world.api.get(f"/api/v1/definitions/{saved}", "designer")
+    assert body["status"] == "draft" and body["version"] == d["version"] + 1 and body["sha256"] == d["sha256"]
+    _, xml = ui_world.api.get(f"/api/v1/definitions/{saved}/dmn/{body['dmn'][0]['id']}", "designer")
+    assert "illegal_income * 4" in xml and "illegal_income * 5" not in xml
+    _, old = ui_world.api.get(f"/api/v1/definitions/{d['id']}/dmn/{d['dmn'][0]['id']}", "designer")
+    assert "illegal_income * 5" in old  # the stored version never changes
+    # A cell outside the safe subset: refused by the server, the problem listed and its row marked.
+    cell = page.locator('#dmn-canvas td[data-element-id="Out_2"]')
+    cell.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("__import__('os')")
+    page.locator("#dmn-canvas .tjs-table-head, #dmn-canvas .decision-table-name").first.click()
+    page.click("#save-dmn")
+    page.wait_for_selector("#problems-panel:not([hidden])")
+    assert "Rule_2" in page.inner_text("#problems") and "决策表有问题" in page.inner_text("#save-status")
+    assert page.locator("#dmn-canvas .sl-problem-cell").count() >= 1
+    shot(page, "42_dmn_editor_problem")
+    assert ui_world.api.get("/api/v1/items/CA01-XK-0001", "designer")[0] == 200
+    assert not page.js_errors

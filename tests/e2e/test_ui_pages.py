@@ -552,3 +552,55 @@ def test_the_case_page_marks_a_stuck_case_and_work_sunlight_does_itself(ui_app, 
     page = client.get(f"/cases/{stuck['case_no']}?lang=en").get_data(as_text=True)
     assert "the flow cannot move on by itself" in page
     client.get("/work?lang=zh")
+
+
+def _with_table(world, code="CA01-XK-0001") -> dict:
+    """A draft version of `code` carrying the discretion table (uploaded multipart, as the API takes it)."""
+    import io
+
+    from tests import diagrams
+    data = {"bpmn": (io.BytesIO(diagrams.business_rule()), "penalty.bpmn"),
+            "dmn": [(io.BytesIO(diagrams.decision_table()), "penalty.dmn")]}
+    status, d = world.api.call("POST", f"/api/v1/items/{code}/definitions", "designer", data=data,
+                               ctype="multipart/form-data")
+    assert status == 201, d
+    return d
+
+
+def test_the_dmn_editor_saves_a_new_draft_and_shows_the_refused_cell(ui_app, ui_world):
+    from tests import diagrams
+
+    d = _with_table(ui_world)
+    [f] = d["dmn"]
+    client = ui_app.test_client()
+    login(client, "designer")
+    modeler = client.get(f"/design/CA01-XK-0001?definition={d['id']}").get_data(as_text=True)
+    editor = f"/design/CA01-XK-0001/definitions/{d['id']}/dmn/{f['id']}"
+    assert f'href="{editor}"' in modeler
+    page = client.get(editor).get_data(as_text=True)
+    assert "dmn-modeler.production.min.js" in page and "penalty.dmn" in page
+    assert "penalty_standard" in client.get(f"{editor}/xml").get_data(as_text=True)
+    english = client.get(f"{editor}?lang=en").get_data(as_text=True)
+    assert "Save as draft version" in english and "makes a new draft version" in english
+    client.get("/design?lang=zh")
+    token = csrf_of(modeler)
+    headers = {"Content-Type": "application/xml", "X-CSRFToken": token}
+    stricter = diagrams.decision_table(rules=[("< 10000", "true", "100"), ("-", "-", "illegal_income * 3")])
+    response = client.post(editor, data=stricter, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    saved = response.get_json()
+    assert saved["version"] == d["version"] + 1 and saved["status"] == "draft" and saved["message"]
+    assert ui_world.api.get(f"/api/v1/definitions/{saved['id']}/bpmn", "designer")[1] == \
+        ui_world.api.get(f"/api/v1/definitions/{d['id']}/bpmn", "designer")[1]
+    _, xml = ui_world.api.get(f"/api/v1/definitions/{saved['id']}/dmn/{saved['dmn'][0]['id']}", "designer")
+    assert "illegal_income * 3" in xml and saved["dmn"][0]["file"] == "penalty.dmn"
+    _, xml = ui_world.api.get(f"/api/v1/definitions/{d['id']}/dmn/{f['id']}", "designer")
+    assert "illegal_income * 3" not in xml  # the stored version never changes
+    hostile = diagrams.decision_table(rules=[("< 10000", "-", "1"), ("-", "__import__('os')", "2")])
+    response = client.post(editor, data=hostile, headers=headers)
+    assert response.status_code == 422
+    [problem] = response.get_json()["error"]["details"]
+    assert problem["element_id"] == "Rule_2" and problem["line"] == 2 and CJK.search(problem["shown"])
+    assert client.post(editor, data=stricter, headers={"Content-Type": "application/xml"}).status_code == 400
+    assert client.get(f"/design/CA01-XK-0001/definitions/{d['id']}/dmn/999999").status_code == 404
+    assert client.get(f"/design/CA02-XK-0001/definitions/{d['id']}/dmn/{f['id']}").status_code == 404
