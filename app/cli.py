@@ -522,8 +522,10 @@ notices_cli = AppGroup("notices", help="Supervision notices (电子监察): list
 @notices_cli.command("list")
 @click.option("--as", "username", required=True, help="a clerk sees their own; a supervisor those in scope")
 @click.option("--case", "case_no", default=None)
-def notices_list(username, case_no):
-    """The notices the user sees, oldest first."""
+@click.option("--after", type=click.IntRange(0), default=0, help="only notices after this id (the next page)")
+@click.option("--limit", type=click.IntRange(1, 200), default=200, help="at most this many (1–200)")
+def notices_list(username, case_no, after, limit):
+    """The notices the user sees, oldest first, a page at a time (the last line says how to get the next)."""
     from app.cases import service as cases
     from app.supervision import service as supervision
 
@@ -531,14 +533,15 @@ def notices_list(username, case_no):
         with _db().unit_of_work() as s:
             user = _as_user(s, username)
             case_id = cases.get_visible(s, user, case_no).id if case_no else None
-            found = supervision.notices_for(s, user, case_id)
-            numbers = cases.numbers_of(s, {n.case_id for n in found if n.case_id})
-            for n in found:
+            found, more = supervision.notices_page(s, user, case_id=case_id, after=after, limit=limit)
+            for n, number in found:
                 acked = all(r.acknowledged_at for r in n.recipients)
                 click.echo(f"#{n.id} {n.created_at:%Y-%m-%d %H:%M %Z} {n.level} "
-                           f"{numbers.get(n.case_id, '(district)')}{' acknowledged' if acked else ''}: {n.reason}")
+                           f"{number or '(district)'}{' acknowledged' if acked else ''}: {n.reason}")
     except DomainError as exc:
         _fail(exc)
+    if more:
+        click.echo(f"more: --after {found[-1][0].id}")
 
 
 @notices_cli.command("ack")

@@ -91,6 +91,15 @@ def test_orders_notices_and_rules_from_the_cli_follow_the_api_rules(app, cli, fr
     notice_id = re.match(r"#(\d+) .* yellow " + no, out).group(1)
     assert "only a recipient" in cli("notices", "ack", notice_id, "--as", "acc", code=2)
     assert "acknowledged by rev" in cli("notices", "ack", notice_id, "--as", "rev")
+    # A page at a time: the supervisor's first notice alone, then the rest from the cursor it names.
+    clock.advance(timedelta(days=10))  # the promised limit passes too: pre-warning and yellow card notices
+    cli("timers", "run", "--once")
+    first = cli("notices", "list", "--as", "sup01", "--limit", "1")
+    assert first.count("\n#") == 0 and first.startswith("#") and "more: --after " in first
+    after = re.search(r"more: --after (\d+)", first).group(1)
+    rest = cli("notices", "list", "--as", "sup01", "--after", after)
+    assert f"#{after} " not in rest and rest.startswith("#") and "more:" not in rest
+    assert "Invalid value" in cli("notices", "list", "--as", "sup01", "--limit", "201", code=2)
 
     assert re.search(r"^R01 on ", cli("rules", "list"), re.M)
     out = cli("rules", "set", "R01", "--disable", "--level", "red", "--param", "min_seconds=30")
