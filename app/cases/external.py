@@ -27,9 +27,7 @@ from .models import Case, ExternalTask
 # Topics Sunlight serves itself (README, "Built-in topics"): the worker completes these tasks, never a system
 # user's worker, with retries and an incident like any external work. Who serves each is wired above cases
 # (app/builtin_topics.py), since publishing a decision is disclosure's work.
-TELL_APPLICANT = "sunlight.tell-applicant"
-PUBLISH_DECISION = "sunlight.publish-decision"
-BUILTIN_TOPICS = (TELL_APPLICANT, PUBLISH_DECISION)
+TELL_APPLICANT, PUBLISH_DECISION, BUILTIN_TOPICS = engine.TELL_APPLICANT, engine.PUBLISH_DECISION, engine.BUILTIN_TOPICS
 BUILTIN_RETRIES = 3  # attempts before a built-in task becomes an incident
 BUILTIN_RETRY_SECONDS = 60  # the wait after the first failure; doubled after each next one
 BUILTIN_WORKER = "sunlight"  # the worker id a built-in task is held by while Sunlight serves it

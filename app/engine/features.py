@@ -126,6 +126,7 @@ def annotate(specs: list, trees: list[etree._ElementTree], tz: ZoneInfo,
             element = elements.get(getattr(task_spec, "bpmn_id", None))
             if isinstance(task_spec, ServiceTask):
                 task_spec.sunlight_topic = topic_of(element, task_spec)
+                problems += _reserved_topic(task_spec, element)
             if isinstance(task_spec, MultiInstanceTask):
                 _element_variable(spec, task_spec, element)
                 _cap_instances(task_spec)
@@ -149,6 +150,23 @@ def _decision(task_spec: BusinessRuleTask, element, decisions: dict[str, dmn.Dec
                                                   f"uploaded DMN file (decisions: {known})")]
     task_spec.sunlight_decision = table
     return []
+
+
+# Service-task topics Sunlight serves itself (app/builtin_topics.py); the prefix is reserved, so a mistyped
+# built-in topic is refused at upload instead of waiting for ever for a worker that will never come.
+TELL_APPLICANT = "sunlight.tell-applicant"
+PUBLISH_DECISION = "sunlight.publish-decision"
+BUILTIN_TOPICS = (TELL_APPLICANT, PUBLISH_DECISION)
+RESERVED_PREFIX = "sunlight."
+
+
+def _reserved_topic(task_spec, element: etree._Element | None) -> list[Problem]:
+    topic = task_spec.sunlight_topic
+    if not topic.lower().startswith(RESERVED_PREFIX) or topic in BUILTIN_TOPICS:
+        return []
+    line = element.sourceline if element is not None else None
+    return [Problem(task_spec.bpmn_id, line, f"the topic '{topic}' is not one Sunlight serves: topics starting "
+                                             f"with 'sunlight.' are its own ({', '.join(BUILTIN_TOPICS)})")]
 
 
 def topic_of(element: etree._Element | None, task_spec) -> str:

@@ -114,6 +114,9 @@ _RULES: list[tuple[str, str]] = [
     (r"the business-rule task calls decision '(?P<id>.*)', which is in no uploaded DMN file \(decisions: "
      r"(?P<known>.*)\)",
      "该业务规则任务调用的决策“{id}”不在任何已上传的 DMN 文件中（已上传的决策：{known}）。"),
+    (r"the topic '(?P<topic>.*)' is not one Sunlight serves: topics starting with 'sunlight\.' are its own "
+     r"\((?P<known>.*)\)",
+     "主题“{topic}”不是阳光运行自身办理的主题：以“sunlight.”开头的主题保留给系统（现有：{known}）。"),
 
     # --- SpiffWorkflow's parser, as specs.py rephrases it ---------------------------------------------------
     (r"a sequence flow points at an element that does not exist \((?P<id>.*)\)",

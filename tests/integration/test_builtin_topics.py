@@ -120,3 +120,15 @@ def test_a_boundary_timer_that_fell_due_wins_over_the_built_in_work(app, frozen_
     case = case_of(world, case["case_no"])
     assert by_bpmn(case, "Service_check")[0]["state"] == "cancelled" and world.ready(case, "Task_manual")
     assert _told(world, case["case_no"]) == []
+
+
+def test_a_mistyped_built_in_topic_is_refused_at_upload(app, frozen_now):
+    """The 'sunlight.' prefix is Sunlight's: a topic it does not serve would wait for ever for a worker."""
+    world = bpmn_world(app, publish=_decide_then_publish())
+    xml = _decide_then_publish().replace(PUBLISH.encode(), b"sunlight.publish-decisions")
+    status, body = world.api.post(f"/api/v1/items/{world.items['publish']}/definitions", "designer", data=xml,
+                                  ctype="application/xml")
+    assert status == 422 and body["error"]["code"] == "invalid_bpmn", body
+    [problem] = body["error"]["details"]
+    assert problem["element_id"] == "Service_publish" and problem["line"]
+    assert "sunlight.publish-decisions" in problem["message"] and "保留给系统" in problem["message_zh"]
