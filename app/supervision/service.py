@@ -36,7 +36,7 @@ def raise_notice(session: Session, *, case, org: OrgUnit, clerks: list[User], ta
     """
     if _already_raised(session, source_key, case.id):
         return None
-    supervisors = orgs.users_in_scope(session, org, "supervisor")
+    supervisors = _supervisors_involved(session, case, org)
     notice = SupervisionNotice(case_id=case.id, org_unit_id=case.org_unit_id, task_bpmn_id=task_bpmn_id, level=level,
                                **_because(reason), source_key=source_key, created_at=clock.now())
     session.add(notice)
@@ -47,6 +47,22 @@ def raise_notice(session: Session, *, case, org: OrgUnit, clerks: list[User], ta
                  detail={**detail, "source_key": source_key, "level": level, "reason": reason.text(),
                          "recipients": [u.username for u in clerks + supervisors]})
     return notice
+
+
+def _supervisors_involved(session: Session, case, org: OrgUnit) -> list[User]:
+    """The supervisors in scope of the case's unit and of every unit holding one of its steps (an `ORG:POST`
+    lane: a street accepting for a department, 并联审批) — each unit's supervisors watch their own steps.
+    The units come from the task rows the action already holds; each unit's supervisors once per transaction."""
+    units = {org.id: org}
+    for unit_id in {t.org_unit_id for t in case.tasks} - {org.id}:
+        unit = session.get(OrgUnit, unit_id)
+        if unit is not None:
+            units[unit_id] = unit
+    found: dict[int, User] = {}
+    for unit in units.values():
+        for user in orgs.users_in_scope(session, unit, "supervisor"):
+            found.setdefault(user.id, user)
+    return list(found.values())
 
 
 def _because(reason: Reason) -> dict:

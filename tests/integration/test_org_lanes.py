@@ -91,3 +91,6 @@ def test_a_step_timer_in_an_org_lane_tells_the_clerks_of_that_unit(app, frozen_n
     [notice] = [n for n in case_of(world, case["case_no"], "sup")["notices"] if n["task_bpmn_id"] == "Task_review"]
     clerks = {r["username"] for r in notice["recipients"] if r["as"] == "clerk"}
     assert clerks == {"rev", "rev2"}
+    # The supervisors of each unit involved: the district's, and the department's whose step it is.
+    supervisors = {r["username"] for r in notice["recipients"] if r["as"] == "supervisor"}
+    assert supervisors == {"sup", "sup01"}
