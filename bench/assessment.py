@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -37,6 +38,36 @@ def perf() -> float:
 
 def schema_url(base: str, schema: str) -> str:
     return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+
+
+@contextmanager
+def demo_district(pg: str, prefix: str, **config):
+    """The demo district in a throwaway PostgreSQL schema (created, migrated, loaded; dropped on the way out).
+    Yields (app, seconds the district took to load)."""
+    from sqlalchemy import create_engine, text
+
+    from app import create_app
+    from app.cli import upgrade_database
+    from app.demo import loader
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    app = None
+    try:
+        app = create_app({"DATABASE_URL": schema_url(pg, schema), **config})
+        with app.app_context():
+            upgrade_database()
+        t = perf()
+        loader.load(app.extensions["sunlight.db"], app.extensions["sunlight.settings"], echo=lambda *_: None)
+        yield app, perf() - t
+    finally:
+        if app is not None:
+            app.extensions["sunlight.db"].engine.dispose()
+        with admin.connect() as c:
+            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def generate(engine, n: int, extra: dict[str, str] | None = None) -> dict[str, float]:
@@ -154,26 +185,15 @@ def main() -> None:
     args = ap.parse_args()
     logging.disable(logging.INFO)
 
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    from app import clock, create_app
+    from app import clock
     from app.assessment import service as assessment
-    from app.cli import upgrade_database
-    from app.demo import loader
     from app.orgs import service as orgs
 
-    schema = f"sl_bench_assess_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        app = create_app({"DATABASE_URL": schema_url(args.pg, schema)})
-        with app.app_context():
-            upgrade_database()
+    with demo_district(args.pg, "sl_bench_assess") as (app, loaded):
         db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
-        t = perf()
-        loader.load(db, settings, echo=lambda *_: None)
-        print(f"demo district loaded in {perf() - t:.1f} s (22 departments, 6 streets, 668 items)")
+        print(f"demo district loaded in {loaded:.1f} s (22 departments, 6 streets, 668 items)")
         took = generate(db.engine, args.cases)
         with db.engine.connect() as c:
             counts = {name: c.execute(text(f"SELECT count(*) FROM {name}")).scalar_one()
@@ -210,11 +230,6 @@ def main() -> None:
         seq += explain(db.engine, captured(db.engine, drill))
         print(f"sequential scans of cases: {seq}")
         clock.travel_to(None)
-        db.engine.dispose()
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

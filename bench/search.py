@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("SECRET_KEY", "bench")
 
-from assessment import DEFAULT_PG, generate, schema_url  # noqa: E402  (bench/ is on sys.path)
+from assessment import DEFAULT_PG, demo_district, generate  # noqa: E402  (bench/ is on sys.path)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 APPLICANT = {
@@ -64,23 +64,13 @@ def main() -> None:
     args = ap.parse_args()
     logging.disable(logging.INFO)
 
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    from app import clock, create_app
-    from app.cli import upgrade_database
-    from app.demo import loader
+    from app import clock
     from app.orgs import service as orgs
 
-    schema = f"sl_bench_search_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        app = create_app({"DATABASE_URL": schema_url(args.pg, schema), "TESTING": True})
-        with app.app_context():
-            upgrade_database()
-        db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
-        loader.load(db, settings, echo=lambda *_: None)
+    with demo_district(args.pg, "sl_bench_search", TESTING=True) as (app, _loaded):
+        db = app.extensions["sunlight.db"]
         took = generate(db.engine, args.cases, APPLICANT)
         give_open_steps(db.engine, "审查岗")
         print(f"{args.cases:,} cases generated in {took['cases']:.0f} s; {WORKLIST} open steps for ca01_review")
@@ -132,11 +122,6 @@ def main() -> None:
                     {"q": q, "p": q + "%"}).scalars().all()
                 print(f"plan ({label}): " + " | ".join(r.strip() for r in plan if "Scan" in r or "Execution" in r))
         clock.travel_to(None)
-        db.engine.dispose()
-    finally:
-        with admin.connect() as c:
-            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 if __name__ == "__main__":
