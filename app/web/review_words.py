@@ -6,8 +6,9 @@ API's clients are tools; a reviewer reads 办理环节 and 72 小时. Presentati
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
-from .i18n import _
+from .i18n import LANGS, _, current_lang
 
 # Built per call with `_()` literals (the i18n test finds every literal; a reviewer's page is small).
 def _elements() -> dict:
@@ -46,13 +47,25 @@ def _loops() -> dict:
 
 
 _YES_NO_FIELDS = ("default", "interrupting", "executable")
+
+
+@lru_cache(maxsize=len(LANGS))
+def _tables(lang: str) -> dict[str, dict]:
+    """Every table in `lang` (the current one: `_` reads it), built once per language like i18n.label's,
+    not once per row of a long diff."""
+    return {"elements": _elements(), "fields": _fields(), "loops": _loops(), "timers": _timer_kinds()}
+
+
+def _table(name: str) -> dict:
+    return _tables(current_lang())[name]
 _DURATION = re.compile(r"^P(?:(?P<D>\d+)D)?(?:T(?:(?P<H>\d+)H)?(?:(?P<M>\d+)M)?)?$")
 
 
 def describe(change: dict) -> dict:
     """One row of the diff with words for the element, the field and both values (the raw term kept)."""
     field = change.get("field")
-    return {**change, "element_word": _elements().get(change.get("element_type")), "field_word": _fields().get(field),
+    return {**change, "element_word": _table("elements").get(change.get("element_type")),
+            "field_word": _table("fields").get(field),
             "old_word": value_words(field, change.get("old")), "new_word": value_words(field, change.get("new"))}
 
 
@@ -63,9 +76,9 @@ def value_words(field: str | None, value: str | None) -> str | None:
     if field in _YES_NO_FIELDS and value in ("true", "false"):
         return _("是") if value == "true" else _("否")
     if field == "type":
-        return _elements().get(value)
+        return _table("elements").get(value)
     if field == "loop":
-        return _loops().get(value)
+        return _table("loops").get(value)
     if field == "timer":
         return "; ".join(_timer_words(part.strip()) for part in value.split(";"))
     return None
@@ -75,7 +88,7 @@ def _timer_words(timer: str) -> str:
     """'timeDuration: PT72H' → '期限 72 小时'; a value it cannot read is shown as written."""
     kind, _sep, amount = timer.partition(":")
     amount = amount.strip()
-    label = _timer_kinds().get(kind, kind)
+    label = _table("timers").get(kind, kind)
     return f"{label} {duration_words(amount) or amount}".strip()
 
 

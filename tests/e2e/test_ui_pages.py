@@ -1,6 +1,7 @@
 """The pages without a browser (Flask's test client): CSRF on every form, scope, sign-in rules, languages."""
 from __future__ import annotations
 
+import html as htmllib
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from app.web.i18n import BY_STATUS, ERRORS
 from app.web.messages_en import EN
 from tests.e2e.ui_support import PASSWORD, csrf_of, login, make_app, ui_app, ui_world  # noqa: F401
-from tests.world import ITEM, build_world
+from tests.world import ITEM, LICENSING, build_world
 
 WEB = Path(__file__).resolve().parents[2] / "app" / "web"
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
@@ -133,7 +134,6 @@ def test_the_modeler_save_answers_json_with_the_problems(ui_app, ui_world):
     assert response.status_code == 422
     details = response.get_json()["error"]["details"]
     assert details and {"element_id", "line", "message"} <= set(details[0])
-    from tests.world import LICENSING
     # The page pins each problem in its own language: Chinese by default, the English with ?lang=en.
     bad = LICENSING.replace(b"approved == True", b"${approved}")
     said = client.post("/design/CA01-XK-0001/definitions", data=bad,
@@ -472,8 +472,6 @@ def _data_texts(app) -> list[str]:
 
 
 def _shown_text(html: str) -> str:
-    import html as htmllib
-
     html = re.sub(r"<script\b[^>]*>.*?</script>", " ", html, flags=re.S)  # JSON for the charts: data
     text = " ".join(SHOWN_ATTRS.findall(html)) + " " + re.sub(r"<[^>]+>", " ", html)
     return htmllib.unescape(text).replace("中文", " ")  # the language switch names itself
@@ -486,7 +484,6 @@ def test_every_staff_page_in_english_has_no_chinese_outside_the_districts_data(u
                              ("Task_decide", "dec", {})):
         done = world.complete(done, step, user, data)
     open_case = world.complete(world.new_case(), "Task_accept", "acc")
-    from tests.world import LICENSING
     status, draft = api.post("/api/v1/items/CA01-XK-0001/definitions", "designer",
                              data=LICENSING.replace(b"PT72H", b"PT48H"), ctype="application/xml")
     assert status == 201 and api.post(f"/api/v1/definitions/{draft['id']}/submit", "designer", {})[0] == 200
@@ -508,7 +505,7 @@ def test_every_staff_page_in_english_has_no_chinese_outside_the_districts_data(u
             if response.status_code != 200 or response.mimetype != "text/html":
                 continue
             html = response.get_data(as_text=True)
-            queue += [htmllib_unescape(h) for h in re.findall(r'href="(/[^"#]*)"', html)]
+            queue += [_link(h) for h in re.findall(r'href="(/[^"#]*)"', html)]
             text = _shown_text(html)
             for value in data:
                 text = text.replace(value, " ")
@@ -527,9 +524,8 @@ def test_every_staff_page_in_english_has_no_chinese_outside_the_districts_data(u
     assert not untranslated, "\n".join(f"{k}: {v}" for k, v in untranslated.items())
 
 
-def htmllib_unescape(value: str) -> str:
-    import html as htmllib
-
+def _link(value: str) -> str:
+    """A page's link as the crawl follows it: unescaped, without the language it was shown in."""
     return re.sub(r"[?&]lang=(en|zh)", "", htmllib.unescape(value))
 
 
