@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from app import builtin_topics, clock, engine
 from app.cases import service as cases
 from app.db import Database
+from app.documents import service as documents
 from app.messages import sms
 from app.settings import Settings
 from app.supervision import outbox
@@ -46,6 +47,9 @@ def sweep(db: Database, settings: Settings, limit: int = 10_000, batch: int = BA
     served = builtin_topics.serve_due(db, settings)
     if served:
         log.info("built-in tasks: %d served", served)
+    rendered = documents.render_pending(db, settings)  # PDFs of documents the actions issued (≈0.5 s at most)
+    if rendered:
+        log.info("documents rendered: %d", rendered)
     # Then the mail (and any other outbox channel) of what was just raised and of earlier retries; this is
     # after the case transactions committed, so a slow mail server never holds a case lock.
     sent, failed = outbox.deliver_due(db, settings)

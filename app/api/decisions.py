@@ -56,7 +56,7 @@ def case_documents(case_no: str):
     with db().unit_of_work() as s:
         user = caller(s, *STAFF)
         case = cases.get_visible(s, user, case_no)
-        return [render.document(d) for d in documents.of_case(s, case.id)]
+        return [render.document(documents.rendered(s, settings(), d)) for d in documents.of_case(s, case.id)]
 
 
 @decisions_api.get("/api/v1/documents/<int:document_id>")
@@ -64,8 +64,8 @@ def document_pdf(document_id: int):
     with db().unit_of_work() as s:
         user = caller(s, *STAFF)
         d = documents.visible(s, user, document_id)
+        path = documents.path(s, settings(), d)
         number, sha256 = d.number, d.sha256
-        path = documents.path(settings(), d)
     resp = send_file(path, mimetype="application/pdf", as_attachment=request.args.get("download") == "1",
                      download_name=f"{number}.pdf", conditional=False, etag=False, max_age=0)
     resp.headers["X-Content-Type-Options"] = "nosniff"
@@ -94,7 +94,7 @@ def public_decisions():
 def verify_document():
     with db().unit_of_work() as s:
         d = documents.verify(s, request.args.get("number"), request.args.get("code"))
-        return render.verified_document(s, d)
+        return render.verified_document(s, documents.rendered(s, settings(), d))
 
 
 _DECISION_IN = {"type": "object", "required": ["outcome", "summary", "legal_basis"], "properties": {

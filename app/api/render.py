@@ -258,8 +258,10 @@ def publication(row) -> dict:
 
 
 def document(d: Document) -> dict:
+    """`sha256` and `size` are null until the PDF is rendered (`rendered`), moments after the action that
+    issued it; the documents list and the PDF's own URL render it first."""
     return {"id": d.id, "kind": d.kind, "number": d.number, "created_at": iso(d.created_at), "sha256": d.sha256,
-            "size": d.size, "status": d.status, "url": f"/api/v1/documents/{d.id}"}
+            "size": d.size, "rendered": d.sha256 is not None, "status": d.status, "url": f"/api/v1/documents/{d.id}"}
 
 
 def public_decision(r) -> dict:

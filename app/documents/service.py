@@ -1,14 +1,19 @@
 """Issuing documents on a case, finding them, and checking a copy against the record (文书核验).
 
 `issue` runs inside the case action's transaction (a reaction to its event): the number is taken from the
-counter (locked until that transaction ends), the template rendered, the PDF written to disk by its hash, the
-row added and the hash put in the case's audit trail — all or nothing, like the action itself.
+counter (locked until that transaction ends), the template filled in, the row added with that markup and the
+markup's hash put in the case's audit trail — all or nothing, like the action itself. The PDF is rendered from
+the markup after the action (`render_pending`, called by the timer worker, or `rendered` on the first request
+that needs the bytes or their hash), and its hash goes into the trail then: a 0.1–0.3 s render does not hold the
+case lock, and what the PDF says was fixed, tamper-evidently, when the document was issued.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -89,18 +94,52 @@ def issue(session: Session, settings: Settings, case: Case, kind: str, *, decisi
     serial = numbering.next_serial(session, org.id, kind, year)
     number = numbering.number(org.code, kind, year, serial)
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
-    pdf = render.pdf(render.html(kind, {**context, "title": title, "number": number, "verification_code": code},
-                                 settings.document_templates_dir))
-    sha256, key = files.store_bytes(settings, pdf)  # before the row: a crash leaves an orphan file, never a row without bytes
+    markup = render.html(kind, {**context, "title": title, "number": number, "verification_code": code},
+                         settings.document_templates_dir)
     doc = Document(case_id=case.id, org_unit_id=org.id, kind=kind, year=year, serial=serial, number=number,
-                   created_at=now, sha256=sha256, storage_key=key, size=len(pdf), verification_code=code,
-                   status="valid", decision_id=decision.id if decision is not None else None)
+                   created_at=now, markup=markup, verification_code=code, status="valid",
+                   decision_id=decision.id if decision is not None else None)
     session.add(doc)
     session.flush()
     audit.record(session, audit.case_stream(case.id), "document_issued", "system", case_id=case.id,
-                 detail={"document_id": doc.id, "kind": kind, "number": number, "title": title, "sha256": sha256,
-                         "size": len(pdf)})
+                 detail={"document_id": doc.id, "kind": kind, "number": number, "title": title,
+                         "markup_sha256": hashlib.sha256(markup.encode()).hexdigest()})
     return doc
+
+
+def rendered(session: Session, settings: Settings, doc: Document) -> Document:
+    """The document with its PDF rendered, stored and its hash in the trail (rendered now if it was not yet).
+
+    The row is locked while rendering, so two requests (or a request and the worker) render it once."""
+    if doc.sha256 is not None:
+        return doc
+    locked = session.scalar(select(Document).where(Document.id == doc.id).with_for_update()
+                            .execution_options(populate_existing=True))
+    if locked.sha256 is not None:
+        return locked
+    pdf = render.pdf(locked.markup)
+    sha256, key = files.store_bytes(settings, pdf)  # before the row: a crash leaves an orphan file, never a row without bytes
+    locked.sha256, locked.storage_key, locked.size = sha256, key, len(pdf)
+    audit.record(session, audit.case_stream(locked.case_id), "document_rendered", "system", case_id=locked.case_id,
+                 detail={"document_id": locked.id, "number": locked.number, "sha256": sha256, "size": len(pdf)})
+    return locked
+
+
+def render_pending(db, settings: Settings, seconds: float = 0.5) -> int:
+    """Render documents issued but not rendered yet, oldest first, each in its own transaction, for about
+    `seconds` (a worker's sweep must not keep timers waiting); returns how many were rendered."""
+    if render.unavailable_because():
+        return 0
+    done, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with db.unit_of_work() as s:
+            query = select(Document).where(Document.sha256.is_(None)).order_by(Document.id).limit(1)
+            doc = s.scalar(query.with_for_update(skip_locked=True) if db.is_postgres else query)
+            if doc is None:
+                break
+            rendered(s, settings, doc)
+        done += 1
+    return done
 
 
 def title_of(session: Session, doc: Document) -> str:
@@ -122,8 +161,9 @@ def visible(session: Session, viewer: User, document_id: int) -> Document:
     return doc
 
 
-def path(settings: Settings, doc: Document) -> Path:
-    """The PDF on disk, re-checked against its recorded hash."""
+def path(session: Session, settings: Settings, doc: Document) -> Path:
+    """The PDF on disk (rendered first if it was not yet), re-checked against its recorded hash."""
+    doc = rendered(session, settings, doc)
     return files.stored_path(settings, doc.storage_key, doc.sha256, "document")
 
 

@@ -687,6 +687,7 @@ EN: dict[str, str] = {
     "新令牌（只显示这一次，请立即妥善保存）：": "New token (shown this once only: store it safely now):",
     "有效天数（0 为长期有效，直至撤销）": "Valid for days (0: until revoked)",
     "生成新令牌": "Issue a new token", "我的令牌": "My tokens", "生成时间": "Issued", "有效期至": "Valid until",
+    "生成中": "Being rendered",
     "长期有效": "Until revoked", "已过期": "Expired",
     "令牌已撤销，使用它的程序将无法再访问。": "The token is revoked; whatever used it can no longer call the API.",
     "您还没有令牌。": "You have no tokens yet.",

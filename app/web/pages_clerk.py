@@ -136,7 +136,7 @@ def case_document(case_no: str, document_id: int):
         d = documents.visible(s, user, document_id)
         if d.case_id != case.id:
             raise NotFound(f"no document {document_id}")
-        number, path = d.number, documents.path(settings(), d)
+        number, path = d.number, documents.path(s, settings(), d)
     resp = send_file(path, mimetype="application/pdf", download_name=f"{number}.pdf", conditional=False,
                      etag=False, max_age=0)
     resp.headers["Cache-Control"] = "private, no-store"

@@ -13,7 +13,7 @@ from app.errors import NotFound
 from app.orgs.models import OrgUnit
 
 from . import web
-from .common import db
+from .common import db, settings
 from .pages_public import PER_PAGE, _page_arg
 
 
@@ -47,7 +47,8 @@ def verify_document():
     if request.method == "POST":
         try:
             with db().unit_of_work() as s:
-                result = render.verified_document(s, documents.verify(s, number, request.form.get("code")))
+                doc = documents.verify(s, number, request.form.get("code"))
+                result = render.verified_document(s, documents.rendered(s, settings(), doc))
         except NotFound:  # an unknown number and a wrong code look exactly the same
             not_found = True
     return render_template("web/verify.html", result=result, not_found=not_found, number=number)

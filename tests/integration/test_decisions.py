@@ -246,12 +246,39 @@ def test_documents_follow_the_case_with_consecutive_numbers_and_hashes_in_the_tr
     resp = world.api.client.get(doc["url"], headers={"Authorization": f"Bearer {world.tokens['rev']}"})
     assert resp.status_code == 200 and resp.mimetype == "application/pdf" and resp.data.startswith(b"%PDF-")
     assert hashlib.sha256(resp.data).hexdigest() == doc["sha256"] == resp.headers["X-Content-SHA256"]
-    issued = [e for e in trail(world, first["case_no"]) if e["action"] == "document_issued"]
-    assert issued[0]["detail"]["sha256"] == doc["sha256"] and issued[0]["detail"]["number"] == doc["number"]
+    events = trail(world, first["case_no"])
+    [issued] = [e for e in events if e["action"] == "document_issued"]
+    [made] = [e for e in events if e["action"] == "document_rendered"]
+    assert issued["detail"]["number"] == made["detail"]["number"] == doc["number"]
+    assert made["detail"]["sha256"] == doc["sha256"] and events.index(made) > events.index(issued)
     # Another department's staff: the case and the document are simply not there.
     assert world.api.get(f"/api/v1/cases/{first['case_no']}/documents", "outsider")[0] == 404
     assert world.api.get(doc["url"], "outsider")[0] == 404
     assert world.api.get("/api/v1/documents/999999", "rev")[0] == 404
+
+
+@needs_renderer
+def test_a_document_is_fixed_with_the_action_and_its_pdf_rendered_after_it(world, app, settings):
+    """The 受理通知书 is numbered, its content fixed and hashed into the trail by the acceptance itself; the PDF
+    (0.1–0.3 s of WeasyPrint) is made afterwards by the timer worker, from exactly that content (issue 14)."""
+    db = app.extensions["sunlight.db"]
+    case = new_case(world)
+    [pending] = case["documents"]
+    assert pending["rendered"] is False and pending["sha256"] is None and pending["number"] == "CA01受〔2026〕1号"
+    with db.unit_of_work() as s:
+        markup = s.get(Document, pending["id"]).markup
+    [issued] = [e for e in trail(world, case["case_no"]) if e["action"] == "document_issued"]
+    assert issued["detail"]["markup_sha256"] == hashlib.sha256(markup.encode()).hexdigest() and "张三" in markup
+
+    sweep(db, settings)  # the worker's sweep renders what the actions issued
+    with db.unit_of_work() as s:
+        row = s.get(Document, pending["id"])
+        sha, size, left = row.sha256, row.size, s.scalar(select(Document.id).where(Document.sha256.is_(None)))
+    assert sha and size and left is None
+    assert world.api.get(f"/api/v1/cases/{case['case_no']}", "acc")[1]["documents"][0]["rendered"] is True
+    resp = world.api.client.get(pending["url"], headers={"Authorization": f"Bearer {world.tokens['acc']}"})
+    assert hashlib.sha256(resp.data).hexdigest() == sha and len(resp.data) == size
+    assert [e["detail"]["sha256"] for e in trail(world, case["case_no"]) if e["action"] == "document_rendered"] == [sha]
 
 
 @needs_renderer
