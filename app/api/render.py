@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from app import clock, engine
@@ -11,7 +12,9 @@ from app.calendar import service as calendar
 from app.cases import clock_stops, clocks, decisions, external, stops
 from app.cases import materials as case_materials
 from app.cases import service as cases_service
-from app.cases.models import OPEN_STATUSES, Case
+from app.cases.decision_models import CaseDecision
+from app.cases.files_models import CaseFile
+from app.cases.models import OPEN_STATUSES, Case, CaseMaterialRecord
 from app.catalog.models import PowerItem
 from app.definitions import service as definitions
 from app.definitions.models import ProcessDefinition
@@ -220,13 +223,21 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
             "tasks": [task(t, work.get(t.id), codes.get(t.org_unit_id)) for t in c.tasks], "deadlines": dl,
             "clock_stop": clock_stop(session, c),
             "ended": ending(c), "notices": [notice(n, c.case_no, viewer.id) for n in notices],
-            "materials": case_materials.of_case(session, c),
-            "decision": _current_decision(session, c), "documents": [document(d) for d in documents.of_case(session, c.id)]}
+            **_papers(session, c)}
 
 
-def _current_decision(session: Session, c: Case) -> dict | None:
-    row = decisions.current(session, c)
-    return decision(session, row) if row is not None else None
+def _papers(session: Session, c: Case) -> dict:
+    """Materials, decision and documents: one query says which of their tables hold anything for the case, and
+    only those are read (most steps of most cases have no decision and few files; issue 14)."""
+    has = session.execute(select(*(exists().where(col == c.id) for col in _PAPER_COLUMNS))).one()
+    files, records, has_decision, has_documents = has
+    row = decisions.current(session, c) if has_decision else None
+    return {"materials": case_materials.of_case(session, c, files=files, records=records),
+            "decision": decision(session, row) if row is not None else None,
+            "documents": [document(d) for d in documents.of_case(session, c.id)] if has_documents else []}
+
+
+_PAPER_COLUMNS = (CaseFile.case_id, CaseMaterialRecord.case_id, CaseDecision.case_id, Document.case_id)
 
 
 def _username(session: Session, user_id: int | None) -> str | None:
@@ -245,8 +256,8 @@ def decision(session: Session, row) -> dict:
 
 
 def decision_record(session: Session, c: Case) -> dict:
-    pub = disclosure.of_case(session, c.id)
-    return {"current": _current_decision(session, c),
+    pub, row = disclosure.of_case(session, c.id), decisions.current(session, c)
+    return {"current": decision(session, row) if row is not None else None,
             "history": [decision(session, r) for r in decisions.history(session, c)],
             "publication": publication(pub) if pub is not None else None}
 

@@ -228,15 +228,16 @@ def settle(session: Session, settings: Settings, actor: User, case_no: str, body
 
 
 # --- showing them --------------------------------------------------------------------------------------------------
-def of_case(session: Session, case: Case) -> list[dict]:
+def of_case(session: Session, case: Case, *, files: bool = True, records: bool = True) -> list[dict]:
     """The item's materials with what the case provided: [{name, required, copies, provided, paper, how,
-    file_id?, files, due_on?, settled_at?}]."""
-    rows = session.scalars(select(CaseFile).where(CaseFile.case_id == case.id).order_by(CaseFile.id)).all()
+    file_id?, files, due_on?, settled_at?}]. `files`/`records` False: the caller knows the case has none."""
+    rows = session.scalars(select(CaseFile).where(CaseFile.case_id == case.id).order_by(CaseFile.id)).all() \
+        if files else []
     by_name: dict[str, list[CaseFile]] = {}
     for r in rows:
         by_name.setdefault(r.material_name or "", []).append(r)
     records = {r.name: r for r in session.scalars(select(CaseMaterialRecord).where(
-        CaseMaterialRecord.case_id == case.id).order_by(CaseMaterialRecord.id))}
+        CaseMaterialRecord.case_id == case.id).order_by(CaseMaterialRecord.id))} if records else {}
     out = []
     for m in case.item.materials:
         out.append(_material(m["name"], bool(m.get("required")), m.get("copies", 1), by_name.pop(m["name"], []),

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, selectinload, undefer
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from app import clock, engine, events
@@ -165,8 +166,9 @@ def _apply(act: _Action, run: engine.CaseRun, changes: list[engine.Change]) -> N
 def is_stuck(case: Case) -> bool:
     """A running case the engine cannot move any more: no step open, no message or signal awaited, no timer
     (e.g. a parallel join whose other branch ended before it). It would look running for ever; it is marked."""
-    return (case.status == "running" and case.next_timer_due_at is None and not case.waits
-            and not any(t.state in ("ready", "waiting") for t in case.tasks))
+    return (case.status == "running" and case.next_timer_due_at is None
+            and not any(t.state in ("ready", "waiting") for t in case.tasks)
+            and not case.waits)  # last: reading the waits is a query (and an early flush), the rest is in hand
 
 
 def _start_clocks_at_acceptance(act: _Action, changes: list[engine.Change]) -> None:
@@ -247,6 +249,9 @@ def reproject(session: Session, settings: Settings, case_ids: list[int]) -> int:
 
 def _project_waits(case: Case, waits: list[engine.Wait]) -> None:
     """The messages and signals the case waits for, so that a message by name finds it in SQL."""
+    if not waits and "waits" not in case.__dict__ and getattr(case, "awaited_nothing_at_load", False):
+        set_committed_value(case, "waits", [])  # awaited nothing before, nor now: known empty, without a query
+        return
     if not waits and not case.waits:
         return
     wanted = {(w.task_id, w.kind, w.name) for w in waits}
@@ -279,7 +284,10 @@ def _project_external(act: _Action, views: list[engine.TaskView]) -> None:
 def load_run(session: Session, settings: Settings, case: Case) -> engine.CaseRun:
     """The case's workflow, on the version it is pinned to, with the safe helpers attached."""
     bundle = definitions.bundle_by_id(session, case.definition_id, settings.tz)
-    return engine.CaseRun.load(case.state, bundle, helpers(session, settings), engine.limits_of(settings))
+    run = engine.CaseRun.load(case.state, bundle, helpers(session, settings), engine.limits_of(settings))
+    # The waits projection mirrors what the stored workflow awaits: none there means no rows to read (below).
+    case.awaited_nothing_at_load = not run.waits()
+    return run
 
 
 def _load(act: _Action) -> engine.CaseRun:
@@ -376,6 +384,7 @@ def open_case(session: Session, settings: Settings, actor: User, item: PowerItem
                 clock_start_step=item.clock_start_step, accepted_at=None if item.clock_start_step else now,
                 signalled=[], extension_days=0, suspended_days=0, suspended_natural_days=0, card="none")
     case.item = item
+    case.tasks, case.waits = [], []  # a new case has none: known empty, so nothing asks the database for them
     clocks.recompute(session, settings, case)
     session.add(case)
     try:

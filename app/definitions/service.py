@@ -5,6 +5,7 @@ retires the previous for new cases while running cases stay pinned to the versio
 """
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -235,15 +236,22 @@ def started_by_message(session: Session, name: str) -> list[ProcessDefinition]:
 
 
 def bundle_by_id(session: Session, definition_id: int, tz: ZoneInfo) -> engine.SpecBundle:
-    """The spec of a stored definition, reading two columns of its row (the XML only on a cache miss)."""
-    row = transaction_memo(session, ("definition_ref", definition_id), lambda: session.execute(
-        select(ProcessDefinition.sha256, ProcessDefinition.process_id, ProcessDefinition.spec_key)
-        .where(ProcessDefinition.id == definition_id)).one_or_none())
+    """The spec of a stored definition, reading three columns of its row (the XML only on a cache miss)."""
+    refs = _published_refs.setdefault(session.get_bind(), {})
+    row = refs.get(definition_id) or transaction_memo(session, ("definition_ref", definition_id), lambda: session.execute(
+        select(ProcessDefinition.sha256, ProcessDefinition.process_id, ProcessDefinition.spec_key,
+               ProcessDefinition.status).where(ProcessDefinition.id == definition_id)).one_or_none())
     if row is None:
         raise NotFound(f"no definition {definition_id}")
+    if row.status in ("published", "retired") and len(refs) < 10_000:
+        refs[definition_id] = row  # a published version never changes: later actions on its cases need no query
     return engine.bundle_for(row.spec_key or row.sha256, lambda: get(session, definition_id).xml, row.process_id, tz,
                              lambda: _decision_files(session, definition_id),
                              lambda: [_as_shared(c.called) for c in get(session, definition_id).calls])
+
+
+# Per database (engine): the spec reference of published versions, which are immutable (issue 14).
+_published_refs: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def bundle(definition: ProcessDefinition, tz: ZoneInfo) -> engine.SpecBundle:

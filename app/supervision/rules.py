@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from app.audit import service as audit
 from app.calendar import service as calendar
 from app.cases import clocks
+from app.db_batch import transaction_memo
 from app.errors import Invalid, NotFound
 from app.orgs.models import OrgUnit, User
 from app.orgs.service import REGISTRY
@@ -85,8 +86,11 @@ def catalogue(session: Session) -> list[Rule]:
 
 
 def active(session: Session) -> dict[str, Rule]:
-    """The enabled rules by code, as configured."""
-    return {r.code: r for r in catalogue(session) if r.enabled}
+    """The enabled rules by code, as configured (read once per transaction: a step's checks ask several times)."""
+    return transaction_memo(session, _ACTIVE, lambda: {r.code: r for r in catalogue(session) if r.enabled})
+
+
+_ACTIVE = ("active_rules",)
 
 
 def seed(session: Session) -> list[str]:
@@ -122,6 +126,7 @@ def configure(session: Session, actor_name: str, code: str, body: dict) -> Rule:
     if "params" in body:
         row.params = {**before.params, **_params(code, body["params"])}  # a new dict: the JSON column sees it
     after = _merge(DEFAULTS[code], row)
+    session.info.get("memo", {}).pop(_ACTIVE, None)  # what this transaction read before is stale now
     audit.record(session, REGISTRY, "rule_changed", actor_name,
                  detail={"code": code, "before": _state(before), "after": _state(after)})
     return after
