@@ -1,7 +1,9 @@
 """The audit trail: every operation appends a hash-chained event in the same transaction as the change.
 
 Each stream (a case, a definition, the registry of people and items) is its own chain, so writers of
-different cases never contend; the stream's head row is locked while appending, so a chain never forks.
+different cases never contend; the stream's head is locked while appending, so a chain never forks. A case's
+head lives on its own row (cases.audit_seq/audit_hash), which every case action locks anyway: the action hands
+it over with `hold_head`, so appending costs no query of its own. Other streams keep theirs in audit_streams.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -42,12 +44,10 @@ def record(session: Session, stream: str, action: str, actor: str, *, case_id: i
     detail = json.loads(json.dumps(detail or {}, default=str))  # store exactly what was hashed
     heads = session.info.setdefault("audit_heads", {})  # one locked read of a head per transaction
     head = heads.get(stream)
-    if head is None:
-        head = session.scalars(select(AuditStream).where(AuditStream.stream == stream).with_for_update()).first()
-        if head is None:
-            head = AuditStream(stream=stream, last_seq=0, last_hash=GENESIS)
-            session.add(head)
-        heads[stream] = head
+    if head is None and stream.startswith(CASE_PREFIX):  # not held: read at each append, kept nowhere that a
+        head = _CaseRowHead(session, int(stream[len(CASE_PREFIX):]))  # rolled-back savepoint could leave stale
+    elif head is None:
+        head = heads[stream] = _locked_head(session, stream)
     at = clock.now()
     seq = head.last_seq + 1
     digest = event_hash(head.last_hash, stream, seq, at, actor, action, case_id, task_bpmn_id, detail)
@@ -57,18 +57,57 @@ def record(session: Session, stream: str, action: str, actor: str, *, case_id: i
     head.last_seq, head.last_hash = seq, digest
 
 
-def lock_streams(session: Session, streams: list[str]) -> None:
-    """Lock the heads of many streams in one query (the worker's batch of cases); record() then reads none."""
-    heads = session.info.setdefault("audit_heads", {})
-    wanted = sorted(set(streams) - heads.keys())  # a fixed order: two lockers never wait on each other in a cycle
-    if wanted:
-        for head in session.scalars(select(AuditStream).where(AuditStream.stream.in_(wanted))
-                                    .order_by(AuditStream.stream).with_for_update()):
-            heads[head.stream] = head
+def _locked_head(session: Session, stream: str) -> AuditStream:
+    head = session.scalars(select(AuditStream).where(AuditStream.stream == stream).with_for_update()).first()
+    if head is None:
+        head = AuditStream(stream=stream, last_seq=0, last_hash=GENESIS)
+        session.add(head)
+    return head
+
+
+CASE_PREFIX = "case:"
+# The two columns of the cases table that hold a case chain's head (a table clause, not the cases model: the
+# audit room sits below cases and knows only where the head is kept).
+_CASE_HEADS = table("cases", column("id"), column("audit_seq"), column("audit_hash"))
+
+
+class HeldHead:
+    """A case chain's head on the case's row, as locked and loaded by the action (`hold_head`)."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row) -> None:
+        self.row = row
+
+    last_seq = property(lambda self: self.row.audit_seq, lambda self, v: setattr(self.row, "audit_seq", v))
+    last_hash = property(lambda self: self.row.audit_hash, lambda self, v: setattr(self.row, "audit_hash", v))
+
+
+class _CaseRowHead:
+    """A case chain's head for a writer that did not lock the case as an action (e.g. a document rendered on a
+    download): the row's two columns locked here and written back at each append."""
+
+    def __init__(self, session: Session, case_id: int) -> None:
+        seq, digest = session.execute(select(_CASE_HEADS.c.audit_seq, _CASE_HEADS.c.audit_hash)
+                                      .where(_CASE_HEADS.c.id == case_id).with_for_update()).one()
+        for name, value in (("session", session), ("case_id", case_id), ("last_seq", seq), ("last_hash", digest)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name, value) -> None:
+        object.__setattr__(self, name, value)
+        if name == "last_hash":  # set after last_seq by record(): both are new now
+            self.session.execute(_CASE_HEADS.update().where(_CASE_HEADS.c.id == self.case_id)
+                                 .values(audit_seq=self.last_seq, audit_hash=value))
+
+
+def hold_head(session: Session, case) -> None:
+    """The case's row is locked by this transaction: its chain's head is read and moved there, with no query
+    (and with the row's own update). Call it whenever an action locks and loads a case."""
+    session.info.setdefault("audit_heads", {})[case_stream(case.id)] = HeldHead(case)
 
 
 def case_stream(case_id: int) -> str:
-    return f"case:{case_id}"
+    return f"{CASE_PREFIX}{case_id}"
 
 
 def events_of_case(session: Session, case_id: int) -> list[AuditEvent]:
@@ -90,7 +129,9 @@ class Breach:
 
 def verify(session: Session, batch: int = 5000) -> Breach | None:
     """Walk every chain; return the first bad record, or None when the whole trail is intact."""
-    heads = {h.stream: h for h in session.scalars(select(AuditStream))}
+    heads = {h.stream: (h.last_seq, h.last_hash) for h in session.scalars(select(AuditStream))}
+    heads.update((case_stream(r.id), (r.audit_seq, r.audit_hash)) for r in session.execute(
+        select(_CASE_HEADS).where(_CASE_HEADS.c.audit_seq > 0)))
     seen: dict[str, tuple[int, str]] = {}
     last_id = 0
     while True:
@@ -112,9 +153,9 @@ def verify(session: Session, batch: int = 5000) -> Breach | None:
             seen[ev.stream] = (ev.seq, ev.hash)
     for stream, head in heads.items():
         last = seen.get(stream, (0, GENESIS))
-        if (head.last_seq, head.last_hash) != last:
-            return Breach(stream, head.last_seq, None,
-                          f"the chain ends at seq {last[0]} but its head says {head.last_seq} (events were deleted)")
+        if head != last:
+            return Breach(stream, head[0], None,
+                          f"the chain ends at seq {last[0]} but its head says {head[0]} (events were deleted)")
     for stream in seen.keys() - heads.keys():
         return Breach(stream, None, None, "the stream has events but no head record")
     return None

@@ -107,6 +107,7 @@ def recompute_open_cases(session: Session, settings: Settings, where, reason: st
         batch = session.scalars(select(Case).where(Case.id.in_(ids[i:i + RECOMPUTE_BATCH])).order_by(Case.id)
                                 .with_for_update(of=Case).execution_options(populate_existing=True))
         for case in batch:
+            audit.hold_head(session, case)
             if before_each is not None:
                 before_each(case)
             moved += recompute(session, settings, case, reason=reason, actor=actor)

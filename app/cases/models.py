@@ -79,6 +79,10 @@ class Case(Base):
     suspended_natural_days: Mapped[int] = mapped_column(default=0, server_default="0")  # the same stops in calendar days
     calendar_complete: Mapped[bool] = mapped_column(default=True)
     card: Mapped[str] = mapped_column(String(16), default="none", server_default="none")  # none | warning | yellow | red
+    # The head of the case's audit chain (stream "case:<id>"): here, on the row every action already locks, not
+    # in a row of its own to read and write as well (issue 14). app.audit keeps the other streams' heads.
+    audit_seq: Mapped[int] = mapped_column(default=0, server_default="0")
+    audit_hash: Mapped[str] = mapped_column(String(64), default="0" * 64, server_default="0" * 64)
     signalled: Mapped[list] = mapped_column(default=list, server_default="[]")  # deadline signals already raised: warning, yellow, red
     order_due_at: Mapped[datetime | None] = mapped_column()  # earliest deadline of its open 督办 orders
     materials_due_at: Mapped[datetime | None] = mapped_column()  # earliest 容缺/告知承诺 material still owed

@@ -97,6 +97,8 @@ def get_visible(session: Session, viewer: User, case_no: str, *, for_update: boo
     if for_update:  # lock the row and read it fresh (never a copy loaded earlier in this session), blob too
         query = query.with_for_update(of=Case).execution_options(populate_existing=True).options(undefer(Case.state))
     case = session.scalar(query)
+    if case is not None and for_update:
+        audit.hold_head(session, case)
     if case is None or not (orgs.can_see(viewer, session.get(OrgUnit, case.org_unit_id))
                             or _participates(session, viewer, case)):
         raise NotFound(f"no case {case_no}")
@@ -112,8 +114,10 @@ def _participates(session: Session, viewer: User, case: Case) -> bool:
 
 def lock_case(session: Session, case_id: int) -> Case:
     """The case row locked for this transaction and read fresh (blob too), for an action found by id."""
-    return session.scalars(select(Case).where(Case.id == case_id).with_for_update(of=Case)
+    case = session.scalars(select(Case).where(Case.id == case_id).with_for_update(of=Case)
                            .execution_options(populate_existing=True).options(undefer(Case.state))).one()
+    audit.hold_head(session, case)
+    return case
 
 
 # --- the story -----------------------------------------------------------------------------------------------
@@ -382,7 +386,8 @@ def open_case(session: Session, settings: Settings, actor: User, item: PowerItem
                 applicant_phone=applicant["phone"] or None, status="running",
                 state=b"", serializer_version=engine.SERIALIZER_VERSION, created_by_id=actor.id, created_at=now,
                 clock_start_step=item.clock_start_step, accepted_at=None if item.clock_start_step else now,
-                signalled=[], extension_days=0, suspended_days=0, suspended_natural_days=0, card="none")
+                signalled=[], extension_days=0, suspended_days=0, suspended_natural_days=0, card="none",
+                audit_seq=0, audit_hash=audit.GENESIS)
     case.item = item
     case.tasks, case.waits = [], []  # a new case has none: known empty, so nothing asks the database for them
     clocks.recompute(session, settings, case)
@@ -391,6 +396,7 @@ def open_case(session: Session, settings: Settings, actor: User, item: PowerItem
         session.flush()
     except IntegrityError:
         raise Conflict("case number collision; try again", code="duplicate") from None
+    audit.hold_head(session, case)  # its chain's head is on its row, which this transaction wrote
     audit.record(session, audit.case_stream(case.id), "case_created", actor.username, case_id=case.id,
                  detail={"case_no": case_no, "item": item.code, "definition_id": definition.id,
                          "version": definition.version})
@@ -510,7 +516,8 @@ def wake(session: Session, settings: Settings, case_ids: list[int]) -> int:
     batch = list(session.scalars(select(Case).where(Case.id.in_(case_ids)).order_by(Case.id)
                                  .options(undefer(Case.state), selectinload(Case.tasks), selectinload(Case.waits),
                                           lazyload(Case.item))))
-    audit.lock_streams(session, [audit.case_stream(case.id) for case in batch])
+    for case in batch:  # locked by claim_due: their audit heads are on these rows
+        audit.hold_head(session, case)
     events.publish(session, settings, CasesWaking([case.id for case in batch]))
     # Held here so that every session.get(OrgUnit, …) below is an identity-map hit, not a query per case
     # (the session only holds its objects weakly).

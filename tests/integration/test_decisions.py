@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from app import clock
-from app.audit.models import AuditEvent
+from app.audit import service as audit
+from app.audit.models import AuditEvent, AuditStream
 from app.cases import service as cases
+from app.cases.models import Case
 from app.documents import render as doc_render
 from app.documents.models import Document
 from app.orgs import service as orgs
@@ -279,6 +281,15 @@ def test_a_document_is_fixed_with_the_action_and_its_pdf_rendered_after_it(world
     resp = world.api.client.get(pending["url"], headers={"Authorization": f"Bearer {world.tokens['acc']}"})
     assert hashlib.sha256(resp.data).hexdigest() == sha and len(resp.data) == size
     assert [e["detail"]["sha256"] for e in trail(world, case["case_no"]) if e["action"] == "document_rendered"] == [sha]
+    # The worker appended to the case's chain without holding the case as an action does: the head on the case
+    # row moved with it (there is no audit_streams row for a case), and the whole trail still verifies.
+    with db.unit_of_work() as s:
+        head = s.execute(select(Case.id, Case.audit_seq, Case.audit_hash).where(Case.case_no == case["case_no"])).one()
+        last = s.scalars(select(AuditEvent).where(AuditEvent.stream == f"case:{head.id}")
+                         .order_by(AuditEvent.seq.desc())).first()
+        assert (head.audit_seq, head.audit_hash) == (last.seq, last.hash) and last.action == "document_rendered"
+        assert s.scalar(select(AuditStream).where(AuditStream.stream.like("case:%"))) is None
+        assert audit.verify(s) is None
 
 
 @needs_renderer

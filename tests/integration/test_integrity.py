@@ -100,7 +100,7 @@ def test_a_broken_timer_path_is_postponed_and_recorded_not_spun_on(world, app, m
     assert worker.sweep(db, settings) == 0
     monkeypatch.undo()
     _, events = world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")
-    assert events[-1]["action"] == "timer_error"
+    assert [e["action"] for e in events if not e["action"].startswith("document_")][-1] == "timer_error"
     assert worker.sweep(db, settings) == 0  # postponed: not due again yet
     clock.advance(timedelta(minutes=11))
     assert worker.sweep(db, settings) == 1
