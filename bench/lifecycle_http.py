@@ -1,0 +1,443 @@
+"""bench/lifecycle.py's HTTP modes (issue #14): real gunicorn against the raw engine, and lifecycles/s per worker.
+
+- fresh_database(): SQLite in the bench's temp dir, or a PostgreSQL database of its own (created, dropped at the
+  end, also on failure); migrated, with tests/world.py's district, users, tokens and the licensing item, and the
+  supervision rules left as a fresh install has them (nothing switched off).
+- Gunicorn: `gunicorn wsgi:app` as a subprocess on a free loopback port, the database given by DATABASE_URL.
+- Client: one http.client.HTTPConnection kept open (keep-alive). gunicorn's sync workers close the connection
+  after every response whatever the client asks; http.client then reconnects by itself, and the client counts it.
+- ratio_rounds(): alternating rounds, K raw-engine lifecycles then K API lifecycles per round.
+- throughput(): C client processes (not threads: a Python client would be GIL bound), each with its own
+  connection, for a fixed time after a warm-up; lifecycles/s, errors by status.
+"""
+from __future__ import annotations
+
+import contextlib
+import gc
+import http.client
+import io
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+KINDS = ("create", "accept", "review", "decide")
+STEPS = [("Task_accept", "acc", {}), ("Task_review", "rev", {"approved": True}), ("Task_decide", "dec", {})]
+APPLICANT = {"name": "张三", "id_number": "320102199001011234", "phone": "13800000000"}
+
+perf = time.perf_counter
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def fmt_ms(x: float) -> str:
+    return f"{x * 1000:7.2f} ms"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the database and the world
+# ---------------------------------------------------------------------------------------------------------------
+@dataclass
+class Target:
+    kind: str  # "sqlite" | "pg"
+    url: str
+    label: str
+    tokens: dict = field(default_factory=dict)
+    item_code: str = ""
+    rules_on: list = field(default_factory=list)
+    setup_s: float = 0.0
+
+
+def _pg_admin(base: str):
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    return create_engine(make_url(base).set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+@contextlib.contextmanager
+def fresh_database(kind: str, tmp: Path, pg_base: str = DEFAULT_PG):
+    """A Target on an empty database, set up like the in-process mode (migrations + tests/world.py's world)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    if kind == "sqlite":
+        path = tmp / f"bench-{uuid.uuid4().hex[:6]}.db"
+        target = Target("sqlite", f"sqlite:///{path}", f"SQLite {path}")
+        dropper = None
+    else:
+        name = f"sunlight_lifebench_{uuid.uuid4().hex[:8]}"
+        admin = _pg_admin(pg_base)
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(pg_base).set(database=name).render_as_string(hide_password=False)
+        target = Target("pg", url, f"PostgreSQL {make_url(url).render_as_string(hide_password=True)}")
+
+        def dropper():
+            with admin.connect() as c:  # FORCE: a gunicorn that did not go away must not keep the database
+                c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    try:
+        _set_up(target, tmp)
+        yield target
+    finally:
+        if dropper is not None:
+            dropper()
+
+
+def _set_up(target: Target, tmp: Path) -> None:
+    import logging
+
+    from app import create_app
+    from app.cli import upgrade_database
+    from app.supervision import rules
+    from tests.world import ITEM, build_world
+
+    t = perf()
+    app = create_app({"DATABASE_URL": target.url, "SECRET_KEY": os.environ["SECRET_KEY"],
+                      "FILE_STORAGE_DIR": str(tmp / "files")})
+    logging.getLogger().setLevel(logging.WARNING)
+    try:
+        with app.app_context(), contextlib.redirect_stdout(io.StringIO()):
+            upgrade_database()
+        world = build_world(app)
+        with app.extensions["sunlight.db"].unit_of_work() as s:
+            target.rules_on = sorted(code for code, r in rules.active(s).items() if r.enabled)
+    finally:
+        app.extensions["sunlight.db"].engine.dispose()
+    target.tokens, target.item_code, target.setup_s = world.tokens, ITEM["code"], perf() - t
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# gunicorn
+# ---------------------------------------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """`gunicorn -w N -k CLASS wsgi:app` on 127.0.0.1:<free port>; stopped (SIGTERM to its master) on exit."""
+
+    def __init__(self, target: Target, tmp: Path, workers: int = 1, worker_class: str = "sync"):
+        self.target, self.tmp, self.workers, self.worker_class = target, tmp, workers, worker_class
+        self.port = free_port()
+        self.log = tmp / f"gunicorn-{target.kind}-{workers}w-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def argv(self) -> list[str]:
+        argv = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(self.workers), "-k", self.worker_class,
+                "-b", f"127.0.0.1:{self.port}", "--log-level", "info"]
+        if self.worker_class == "gthread":
+            argv += ["--threads", "1"]
+        return argv + ["wsgi:app"]
+
+    def __enter__(self) -> "Gunicorn":
+        env = dict(os.environ, DATABASE_URL=self.target.url, SECRET_KEY=os.environ["SECRET_KEY"],
+                   FILE_STORAGE_DIR=str(self.tmp / "files"))
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        t0 = perf()
+        try:
+            while True:
+                if self.proc.poll() is not None:
+                    raise SystemExit(f"gunicorn exited ({self.proc.returncode}):\n{self.log.read_text(errors='replace')}")
+                booted = self.log.read_bytes().count(b"Booting worker")
+                if booted >= self.workers and self._healthy():
+                    break
+                if perf() - t0 > 60:
+                    raise SystemExit(f"gunicorn not up after 60 s:\n{self.log.read_text(errors='replace')}")
+                time.sleep(0.1)
+        except BaseException:
+            self.__exit__()
+            raise
+        self.boot_s = perf() - t0
+        return self
+
+    def _healthy(self) -> bool:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+            c.request("GET", "/healthz")
+            ok = c.getresponse().status == 200
+            c.close()
+            return ok
+        except OSError:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        path = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        try:
+            return [int(x) for x in path.read_text().split()]
+        except OSError:
+            return []
+
+    def __exit__(self, *_exc) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()  # the master stops its workers gracefully
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """utime + stime of these processes so far (0 for one that is gone)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / tick
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the client
+# ---------------------------------------------------------------------------------------------------------------
+class RequestFailed(Exception):
+    def __init__(self, kind: str, status: int, body: str):
+        super().__init__(f"{kind}: {status} {body[:300]}")
+        self.kind, self.status = kind, status
+
+
+class Client:
+    """One keep-alive HTTPConnection; counts the responses after which the server closed the connection."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.responses = 0
+        self.closed_by_server = 0
+
+    def call(self, method: str, path: str, token: str | None = None, body=None) -> tuple[int, bytes]:
+        headers = {"Connection": "keep-alive"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        payload = None
+        if body is not None:
+            payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+            headers["Content-Type"] = "application/json"
+        try:
+            self.conn.request(method, path, body=payload, headers=headers)
+            resp = self.conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()  # next request connects afresh
+            raise
+        self.responses += 1
+        if resp.will_close:
+            self.closed_by_server += 1
+        return resp.status, data
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def http_lifecycle(cl: Client, tokens: dict, item_code: str) -> list[float]:
+    """create + the three completions; the four request times. Raises RequestFailed on a non-2xx answer."""
+    parts = []
+    t = perf()
+    status, data = cl.call("POST", "/api/v1/cases", tokens["acc"], {"item_code": item_code, "applicant": APPLICANT,
+                                                                    "data": {}})
+    parts.append(perf() - t)
+    if status != 201:
+        raise RequestFailed("create", status, data.decode(errors="replace"))
+    case = json.loads(data)
+    for (bpmn_id, user, body), kind in zip(STEPS, KINDS[1:]):
+        task = next(x for x in case["tasks"] if x["bpmn_id"] == bpmn_id and x["state"] == "ready")
+        t = perf()
+        status, data = cl.call("POST", f"/api/v1/cases/{case['case_no']}/tasks/{task['id']}/complete", tokens[user],
+                               {"data": body, "opinion": "同意"})
+        parts.append(perf() - t)
+        if not 200 <= status < 300:
+            raise RequestFailed(kind, status, data.decode(errors="replace"))
+        case = json.loads(data)
+    if case["status"] != "completed":
+        raise RequestFailed("decide", 0, f"case not completed: {case['status']}")
+    return parts
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the ratio: alternating rounds
+# ---------------------------------------------------------------------------------------------------------------
+def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmup: int,
+                 worker_class: str = "sync") -> dict:
+    """Per round K raw lifecycles then K API lifecycles (and K × four /healthz round trips: the transport's floor);
+    the ratio of the round's medians. Returns the figures for the summary."""
+    with Gunicorn(target, tmp, 1, worker_class) as server:
+        print(f"  gunicorn 1 {worker_class} worker on 127.0.0.1:{server.port}, up in {server.boot_s:.2f} s   "
+              f"({' '.join(server.argv[1:])})")
+        cl = Client(server.port)
+        for _ in range(warmup):
+            raw_once()
+            http_lifecycle(cl, target.tokens, target.item_code)
+        cl.responses = cl.closed_by_server = 0
+        per_round, all_parts, all_api, all_raw, all_hz = [], [[] for _ in KINDS], [], [], []
+        for r in range(rounds):
+            gc.collect()
+            raw = []
+            for _ in range(k):
+                t = perf()
+                raw_once()
+                raw.append(perf() - t)
+            api, parts = [], [[] for _ in KINDS]
+            for _ in range(k):
+                t = perf()
+                p = http_lifecycle(cl, target.tokens, target.item_code)
+                api.append(perf() - t)
+                for j, x in enumerate(p):
+                    parts[j].append(x)
+            hz = []
+            for _ in range(k):
+                t = perf()
+                for _ in range(4):
+                    status, _ = cl.call("GET", "/healthz")
+                    assert status == 200
+                hz.append(perf() - t)
+            r_raw, r_api, r_hz = med(raw), med(api), med(hz)
+            per_round.append(r_api / r_raw)
+            all_raw += raw
+            all_api += api
+            all_hz.append(r_hz)
+            for j in range(len(KINDS)):
+                all_parts[j] += parts[j]
+            print(f"  round {r + 1:2d}/{rounds}: raw {fmt_ms(r_raw)}   API {fmt_ms(r_api)}   ratio {r_api / r_raw:5.1f}×"
+                  f"   [{' '.join(f'{med(xs) * 1000:.1f}' for xs in parts)} ms]   4×/healthz {r_hz * 1000:.2f} ms",
+                  flush=True)
+        cl.close()
+    out = {"ratio": med(per_round), "ratio_min": min(per_round), "ratio_max": max(per_round),
+           "raw": med(all_raw), "api": med(all_api), "healthz4": med(all_hz),
+           "parts": {kind: med(xs) for kind, xs in zip(KINDS, all_parts)},
+           "closed": cl.closed_by_server, "responses": cl.responses, "n": rounds * k}
+    print(f"  median of {rounds} round ratios: {out['ratio']:.2f}×  (rounds {out['ratio_min']:.2f}–"
+          f"{out['ratio_max']:.2f}×)   raw {fmt_ms(out['raw'])}   API {fmt_ms(out['api'])}   "
+          f"(medians over all {out['n']} lifecycles each)")
+    print("  per request kind (median over all API lifecycles): " + "   ".join(
+        f"{kind} {x * 1000:.2f} ms" for kind, x in out["parts"].items()))
+    print(f"  transport floor: four /healthz round trips {fmt_ms(out['healthz4'])} = {out['healthz4'] / out['raw']:.2f}× "
+          f"the raw lifecycle")
+    out["facts"] = facts(target.url)
+    print(f"  what a lifecycle leaves (this database, {out['facts']['cases']} cases): " + ", ".join(
+        f"{k} {v:.2f}" for k, v in out["facts"]["per_case"].items()))
+    if out["closed"]:
+        print(f"  note: the server closed the connection after {out['closed']} of {out['responses']} responses "
+              f"(gunicorn's {worker_class} worker does not keep connections alive; http.client reconnected each "
+              f"time, so every request includes a loopback connect)")
+    return out
+
+
+def facts(url: str) -> dict:
+    """Per case: documents issued by kind (each one a PDF rendered inside the request) and supervision notices by
+    source (rules firing as deployed)."""
+    from sqlalchemy import create_engine, text
+
+    eng = create_engine(url)
+    try:
+        with eng.connect() as c:
+            cases = c.execute(text("SELECT count(*) FROM cases")).scalar_one()
+            rows = c.execute(text("SELECT 'document ' || kind, count(*) FROM documents GROUP BY kind")).all()
+            keys = c.execute(text("SELECT source_key FROM supervision_notices")).scalars().all()
+    finally:
+        eng.dispose()
+    per = {k: n / cases for k, n in rows} if cases else {}
+    notices: dict[str, int] = {}
+    for key in keys:
+        head = ":".join(key.split(":")[:2]) if key.startswith("rule:") else key.split(":")[0]
+        notices[head] = notices.get(head, 0) + 1
+    per.update({f"notice {k}": n / cases for k, n in sorted(notices.items())} if cases else {})
+    return {"cases": cases, "per_case": per}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# throughput: client processes
+# ---------------------------------------------------------------------------------------------------------------
+def _client_process(port: int, tokens: dict, item_code: str, start_at: float, end_at: float) -> dict:
+    """Runs in a client process: lifecycles back to back until end_at (time.monotonic is system-wide on Linux);
+    counts the ones that finished inside [start_at, end_at) and the errors in that window and before it."""
+    cl = Client(port)
+    done = requests = 0
+    errors: dict[str, int] = {}
+    warm_errors = 0
+    first_error = ""
+    up_at = time.monotonic()
+    while True:
+        now = time.monotonic()
+        if now >= end_at:
+            break
+        try:
+            http_lifecycle(cl, tokens, item_code)
+            ok = True
+        except (RequestFailed, OSError, http.client.HTTPException) as exc:
+            ok = False
+            key = f"{exc.kind} {exc.status}" if isinstance(exc, RequestFailed) else type(exc).__name__
+            first_error = first_error or str(exc)
+        t = time.monotonic()
+        if start_at <= t < end_at:
+            if ok:
+                done += 1
+                requests += 4
+            else:
+                errors[key] = errors.get(key, 0) + 1
+        elif not ok:
+            warm_errors += 1
+    cl.close()
+    return {"done": done, "requests": requests, "errors": errors, "warm_errors": warm_errors,
+            "first_error": first_error, "late": up_at > start_at, "closed": cl.closed_by_server,
+            "responses": cl.responses}
+
+
+def throughput(target: Target, tmp: Path, workers: int, clients: int, duration: float, warmup: float,
+               worker_class: str = "sync") -> dict:
+    ctx = multiprocessing.get_context("spawn")
+    with Gunicorn(target, tmp, workers, worker_class) as server:
+        pids = server.worker_pids()
+        with ProcessPoolExecutor(clients, mp_context=ctx) as pool:
+            t0 = time.monotonic()
+            start_at, end_at = t0 + warmup, t0 + warmup + duration
+            futures = [pool.submit(_client_process, server.port, target.tokens, target.item_code, start_at, end_at)
+                       for _ in range(clients)]
+            while time.monotonic() < start_at:
+                time.sleep(0.01)
+            cpu0, load0 = cpu_seconds(pids), os.getloadavg()[0]
+            while time.monotonic() < end_at:
+                time.sleep(0.01)
+            cpu1 = cpu_seconds(pids)
+            results = [f.result() for f in futures]
+    done = sum(r["done"] for r in results)
+    errors: dict[str, int] = {}
+    for r in results:
+        for key, n in r["errors"].items():
+            errors[key] = errors.get(key, 0) + n
+    out = {"workers": workers, "clients": clients, "duration": duration, "lifecycles": done, "rate": done / duration,
+           "errors": sum(errors.values()), "by_kind": errors, "warm_errors": sum(r["warm_errors"] for r in results),
+           "first_error": next((r["first_error"] for r in results if r["first_error"]), ""),
+           "late": sum(r["late"] for r in results), "cpu_per_lifecycle": (cpu1 - cpu0) / done if done else 0.0,
+           "cpu_util": (cpu1 - cpu0) / duration, "load": load0}
+    print(f"  {workers} {worker_class} worker(s), {clients} client processes, {duration:.0f} s after {warmup:.0f} s "
+          f"warm-up: {done} lifecycles = {out['rate']:6.2f} lifecycles/s ({out['rate'] * 4:.1f} requests/s);  "
+          f"gunicorn workers' CPU {out['cpu_util']:.2f} cores, {out['cpu_per_lifecycle'] * 1000:.1f} ms per lifecycle;"
+          f"  load avg {load0:.2f}", flush=True)
+    if out["errors"] or out["warm_errors"]:
+        print(f"  ERRORS: {out['errors']} failed lifecycles in the window {errors}, {out['warm_errors']} during "
+              f"warm-up; first: {out['first_error']}")
+    if out["late"]:
+        print(f"  note: {out['late']} client process(es) started after the warm-up had ended (window shorter for them)")
+    return out
+
