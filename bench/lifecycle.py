@@ -24,6 +24,7 @@ import pstats
 import re
 import shlex
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -601,9 +602,9 @@ def main() -> None:
                     help=f"(d)/(e) also on PostgreSQL, in a database of the bench's own on this server "
                          f"(default {DEFAULT_PG})")
     ap.add_argument("--no-sqlite", action="store_true", help="(d)/(e) on PostgreSQL only")
-    ap.add_argument("--rounds", type=int, default=20, help="(d) rounds (default 20)")
-    ap.add_argument("--per-round", type=int, default=10, help="(d) lifecycles of each kind per round (default 10)")
-    ap.add_argument("--warmup", type=int, default=10, help="(d) warm-up lifecycles of each kind (default 10)")
+    ap.add_argument("--rounds", type=int, default=15, help="(d) rounds (default 15)")
+    ap.add_argument("--per-round", type=int, default=8, help="(d) lifecycles of each kind per round (default 8)")
+    ap.add_argument("--warmup", type=int, default=5, help="(d) warm-up lifecycles of each kind (default 5)")
     ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
                     help="gunicorn worker class (default sync, as deployed; gthread keeps connections alive)")
     ap.add_argument("--clients", type=int, default=4, help="(e) client processes (default 4)")
@@ -622,6 +623,11 @@ def main() -> None:
     if args.no_sqlite and not args.pg:
         ap.error("--no-sqlite needs --pg")
 
+    def stop(signum, _frame):  # SIGTERM (and SIGINT, ignored in a background job) unwind through the finally blocks
+        raise SystemExit(f"stopped by signal {signum}")  # that stop gunicorn and drop the bench's database
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     t_all = perf()
     print(f"Sunlight lifecycle benchmark — {datetime.now().astimezone().isoformat(timespec='seconds')}")
     import SpiffWorkflow

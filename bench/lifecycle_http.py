@@ -24,7 +24,6 @@ import statistics
 import subprocess
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -403,23 +402,41 @@ def _client_process(port: int, tokens: dict, item_code: str, start_at: float, en
             "responses": cl.responses}
 
 
+def _client_entry(queue, *args) -> None:
+    try:
+        queue.put(_client_process(*args))
+    except Exception as exc:  # a crashed client is an error of the run, not a hang of the bench
+        queue.put({"done": 0, "requests": 0, "errors": {f"client crashed: {type(exc).__name__}": 1}, "warm_errors": 0,
+                   "first_error": repr(exc), "late": False, "closed": 0, "responses": 0})
+
+
 def throughput(target: Target, tmp: Path, workers: int, clients: int, duration: float, warmup: float,
                worker_class: str = "sync") -> dict:
     ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
     with Gunicorn(target, tmp, workers, worker_class) as server:
         pids = server.worker_pids()
-        with ProcessPoolExecutor(clients, mp_context=ctx) as pool:
-            t0 = time.monotonic()
-            start_at, end_at = t0 + warmup, t0 + warmup + duration
-            futures = [pool.submit(_client_process, server.port, target.tokens, target.item_code, start_at, end_at)
-                       for _ in range(clients)]
+        t0 = time.monotonic()
+        start_at, end_at = t0 + warmup, t0 + warmup + duration
+        procs = [ctx.Process(target=_client_entry, args=(queue, server.port, target.tokens, target.item_code,
+                                                         start_at, end_at), daemon=True) for _ in range(clients)]
+        try:
+            for p in procs:
+                p.start()
             while time.monotonic() < start_at:
                 time.sleep(0.01)
             cpu0, load0 = cpu_seconds(pids), os.getloadavg()[0]
             while time.monotonic() < end_at:
                 time.sleep(0.01)
             cpu1 = cpu_seconds(pids)
-            results = [f.result() for f in futures]
+            results = [queue.get(timeout=180) for _ in procs]
+            for p in procs:
+                p.join(10)
+        finally:
+            for p in procs:  # stopped early (an error, a signal): the clients go at once, not at the window's end
+                if p.is_alive():
+                    p.terminate()
+                    p.join(5)
     done = sum(r["done"] for r in results)
     errors: dict[str, int] = {}
     for r in results:
