@@ -543,8 +543,8 @@ def over_gunicorn(args, raw_once, tmp: Path) -> list[dict]:
                   f"{' '.join(target.rules_on)}")
             res = {"db": name}
             if args.gunicorn:
-                line(f"(d) API/RAW RATIO over gunicorn — {name}: {args.rounds} rounds × {args.per_round} raw then "
-                     f"{args.per_round} API lifecycles, one keep-alive client")
+                line(f"(d) API/RAW RATIO over gunicorn — {name}: {args.rounds} rounds of {args.per_round} raw (half "
+                     f"before, half after) and {args.per_round} API lifecycles, one keep-alive client")
                 res["ratio"] = ratio_rounds(raw_once, target, tmp, args.rounds, args.per_round, args.warmup,
                                             args.worker_class)
             if args.throughput:
@@ -581,7 +581,14 @@ def summary(args, results: list[dict]) -> None:
                   + (f"RUN HAD ERRORS: {errors} failed lifecycles (see above)" if errors else "errors 0"))
             print(f"              {'':10s}  gunicorn CPU per lifecycle {one['cpu_per_lifecycle'] * 1000:.0f} ms (1w), "
                   f"{two['cpu_per_lifecycle'] * 1000:.0f} ms (2w); workers busy {one['cpu_util']:.2f} / "
-                  f"{two['cpu_util']:.2f} cores")
+                  f"{two['cpu_util']:.2f} cores"
+                  + (f"; PostgreSQL CPU per lifecycle {one['pg_cpu_per_lifecycle'] * 1000:.0f} / "
+                     f"{two['pg_cpu_per_lifecycle'] * 1000:.0f} ms" if one["pg_cpu_per_lifecycle"] is not None
+                     and two["pg_cpu_per_lifecycle"] is not None else ""))
+            starved = [f"{t['workers']}w {t['cpu_util']:.2f}" for t in (one, two) if t["cpu_util"] < 0.75 * t["workers"]]
+            if starved:
+                print(f"              {'':10s}  STARVED: the workers used fewer cores than they could ({', '.join(starved)} "
+                      f"cores) — other processes held the CPU, so these rates measure the machine's load")
     print("  reproduce (from the repo root):")
     print(f"    .venv/bin/python bench/lifecycle.py {shlex.join(sys.argv[1:])}".rstrip() + "   # this run")
     print("    .venv/bin/python bench/lifecycle.py                           # ratio on SQLite (the headline)")
@@ -602,14 +609,14 @@ def main() -> None:
                     help=f"(d)/(e) also on PostgreSQL, in a database of the bench's own on this server "
                          f"(default {DEFAULT_PG})")
     ap.add_argument("--no-sqlite", action="store_true", help="(d)/(e) on PostgreSQL only")
-    ap.add_argument("--rounds", type=int, default=15, help="(d) rounds (default 15)")
-    ap.add_argument("--per-round", type=int, default=8, help="(d) lifecycles of each kind per round (default 8)")
+    ap.add_argument("--rounds", type=int, default=12, help="(d) rounds (default 12)")
+    ap.add_argument("--per-round", type=int, default=6, help="(d) lifecycles of each kind per round (default 6)")
     ap.add_argument("--warmup", type=int, default=5, help="(d) warm-up lifecycles of each kind (default 5)")
     ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
                     help="gunicorn worker class (default sync, as deployed; gthread keeps connections alive)")
     ap.add_argument("--clients", type=int, default=4, help="(e) client processes (default 4)")
     ap.add_argument("--duration", type=float, default=20, help="(e) measured seconds per worker count (default 20)")
-    ap.add_argument("--tp-warmup", type=float, default=5, help="(e) warm-up seconds before that (default 5)")
+    ap.add_argument("--tp-warmup", type=int, default=1, help="(e) warm-up lifecycles per client first (default 1)")
     ap.add_argument("--raw", type=int, default=300, help="(a) raw engine lifecycles (default 300)")
     ap.add_argument("--api", type=int, default=120, help="(b) API lifecycles per transport (default 120)")
     ap.add_argument("--timer-cases", type=int, default=10)

@@ -22,6 +22,7 @@ import os
 import socket
 import statistics
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -292,10 +293,16 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
         for r in range(rounds):
             gc.collect()
             raw = []
-            for _ in range(k):
-                t = perf()
-                raw_once()
-                raw.append(perf() - t)
+
+            def raw_block(count):
+                for _ in range(count):
+                    t = perf()
+                    raw_once()
+                    raw.append(perf() - t)
+
+            # The K raw lifecycles take a hundredth of the API block's time: half before it and half after, so a
+            # change of the machine's load during the round reaches both sides.
+            raw_block(k - k // 2)
             api, parts = [], [[] for _ in KINDS]
             for _ in range(k):
                 t = perf()
@@ -303,6 +310,7 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
                 api.append(perf() - t)
                 for j, x in enumerate(p):
                     parts[j].append(x)
+            raw_block(k // 2)
             hz = []
             for _ in range(k):
                 t = perf()
@@ -367,69 +375,92 @@ def facts(url: str) -> dict:
 # ---------------------------------------------------------------------------------------------------------------
 # throughput: client processes
 # ---------------------------------------------------------------------------------------------------------------
-def _client_process(port: int, tokens: dict, item_code: str, start_at: float, end_at: float) -> dict:
-    """Runs in a client process: lifecycles back to back until end_at (time.monotonic is system-wide on Linux);
-    counts the ones that finished inside [start_at, end_at) and the errors in that window and before it."""
+def _client_process(port: int, tokens: dict, item_code: str, barrier, warm: int, duration: float) -> dict:
+    """Runs in a client process: `warm` lifecycles, then the barrier (all clients and the parent start the window
+    together), then lifecycles back to back for `duration` seconds; counts the ones that finished inside the
+    window, and the errors in the window and during the warm-up."""
     cl = Client(port)
-    done = requests = 0
+    done = requests = warm_errors = 0
     errors: dict[str, int] = {}
-    warm_errors = 0
     first_error = ""
-    up_at = time.monotonic()
-    while True:
-        now = time.monotonic()
-        if now >= end_at:
-            break
+
+    def one() -> bool:
+        nonlocal first_error
         try:
             http_lifecycle(cl, tokens, item_code)
-            ok = True
+            return True
         except (RequestFailed, OSError, http.client.HTTPException) as exc:
-            ok = False
             key = f"{exc.kind} {exc.status}" if isinstance(exc, RequestFailed) else type(exc).__name__
-            first_error = first_error or str(exc)
-        t = time.monotonic()
-        if start_at <= t < end_at:
-            if ok:
-                done += 1
-                requests += 4
-            else:
-                errors[key] = errors.get(key, 0) + 1
-        elif not ok:
-            warm_errors += 1
+            errors[key] = errors.get(key, 0) + 1
+            first_error = first_error or f"{key}: {exc}"
+            return False
+
+    for _ in range(warm):
+        warm_errors += not one()
+    errors.clear()
+    barrier.wait(timeout=600)
+    end_at = time.monotonic() + duration
+    while time.monotonic() < end_at:
+        ok = one()
+        if ok and time.monotonic() < end_at:
+            done += 1
+            requests += 4
     cl.close()
     return {"done": done, "requests": requests, "errors": errors, "warm_errors": warm_errors,
-            "first_error": first_error, "late": up_at > start_at, "closed": cl.closed_by_server,
-            "responses": cl.responses}
+            "first_error": first_error, "closed": cl.closed_by_server, "responses": cl.responses}
 
 
-def _client_entry(queue, *args) -> None:
+def backend_pids(target: Target) -> list[int]:
+    """PostgreSQL server processes serving the bench's database (same machine: their CPU is read from /proc)."""
+    if target.kind != "pg":
+        return []
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    eng = create_engine(target.url)
     try:
-        queue.put(_client_process(*args))
+        with eng.connect() as c:
+            return list(c.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> "
+                                       "pg_backend_pid()"), {"d": make_url(target.url).database}).scalars())
+    finally:
+        eng.dispose()
+
+
+def _client_entry(queue, barrier, *args) -> None:
+    try:
+        queue.put(_client_process(*args[:3], barrier, *args[3:]))
     except Exception as exc:  # a crashed client is an error of the run, not a hang of the bench
+        barrier.abort()
         queue.put({"done": 0, "requests": 0, "errors": {f"client crashed: {type(exc).__name__}": 1}, "warm_errors": 0,
-                   "first_error": repr(exc), "late": False, "closed": 0, "responses": 0})
+                   "first_error": repr(exc), "closed": 0, "responses": 0})
 
 
-def throughput(target: Target, tmp: Path, workers: int, clients: int, duration: float, warmup: float,
+def throughput(target: Target, tmp: Path, workers: int, clients: int, duration: float, warm: int,
                worker_class: str = "sync") -> dict:
+    """lifecycles/s of `clients` client processes against gunicorn with `workers` workers, for `duration` seconds
+    after each client's `warm` warm-up lifecycles (a fresh worker's first requests import and load lazily)."""
     ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
+    queue, barrier = ctx.Queue(), ctx.Barrier(clients + 1)
     with Gunicorn(target, tmp, workers, worker_class) as server:
         pids = server.worker_pids()
-        t0 = time.monotonic()
-        start_at, end_at = t0 + warmup, t0 + warmup + duration
-        procs = [ctx.Process(target=_client_entry, args=(queue, server.port, target.tokens, target.item_code,
-                                                         start_at, end_at), daemon=True) for _ in range(clients)]
+        procs = [ctx.Process(target=_client_entry, args=(queue, barrier, server.port, target.tokens,
+                                                         target.item_code, warm, duration), daemon=True)
+                 for _ in range(clients)]
         try:
+            t0 = perf()
             for p in procs:
                 p.start()
-            while time.monotonic() < start_at:
-                time.sleep(0.01)
-            cpu0, load0 = cpu_seconds(pids), os.getloadavg()[0]
-            while time.monotonic() < end_at:
-                time.sleep(0.01)
-            cpu1 = cpu_seconds(pids)
-            results = [queue.get(timeout=180) for _ in procs]
+            try:
+                barrier.wait(timeout=600)
+            except threading.BrokenBarrierError:
+                pass  # a client crashed: its result says so
+            warm_s = perf() - t0
+            pg_pids = backend_pids(target)  # the workers' pooled connections are open by now
+            cpu0, pg0, load0 = cpu_seconds(pids), cpu_seconds(pg_pids), os.getloadavg()[0]
+            t1 = perf()
+            time.sleep(duration)
+            cpu1, pg1, elapsed = cpu_seconds(pids), cpu_seconds(pg_pids), perf() - t1
+            results = [queue.get(timeout=600) for _ in procs]
             for p in procs:
                 p.join(10)
         finally:
@@ -445,16 +476,16 @@ def throughput(target: Target, tmp: Path, workers: int, clients: int, duration: 
     out = {"workers": workers, "clients": clients, "duration": duration, "lifecycles": done, "rate": done / duration,
            "errors": sum(errors.values()), "by_kind": errors, "warm_errors": sum(r["warm_errors"] for r in results),
            "first_error": next((r["first_error"] for r in results if r["first_error"]), ""),
-           "late": sum(r["late"] for r in results), "cpu_per_lifecycle": (cpu1 - cpu0) / done if done else 0.0,
-           "cpu_util": (cpu1 - cpu0) / duration, "load": load0}
-    print(f"  {workers} {worker_class} worker(s), {clients} client processes, {duration:.0f} s after {warmup:.0f} s "
-          f"warm-up: {done} lifecycles = {out['rate']:6.2f} lifecycles/s ({out['rate'] * 4:.1f} requests/s);  "
-          f"gunicorn workers' CPU {out['cpu_util']:.2f} cores, {out['cpu_per_lifecycle'] * 1000:.1f} ms per lifecycle;"
-          f"  load avg {load0:.2f}", flush=True)
+           "cpu_per_lifecycle": (cpu1 - cpu0) / done if done else 0.0, "cpu_util": (cpu1 - cpu0) / elapsed,
+           "load": load0, "pg_cpu_per_lifecycle": (pg1 - pg0) / done if done and pg_pids else None}
+    print(f"  {workers} {worker_class} worker(s), {clients} client processes, {duration:.0f} s after {warm} warm-up "
+          f"lifecycles each ({warm_s:.1f} s): {done} lifecycles = {out['rate']:6.2f} lifecycles/s "
+          f"({out['rate'] * 4:.1f} requests/s)", flush=True)
+    print(f"      gunicorn workers' CPU {out['cpu_util']:.2f} cores, {out['cpu_per_lifecycle'] * 1000:.1f} ms per "
+          f"lifecycle;" + (f" PostgreSQL backends {out['pg_cpu_per_lifecycle'] * 1000:.1f} ms per lifecycle;"
+                           if out["pg_cpu_per_lifecycle"] is not None else "")
+          + f"  load avg {load0:.2f} at the window's start", flush=True)
     if out["errors"] or out["warm_errors"]:
         print(f"  ERRORS: {out['errors']} failed lifecycles in the window {errors}, {out['warm_errors']} during "
               f"warm-up; first: {out['first_error']}")
-    if out["late"]:
-        print(f"  note: {out['late']} client process(es) started after the warm-up had ended (window shorter for them)")
     return out
-
