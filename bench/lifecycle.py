@@ -569,7 +569,9 @@ def summary(args, results: list[dict]) -> None:
                   f"(median of {args.rounds} rounds, {r['ratio_min']:.2f}–{r['ratio_max']:.2f}×)   target ≤ "
                   f"{TARGET_RATIO:.0f}× → {verdict}   goal ≤ {GOAL_RATIO:.0f}× → {goal}")
             print(f"              {'':10s}  per request: " + ", ".join(
-                f"{k} {x * 1000:.1f} ms" for k, x in r["parts"].items()))
+                f"{k} {x * 1000:.1f} ms" for k, x in r["parts"].items())
+                + f"; create includes a 受理通知书 PDF (~{r['pdf'] * 1000:.0f} ms alone; without it ≈ "
+                  f"{(r['api'] - r['pdf']) / r['raw']:.1f}× raw)")
     for res in results:
         if "tp" in res:
             one, two = res["tp"]

@@ -274,6 +274,38 @@ def http_lifecycle(cl: Client, tokens: dict, item_code: str) -> list[float]:
     return parts
 
 
+def pdf_renderer(target: Target, tmp: Path):
+    """One 受理通知书 rendered as the create request renders it (app.documents: template → HTML → WeasyPrint PDF)
+    for the newest accepted case, in this process, without numbering or storing it: what the synchronous document
+    costs inside create. Returns a function that renders it once."""
+    import logging
+
+    from sqlalchemy import select
+
+    from app import clock, create_app
+    from app.cases.models import Case
+    from app.documents import render, service
+    from app.orgs.models import OrgUnit
+
+    app = create_app({"DATABASE_URL": target.url, "SECRET_KEY": os.environ["SECRET_KEY"],
+                      "FILE_STORAGE_DIR": str(tmp / "files")})
+    logging.getLogger().setLevel(logging.WARNING)
+    settings = app.extensions["sunlight.settings"]
+    try:
+        with app.extensions["sunlight.db"].unit_of_work() as s:
+            case = s.scalars(select(Case).where(Case.accepted_at.is_not(None)).order_by(Case.id.desc()).limit(1)).one()
+            context = service._context(case, s.get(OrgUnit, case.org_unit_id), settings, clock.now())
+    finally:
+        app.extensions["sunlight.db"].engine.dispose()
+    context.update(title=service.TITLES["acceptance_notice"], number="BENCH-0001", verification_code="BENCHABC")
+
+    def once() -> int:
+        return len(render.pdf(render.html("acceptance_notice", context, settings.document_templates_dir)))
+
+    once()  # the first render loads fonts and templates
+    return once
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # the ratio: alternating rounds
 # ---------------------------------------------------------------------------------------------------------------
@@ -289,7 +321,8 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
             raw_once()
             http_lifecycle(cl, target.tokens, target.item_code)
         cl.responses = cl.closed_by_server = 0
-        per_round, all_parts, all_api, all_raw, all_hz = [], [[] for _ in KINDS], [], [], []
+        render_pdf = pdf_renderer(target, tmp)
+        per_round, all_parts, all_api, all_raw, all_hz, all_pdf = [], [[] for _ in KINDS], [], [], [], []
         for r in range(rounds):
             gc.collect()
             raw = []
@@ -311,6 +344,9 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
                 for j, x in enumerate(p):
                     parts[j].append(x)
             raw_block(k // 2)
+            t = perf()
+            render_pdf()
+            all_pdf.append(perf() - t)
             hz = []
             for _ in range(k):
                 t = perf()
@@ -326,13 +362,14 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
             for j in range(len(KINDS)):
                 all_parts[j] += parts[j]
             print(f"  round {r + 1:2d}/{rounds}: raw {fmt_ms(r_raw)}   API {fmt_ms(r_api)}   ratio {r_api / r_raw:5.1f}×"
-                  f"   [{' '.join(f'{med(xs) * 1000:.1f}' for xs in parts)} ms]   4×/healthz {r_hz * 1000:.2f} ms",
+                  f"   [{' '.join(f'{med(xs) * 1000:.1f}' for xs in parts)} ms]   4×/healthz {r_hz * 1000:.2f} ms"
+                  f"   PDF {all_pdf[-1] * 1000:.0f} ms",
                   flush=True)
         cl.close()
     out = {"ratio": med(per_round), "ratio_min": min(per_round), "ratio_max": max(per_round),
            "raw": med(all_raw), "api": med(all_api), "healthz4": med(all_hz),
            "parts": {kind: med(xs) for kind, xs in zip(KINDS, all_parts)},
-           "closed": cl.closed_by_server, "responses": cl.responses, "n": rounds * k}
+           "closed": cl.closed_by_server, "responses": cl.responses, "n": rounds * k, "pdf": med(all_pdf)}
     print(f"  median of {rounds} round ratios: {out['ratio']:.2f}×  (rounds {out['ratio_min']:.2f}–"
           f"{out['ratio_max']:.2f}×)   raw {fmt_ms(out['raw'])}   API {fmt_ms(out['api'])}   "
           f"(medians over all {out['n']} lifecycles each)")
@@ -340,6 +377,9 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
         f"{kind} {x * 1000:.2f} ms" for kind, x in out["parts"].items()))
     print(f"  transport floor: four /healthz round trips {fmt_ms(out['healthz4'])} = {out['healthz4'] / out['raw']:.2f}× "
           f"the raw lifecycle")
+    print(f"  the 受理通知书 PDF that create renders synchronously, rendered alone in this process once a round: "
+          f"median {fmt_ms(out['pdf'])}; the API lifecycle without it ≈ {fmt_ms(out['api'] - out['pdf'])} = "
+          f"{(out['api'] - out['pdf']) / out['raw']:.1f}× raw (an estimate beside the figure, not the figure)")
     out["facts"] = facts(target.url)
     print(f"  what a lifecycle leaves (this database, {out['facts']['cases']} cases): " + ", ".join(
         f"{k} {v:.2f}" for k, v in out["facts"]["per_case"].items()))
