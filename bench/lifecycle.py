@@ -1,14 +1,25 @@
 """Lifecycle benchmark: the licensing demo case, raw SpiffWorkflow vs. Sunlight's HTTP API, plus timer latency.
 
-Run from the repo root:  .venv/bin/python bench/lifecycle.py  [--raw N] [--api N] [--timer-cases N] [--profile]
+Run from the repo root:
+    .venv/bin/python bench/lifecycle.py [--gunicorn] [--throughput] [--pg [URL]] [--no-sqlite] [--inprocess]
+                                        [--timers] [--all]      (no mode given: --gunicorn)
 
-(a) RAW ENGINE   plain SpiffWorkflow 3.2.0 in memory, spec parsed once, one full lifecycle per iteration.
-(b) HTTP API     the same lifecycle (POST /api/v1/cases + three task completions) on a fresh SQLite database,
-                 (b1) in-process through Flask's test client, (b2) over real HTTP on loopback (waitress,
-                 http.client with keep-alive).
-(c) TIMER        `flask --app wsgi timers run` at default settings; a PT2S variant of the diagram; time from
+(d) RATIO        (--gunicorn, the headline) real gunicorn (`wsgi:app`, 1 sync worker as deployed) on a free loopback
+                 port over a fresh database (SQLite in a temp dir; with --pg also PostgreSQL, a database of the
+                 bench's own, dropped at the end), migrated and set up like (b) but with every supervision rule as
+                 a fresh install has it. Alternating rounds: per round K raw-engine lifecycles (half before, half
+                 after) and K API lifecycles over one keep-alive http.client connection; the median ratio of the
+                 rounds, per-request medians, the /healthz floor and the 受理通知书 PDF that create renders.
+(e) THROUGHPUT   (--throughput) gunicorn with 1, then 2 sync workers, driven by C client processes (each with its
+                 own connection) for a fixed time after a warm-up: lifecycles/s, their ratio, errors, CPU per lifecycle.
+(a) RAW ENGINE   (--inprocess) plain SpiffWorkflow 3.2.0 in memory, spec parsed once, one full lifecycle per iteration.
+(b) HTTP API     (--inprocess) the same lifecycle (POST /api/v1/cases + three task completions) on a fresh SQLite
+                 database, (b1) in-process through Flask's test client, (b2) over real HTTP on loopback (waitress,
+                 http.client with keep-alive); R01/R02 switched off in this mode only.
+(c) TIMER        (--timers) `flask --app wsgi timers run` at default settings; a PT2S variant of the diagram; time from
                  each timer falling due to its supervision notice existing.
-This is a benchmark: it prints numbers. It does not judge beyond PASS/MISS against the issue's targets.
+This is a benchmark: it prints numbers. It does not judge beyond PASS/MISS against the issue's targets (#14: API
+lifecycle ≤ 3× the raw engine, goal 2×; two workers ≥ 1.7× one; every timer notice ≤ 2 s after due).
 """
 from __future__ import annotations
 
@@ -22,7 +33,6 @@ import os
 import platform
 import pstats
 import re
-import shlex
 import shutil
 import signal
 import sqlite3
@@ -34,7 +44,8 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from profile_buckets import own_time_by_package  # bench/ is on sys.path when a script there runs
+from lifecycle_http import DEFAULT_PG, TARGET_RATIO, over_gunicorn, summary  # bench/ is on sys.path when a script there runs
+from profile_buckets import own_time_by_package
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,9 +57,6 @@ os.environ.setdefault("SECRET_KEY", "bench-secret")
 
 STEPS = [("Task_accept", "acc", {}), ("Task_review", "rev", {"approved": True}), ("Task_decide", "dec", {})]
 APPLICANT = {"name": "张三", "id_number": "320102199001011234", "phone": "13800000000"}
-TARGET_RATIO = 3.0  # issue #14: API lifecycle ≤ 3× the raw engine (goal 2×); two workers ≥ 1.7× one
-GOAL_RATIO = 2.0
-TARGET_SCALE = 1.7
 TARGET_TIMER_S = 2.0
 TIMER_RE = re.compile(rb"(<(?:\w+:)?timeDuration\b[^>]*>)\s*PT72H\s*(</)")
 
@@ -529,77 +537,7 @@ def in_process(args, xml: bytes, tmp: Path, run_b: bool, run_c: bool) -> None:
         app.extensions["sunlight.db"].engine.dispose()
 
 
-def over_gunicorn(args, raw_once, tmp: Path) -> list[dict]:
-    """(d) ratio and (e) throughput through real gunicorn, per database; one fresh database per backend."""
-    from lifecycle_http import fresh_database, ratio_rounds, throughput
-
-    results = []
-    backends = ([] if args.no_sqlite else ["sqlite"]) + (["pg"] if args.pg else [])
-    for kind in backends:
-        with fresh_database(kind, tmp, args.pg or "") as target:
-            name = "SQLite" if kind == "sqlite" else "PostgreSQL"
-            print(f"  {name}: fresh database {target.label}; migrated + district + users/tokens + item "
-                  f"{target.item_code} in {target.setup_s:.2f} s; rules enabled as deployed: "
-                  f"{' '.join(target.rules_on)}")
-            res = {"db": name}
-            if args.gunicorn:
-                line(f"(d) API/RAW RATIO over gunicorn — {name}: {args.rounds} rounds of {args.per_round} raw (half "
-                     f"before, half after) and {args.per_round} API lifecycles, one keep-alive client")
-                res["ratio"] = ratio_rounds(raw_once, target, tmp, args.rounds, args.per_round, args.warmup,
-                                            args.worker_class)
-            if args.throughput:
-                line(f"(e) THROUGHPUT over gunicorn — {name}: {args.clients} client processes, {args.duration:.0f} s "
-                     f"per worker count")
-                res["tp"] = [throughput(target, tmp, w, args.clients, args.duration, args.tp_warmup,
-                                        args.worker_class) for w in (1, 2)]
-                one, two = res["tp"]
-                print(f"  2 workers / 1 worker = {two['rate'] / one['rate'] if one['rate'] else float('nan'):.2f}×")
-            results.append(res)
-    return results
-
-
-def summary(args, results: list[dict]) -> None:
-    line("SUMMARY — issue #14 targets (indicative on a shared machine; see the load averages)")
-    for res in results:
-        r = res.get("ratio")
-        if r:
-            verdict = "PASS" if r["ratio"] <= TARGET_RATIO else "MISS"
-            goal = "PASS" if r["ratio"] <= GOAL_RATIO else "MISS"
-            print(f"  ratio       {res['db']:10s}  raw {ms(r['raw'])}  API {ms(r['api'])}  API/raw {r['ratio']:5.2f}× "
-                  f"(median of {args.rounds} rounds, {r['ratio_min']:.2f}–{r['ratio_max']:.2f}×)   target ≤ "
-                  f"{TARGET_RATIO:.0f}× → {verdict}   goal ≤ {GOAL_RATIO:.0f}× → {goal}")
-            print(f"              {'':10s}  per request: " + ", ".join(
-                f"{k} {x * 1000:.1f} ms" for k, x in r["parts"].items())
-                + f"; create includes a 受理通知书 PDF (~{r['pdf'] * 1000:.0f} ms alone; without it ≈ "
-                  f"{(r['api'] - r['pdf']) / r['raw']:.1f}× raw)")
-    for res in results:
-        if "tp" in res:
-            one, two = res["tp"]
-            scale = two["rate"] / one["rate"] if one["rate"] else 0.0
-            errors = one["errors"] + two["errors"] + one["warm_errors"] + two["warm_errors"]
-            verdict = "PASS" if scale >= TARGET_SCALE else "MISS"
-            print(f"  throughput  {res['db']:10s}  1 worker {one['rate']:6.2f}/s   2 workers {two['rate']:6.2f}/s   "
-                  f"2w/1w {scale:4.2f}×   target ≥ {TARGET_SCALE}× → {verdict}   "
-                  + (f"RUN HAD ERRORS: {errors} failed lifecycles (see above)" if errors else "errors 0"))
-            print(f"              {'':10s}  gunicorn CPU per lifecycle {one['cpu_per_lifecycle'] * 1000:.0f} ms (1w), "
-                  f"{two['cpu_per_lifecycle'] * 1000:.0f} ms (2w); workers busy {one['cpu_util']:.2f} / "
-                  f"{two['cpu_util']:.2f} cores"
-                  + (f"; PostgreSQL CPU per lifecycle {one['pg_cpu_per_lifecycle'] * 1000:.0f} / "
-                     f"{two['pg_cpu_per_lifecycle'] * 1000:.0f} ms" if one["pg_cpu_per_lifecycle"] is not None
-                     and two["pg_cpu_per_lifecycle"] is not None else ""))
-            starved = [f"{t['workers']}w {t['cpu_util']:.2f}" for t in (one, two) if t["cpu_util"] < 0.75 * t["workers"]]
-            if starved:
-                print(f"              {'':10s}  STARVED: the workers used fewer cores than they could ({', '.join(starved)} "
-                      f"cores) — other processes held the CPU, so these rates measure the machine's load")
-    print("  reproduce (from the repo root):")
-    print(f"    .venv/bin/python bench/lifecycle.py {shlex.join(sys.argv[1:])}".rstrip() + "   # this run")
-    print("    .venv/bin/python bench/lifecycle.py                           # ratio on SQLite (the headline)")
-    print("    .venv/bin/python bench/lifecycle.py --gunicorn --throughput --pg   # ratio + lifecycles/s, SQLite and PG")
-
-
 def main() -> None:
-    from lifecycle_http import DEFAULT_PG
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = ap.add_argument_group("modes (none given: --gunicorn)")
     mode.add_argument("--gunicorn", action="store_true", help="(d) API/raw ratio over gunicorn, alternating rounds")

@@ -19,9 +19,11 @@ import io
 import json
 import multiprocessing
 import os
+import shlex
 import socket
 import statistics
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -34,7 +36,15 @@ KINDS = ("create", "accept", "review", "decide")
 STEPS = [("Task_accept", "acc", {}), ("Task_review", "rev", {"approved": True}), ("Task_decide", "dec", {})]
 APPLICANT = {"name": "张三", "id_number": "320102199001011234", "phone": "13800000000"}
 
+TARGET_RATIO = 3.0  # issue #14: API lifecycle ≤ 3× the raw engine (goal 2×); two workers ≥ 1.7× one
+GOAL_RATIO = 2.0
+TARGET_SCALE = 1.7
+
 perf = time.perf_counter
+
+
+def line(title=""):
+    print(("── " + title + " ").ljust(100, "─") if title else "─" * 100, flush=True)
 
 
 def med(xs):
@@ -529,3 +539,72 @@ def throughput(target: Target, tmp: Path, workers: int, clients: int, duration: 
         print(f"  ERRORS: {out['errors']} failed lifecycles in the window {errors}, {out['warm_errors']} during "
               f"warm-up; first: {out['first_error']}")
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the driver and the summary
+# ---------------------------------------------------------------------------------------------------------------
+def over_gunicorn(args, raw_once, tmp: Path) -> list[dict]:
+    """(d) ratio and (e) throughput through real gunicorn, per database; one fresh database per backend."""
+    results = []
+    backends = ([] if args.no_sqlite else ["sqlite"]) + (["pg"] if args.pg else [])
+    for kind in backends:
+        with fresh_database(kind, tmp, args.pg or "") as target:
+            name = "SQLite" if kind == "sqlite" else "PostgreSQL"
+            print(f"  {name}: fresh database {target.label}; migrated + district + users/tokens + item "
+                  f"{target.item_code} in {target.setup_s:.2f} s; rules enabled as deployed: "
+                  f"{' '.join(target.rules_on)}")
+            res = {"db": name}
+            if args.gunicorn:
+                line(f"(d) API/RAW RATIO over gunicorn — {name}: {args.rounds} rounds of {args.per_round} raw (half "
+                     f"before, half after) and {args.per_round} API lifecycles, one keep-alive client")
+                res["ratio"] = ratio_rounds(raw_once, target, tmp, args.rounds, args.per_round, args.warmup,
+                                            args.worker_class)
+            if args.throughput:
+                line(f"(e) THROUGHPUT over gunicorn — {name}: {args.clients} client processes, {args.duration:.0f} s "
+                     f"per worker count")
+                res["tp"] = [throughput(target, tmp, w, args.clients, args.duration, args.tp_warmup,
+                                        args.worker_class) for w in (1, 2)]
+                one, two = res["tp"]
+                print(f"  2 workers / 1 worker = {two['rate'] / one['rate'] if one['rate'] else float('nan'):.2f}×")
+            results.append(res)
+    return results
+
+
+def summary(args, results: list[dict]) -> None:
+    line("SUMMARY — issue #14 targets (indicative on a shared machine; see the load averages)")
+    for res in results:
+        r = res.get("ratio")
+        if r:
+            verdict = "PASS" if r["ratio"] <= TARGET_RATIO else "MISS"
+            goal = "PASS" if r["ratio"] <= GOAL_RATIO else "MISS"
+            print(f"  ratio       {res['db']:10s}  raw {fmt_ms(r['raw'])}  API {fmt_ms(r['api'])}  API/raw {r['ratio']:5.2f}× "
+                  f"(median of {args.rounds} rounds, {r['ratio_min']:.2f}–{r['ratio_max']:.2f}×)   target ≤ "
+                  f"{TARGET_RATIO:.0f}× → {verdict}   goal ≤ {GOAL_RATIO:.0f}× → {goal}")
+            print(f"              {'':10s}  per request: " + ", ".join(
+                f"{k} {x * 1000:.1f} ms" for k, x in r["parts"].items())
+                + f"; create includes a 受理通知书 PDF (~{r['pdf'] * 1000:.0f} ms alone; without it ≈ "
+                  f"{(r['api'] - r['pdf']) / r['raw']:.1f}× raw)")
+    for res in results:
+        if "tp" in res:
+            one, two = res["tp"]
+            scale = two["rate"] / one["rate"] if one["rate"] else 0.0
+            errors = one["errors"] + two["errors"] + one["warm_errors"] + two["warm_errors"]
+            verdict = "PASS" if scale >= TARGET_SCALE else "MISS"
+            print(f"  throughput  {res['db']:10s}  1 worker {one['rate']:6.2f}/s   2 workers {two['rate']:6.2f}/s   "
+                  f"2w/1w {scale:4.2f}×   target ≥ {TARGET_SCALE}× → {verdict}   "
+                  + (f"RUN HAD ERRORS: {errors} failed lifecycles (see above)" if errors else "errors 0"))
+            print(f"              {'':10s}  gunicorn CPU per lifecycle {one['cpu_per_lifecycle'] * 1000:.0f} ms (1w), "
+                  f"{two['cpu_per_lifecycle'] * 1000:.0f} ms (2w); workers busy {one['cpu_util']:.2f} / "
+                  f"{two['cpu_util']:.2f} cores"
+                  + (f"; PostgreSQL CPU per lifecycle {one['pg_cpu_per_lifecycle'] * 1000:.0f} / "
+                     f"{two['pg_cpu_per_lifecycle'] * 1000:.0f} ms" if one["pg_cpu_per_lifecycle"] is not None
+                     and two["pg_cpu_per_lifecycle"] is not None else ""))
+            starved = [f"{t['workers']}w {t['cpu_util']:.2f}" for t in (one, two) if t["cpu_util"] < 0.75 * t["workers"]]
+            if starved:
+                print(f"              {'':10s}  STARVED: the workers used fewer cores than they could ({', '.join(starved)} "
+                      f"cores) — other processes held the CPU, so these rates measure the machine's load")
+    print("  reproduce (from the repo root):")
+    print(f"    .venv/bin/python bench/lifecycle.py {shlex.join(sys.argv[1:])}".rstrip() + "   # this run")
+    print("    .venv/bin/python bench/lifecycle.py                           # ratio on SQLite (the headline)")
+    print("    .venv/bin/python bench/lifecycle.py --gunicorn --throughput --pg   # ratio + lifecycles/s, SQLite and PG")
