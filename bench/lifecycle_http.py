@@ -152,7 +152,7 @@ class Gunicorn:
         argv = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-w", str(self.workers), "-k", self.worker_class,
                 "-b", f"127.0.0.1:{self.port}", "--log-level", "info"]
         if self.worker_class == "gthread":
-            argv += ["--threads", "1"]
+            argv += ["--threads", "1", "--keep-alive", "60"]  # the default 2 s would drop the idle client between blocks
         return argv + ["wsgi:app"]
 
     def __enter__(self) -> "Gunicorn":
