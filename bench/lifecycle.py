@@ -1,14 +1,25 @@
 """Lifecycle benchmark: the licensing demo case, raw SpiffWorkflow vs. Sunlight's HTTP API, plus timer latency.
 
-Run from the repo root:  .venv/bin/python bench/lifecycle.py  [--raw N] [--api N] [--timer-cases N] [--profile]
+Run from the repo root:
+    .venv/bin/python bench/lifecycle.py [--gunicorn] [--throughput] [--pg [URL]] [--no-sqlite] [--inprocess]
+                                        [--timers] [--all]      (no mode given: --gunicorn)
 
-(a) RAW ENGINE   plain SpiffWorkflow 3.2.0 in memory, spec parsed once, one full lifecycle per iteration.
-(b) HTTP API     the same lifecycle (POST /api/v1/cases + three task completions) on a fresh SQLite database,
-                 (b1) in-process through Flask's test client, (b2) over real HTTP on loopback (waitress,
-                 http.client with keep-alive).
-(c) TIMER        `flask --app wsgi timers run` at default settings; a PT2S variant of the diagram; time from
+(d) RATIO        (--gunicorn, the headline) real gunicorn (`wsgi:app`, 1 sync worker as deployed) on a free loopback
+                 port over a fresh database (SQLite in a temp dir; with --pg also PostgreSQL, a database of the
+                 bench's own, dropped at the end), migrated and set up like (b) but with every supervision rule as
+                 a fresh install has it. Alternating rounds: per round K raw-engine lifecycles (half before, half
+                 after) and K API lifecycles over one keep-alive http.client connection; the median ratio of the
+                 rounds, per-request medians, the /healthz floor and the 受理通知书 PDF that create renders.
+(e) THROUGHPUT   (--throughput) gunicorn with 1, then 2 sync workers, driven by C client processes (each with its
+                 own connection) for a fixed time after a warm-up: lifecycles/s, their ratio, errors, CPU per lifecycle.
+(a) RAW ENGINE   (--inprocess) plain SpiffWorkflow 3.2.0 in memory, spec parsed once, one full lifecycle per iteration.
+(b) HTTP API     (--inprocess) the same lifecycle (POST /api/v1/cases + three task completions) on a fresh SQLite
+                 database, (b1) in-process through Flask's test client, (b2) over real HTTP on loopback (waitress,
+                 http.client with keep-alive); R01/R02 switched off in this mode only.
+(c) TIMER        (--timers) `flask --app wsgi timers run` at default settings; a PT2S variant of the diagram; time from
                  each timer falling due to its supervision notice existing.
-This is a benchmark: it prints numbers. It does not judge beyond PASS/MISS against the issue's targets.
+This is a benchmark: it prints numbers. It does not judge beyond PASS/MISS against the issue's targets (#14: API
+lifecycle ≤ 3× the raw engine, goal 2×; two workers ≥ 1.7× one; every timer notice ≤ 2 s after due).
 """
 from __future__ import annotations
 
@@ -23,6 +34,7 @@ import platform
 import pstats
 import re
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -32,7 +44,8 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from profile_buckets import own_time_by_package  # bench/ is on sys.path when a script there runs
+from lifecycle_http import DEFAULT_PG, TARGET_RATIO, over_gunicorn, summary  # bench/ is on sys.path when a script there runs
+from profile_buckets import own_time_by_package
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +57,6 @@ os.environ.setdefault("SECRET_KEY", "bench-secret")
 
 STEPS = [("Task_accept", "acc", {}), ("Task_review", "rev", {"approved": True}), ("Task_decide", "dec", {})]
 APPLICANT = {"name": "张三", "id_number": "320102199001011234", "phone": "13800000000"}
-TARGET_RATIO = 2.0
 TARGET_TIMER_S = 2.0
 TIMER_RE = re.compile(rb"(<(?:\w+:)?timeDuration\b[^>]*>)\s*PT72H\s*(</)")
 
@@ -71,22 +83,24 @@ def line(title=""):
 # ---------------------------------------------------------------------------------------------------------------
 # (a) raw SpiffWorkflow
 # ---------------------------------------------------------------------------------------------------------------
-def bench_raw(xml: bytes, iters: int, warmup: int = 30) -> float:
+def raw_engine(xml: bytes, quiet: bool = False):
+    """Plain SpiffWorkflow with the spec parsed once; returns a function that runs one whole lifecycle."""
     # Imported here, before anything of `app` is: app.engine.timers patches SpiffWorkflow's clock on import.
     from SpiffWorkflow.bpmn import BpmnWorkflow
     from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
     from SpiffWorkflow.util.task import TaskState
 
     raw_xml, n = TIMER_RE.subn(rb'\1"PT72H"\2', xml)
-    line("(a) RAW ENGINE — plain SpiffWorkflow in memory")
-    print(f"  note: the diagram's bare timer text PT72H was replaced by the quoted \"PT72H\" ({n} occurrence(s)) "
-          f"for this run only,\n        because raw SpiffWorkflow evaluates timer text as Python and fails on it.")
+    if not quiet:
+        print(f"  note: the diagram's bare timer text PT72H was replaced by the quoted \"PT72H\" ({n} occurrence(s)) "
+              f"for this run only,\n        because raw SpiffWorkflow evaluates timer text as Python and fails on it.")
     t0 = perf()
     parser = BpmnParser()
     parser.add_bpmn_str(raw_xml, filename="licensing_demo.bpmn")
     spec = parser.get_spec(PROCESS_ID)
     subs = parser.get_subprocess_specs(PROCESS_ID)
-    print(f"  parse once (BpmnParser, spec reused afterwards): {ms(perf() - t0)}")
+    if not quiet:
+        print(f"  parse once (BpmnParser, spec reused afterwards): {ms(perf() - t0)}")
 
     def once():
         wf = BpmnWorkflow(spec, subs)
@@ -99,6 +113,12 @@ def bench_raw(xml: bytes, iters: int, warmup: int = 30) -> float:
         if not wf.is_completed():
             raise SystemExit("raw lifecycle did not complete")
 
+    return once
+
+
+def bench_raw(xml: bytes, iters: int, warmup: int = 30) -> float:
+    line("(a) RAW ENGINE — plain SpiffWorkflow in memory")
+    once = raw_engine(xml)
     for _ in range(warmup):
         once()
     times = []
@@ -446,15 +466,115 @@ def bench_timers(app, tokens, item_code, db_path: Path, db_url: str, tmp: Path, 
 
 
 # ---------------------------------------------------------------------------------------------------------------
+def in_process(args, xml: bytes, tmp: Path, run_b: bool, run_c: bool) -> None:
+    """The older modes on SQLite: (a)/(a2)/(b) the raw engine vs the test client and waitress; (c) timers."""
+    if run_b:
+        raw_m = bench_raw(xml, args.raw)
+        layer_mem, layer_stateless = bench_engine_layer(xml, args.raw)
+
+    db_path = tmp / "bench.db"
+    db_url = f"sqlite:///{db_path}"
+    os.environ["DATABASE_URL"] = db_url
+    import logging
+
+    from app import create_app
+    from app.cli import upgrade_database
+
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": os.environ["SECRET_KEY"],
+                      "FILE_STORAGE_DIR": str(tmp / "files")})
+    logging.getLogger().setLevel(logging.WARNING)  # create_app sets INFO; waitress and friends stay quiet
+    try:
+        line(("(b) THROUGH THE HTTP API, IN PROCESS" if run_b else "(c) setup") + " — SQLite " + str(db_path))
+        t = perf()
+        with app.app_context(), contextlib.redirect_stdout(io.StringIO()):
+            upgrade_database()
+        from tests.world import ITEM, build_world, deploy_item
+
+        world = build_world(app)
+        tokens = world.tokens
+        print(f"  setup: migrate + district + users/tokens + deploy/submit/approve item {ITEM['code']} "
+              f"in {perf() - t:.2f} s")
+        if run_b:
+            # This mode predates the gunicorn one: it switches R01 (step done implausibly fast) and R02 (case done
+            # in one burst) off, as a real district's pace never fires them. The gunicorn mode keeps them on.
+            from app.supervision import rules
+
+            with app.extensions["sunlight.db"].unit_of_work() as s:
+                for code in ("R01", "R02"):
+                    rules.configure(s, "bench", code, {"enabled": False})
+            print("  rules R01 fast step and R02 burst case switched off for this mode (not for --gunicorn)")
+            http_drv = HttpDriver(app)
+            try:
+                print(f"  b1 and b2 interleaved lifecycle by lifecycle; b2 = waitress on 127.0.0.1:{http_drv.port}")
+                (b1, b1_parts), (b2, b2_parts) = bench_api([ClientDriver(app), http_drv], tokens, ITEM["code"],
+                                                           args.api)
+            finally:
+                http_drv.close()
+            sql_per_request(app, tokens, ITEM["code"])
+            print(f"  rows now: {db_counts(app)}")
+
+            line("SUMMARY (a) vs (b)")
+            print(f"  raw engine      median {ms(raw_m)} per lifecycle")
+            print(f"  engine layer    median {ms(layer_mem)} in memory, {ms(layer_stateless)} with load+dump per step "
+                  f"(= {layer_stateless / raw_m:.1f}× raw before any database or HTTP work)")
+            for name, m in (("b1 test client", b1), ("b2 real HTTP", b2)):
+                ratio = m / raw_m
+                verdict = "PASS" if ratio <= TARGET_RATIO else "MISS"
+                print(f"  {name:15s} median {ms(m)} per lifecycle   API/raw = {ratio:6.1f}×   target ≤ "
+                      f"{TARGET_RATIO:.0f}× → {verdict}   (API/engine layer stateless = {m / layer_stateless:.1f}×)")
+            print(f"  (per request, b1: {', '.join(f'{x * 1000:.1f}' for x in b1_parts)} ms; raw whole lifecycle "
+                  f"{raw_m * 1000:.2f} ms; HTTP transport adds {(b2 - b1) * 1000:.2f} ms per lifecycle)")
+            if args.profile or b1 / raw_m > 1.5 * TARGET_RATIO:
+                profile_api(app, tokens, ITEM["code"])
+        if run_c:
+            item2 = dict(ITEM, code="CA01-XK-0902", name="食品经营许可（计时器基准 PT2S）")
+            xml_2s, n = re.subn(rb"PT72H", b"PT2S", xml)
+            if n == 0:
+                raise SystemExit("no PT72H timer found in the diagram to shorten")
+            deploy_item(world, item2, xml_2s)
+            bench_timers(app, tokens, item2["code"], db_path, db_url, tmp, args.timer_cases)
+    finally:
+        app.extensions["sunlight.db"].engine.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--raw", type=int, default=300, help="raw engine lifecycles (default 300)")
-    ap.add_argument("--api", type=int, default=120, help="API lifecycles per transport (default 120)")
+    mode = ap.add_argument_group("modes (none given: --gunicorn)")
+    mode.add_argument("--gunicorn", action="store_true", help="(d) API/raw ratio over gunicorn, alternating rounds")
+    mode.add_argument("--throughput", action="store_true", help="(e) lifecycles/s with 1 and 2 gunicorn workers")
+    mode.add_argument("--inprocess", action="store_true", help="(a)(a2)(b) raw vs test client and waitress, SQLite")
+    mode.add_argument("--timers", action="store_true", help="(c) timer latency with `timers run`, SQLite")
+    mode.add_argument("--all", action="store_true", help="all of the above")
+    ap.add_argument("--pg", nargs="?", const=DEFAULT_PG, default=None, metavar="URL",
+                    help=f"(d)/(e) also on PostgreSQL, in a database of the bench's own on this server "
+                         f"(default {DEFAULT_PG})")
+    ap.add_argument("--no-sqlite", action="store_true", help="(d)/(e) on PostgreSQL only")
+    ap.add_argument("--rounds", type=int, default=12, help="(d) rounds (default 12)")
+    ap.add_argument("--per-round", type=int, default=6, help="(d) lifecycles of each kind per round (default 6)")
+    ap.add_argument("--warmup", type=int, default=5, help="(d) warm-up lifecycles of each kind (default 5)")
+    ap.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
+                    help="gunicorn worker class (default sync, as deployed; gthread keeps connections alive)")
+    ap.add_argument("--clients", type=int, default=4, help="(e) client processes (default 4)")
+    ap.add_argument("--duration", type=float, default=20, help="(e) measured seconds per worker count (default 20)")
+    ap.add_argument("--tp-warmup", type=int, default=1, help="(e) warm-up lifecycles per client first (default 1)")
+    ap.add_argument("--raw", type=int, default=300, help="(a) raw engine lifecycles (default 300)")
+    ap.add_argument("--api", type=int, default=120, help="(b) API lifecycles per transport (default 120)")
     ap.add_argument("--timer-cases", type=int, default=10)
-    ap.add_argument("--profile", action="store_true", help="always print the profile (default: only when API/raw > 1.5 × target)")
-    ap.add_argument("--keep", action="store_true", help="keep the temp directory (database, worker log)")
+    ap.add_argument("--profile", action="store_true", help="(b) always print the profile (default: only when API/raw > 1.5 × target)")
+    ap.add_argument("--keep", action="store_true", help="keep the temp directory (SQLite databases, logs)")
     args = ap.parse_args()
+    if args.all:
+        args.gunicorn = args.throughput = args.inprocess = args.timers = True
+    if not (args.gunicorn or args.throughput or args.inprocess or args.timers):
+        args.gunicorn = True
+    if args.no_sqlite and not args.pg:
+        ap.error("--no-sqlite needs --pg")
 
+    def stop(signum, _frame):  # SIGTERM (and SIGINT, ignored in a background job) unwind through the finally blocks
+        raise SystemExit(f"stopped by signal {signum}")  # that stop gunicorn and drop the bench's database
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     t_all = perf()
     print(f"Sunlight lifecycle benchmark — {datetime.now().astimezone().isoformat(timespec='seconds')}")
     import SpiffWorkflow
@@ -468,72 +588,18 @@ def main() -> None:
     print(f"diagram: {DIAGRAM.relative_to(ROOT)} (process {PROCESS_ID}); lifecycle = start → Task_accept → "
           f"Task_review(approved=True) → Task_decide → script → end")
     xml = DIAGRAM.read_bytes()
-
-    raw_m = bench_raw(xml, args.raw)
-    layer_mem, layer_stateless = bench_engine_layer(xml, args.raw)
+    raw_once = raw_engine(xml, quiet=True)  # before `app` is imported (see raw_engine)
 
     tmp = Path(tempfile.mkdtemp(prefix="sunlight-bench-"))
-    db_path = tmp / "bench.db"
-    db_url = f"sqlite:///{db_path}"
-    os.environ["DATABASE_URL"] = db_url
-    import logging
-
-    from app import create_app
-    from app.cli import upgrade_database
-
-    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": os.environ["SECRET_KEY"]})
-    logging.getLogger().setLevel(logging.WARNING)  # create_app sets INFO; waitress and friends stay quiet
+    results = []
     try:
-        line("(b) THROUGH THE HTTP API — SQLite " + str(db_path))
-        t = perf()
-        with app.app_context(), contextlib.redirect_stdout(io.StringIO()):
-            upgrade_database()
-        from tests.world import ITEM, build_world, deploy_item
-
-        world = build_world(app)
-        # A benchmark completes steps milliseconds apart: R01 (step done implausibly fast) and R02 (case done in
-        # one burst) would flag every lifecycle, which a real district never sees; switch them off and say so.
-        from app.supervision import rules
-
-        with app.extensions["sunlight.db"].unit_of_work() as s:
-            for code in ("R01", "R02"):
-                rules.configure(s, "bench", code, {"enabled": False})
-        print(f"  setup: migrate + district + users/tokens + deploy/submit/approve item {ITEM['code']} "
-              f"in {perf() - t:.2f} s (rules R01 fast step and R02 burst case switched off for the benchmark)")
-        tokens = world.tokens
-
-        http_drv = HttpDriver(app)
-        try:
-            print(f"  b1 and b2 interleaved lifecycle by lifecycle; b2 = waitress on 127.0.0.1:{http_drv.port}")
-            (b1, b1_parts), (b2, b2_parts) = bench_api([ClientDriver(app), http_drv], tokens, ITEM["code"], args.api)
-        finally:
-            http_drv.close()
-        sql_per_request(app, tokens, ITEM["code"])
-        print(f"  rows now: {db_counts(app)}")
-
-        line("SUMMARY (a) vs (b)")
-        print(f"  raw engine      median {ms(raw_m)} per lifecycle")
-        print(f"  engine layer    median {ms(layer_mem)} in memory, {ms(layer_stateless)} with load+dump per step "
-              f"(= {layer_stateless / raw_m:.1f}× raw before any database or HTTP work)")
-        for name, m in (("b1 test client", b1), ("b2 real HTTP", b2)):
-            ratio = m / raw_m
-            verdict = "PASS" if ratio <= TARGET_RATIO else "MISS"
-            print(f"  {name:15s} median {ms(m)} per lifecycle   API/raw = {ratio:6.1f}×   target ≤ "
-                  f"{TARGET_RATIO:.0f}× → {verdict}   (API/engine layer stateless = {m / layer_stateless:.1f}×)")
-        print(f"  (per request, b1: {', '.join(f'{x * 1000:.1f}' for x in b1_parts)} ms; raw whole lifecycle "
-              f"{raw_m * 1000:.2f} ms; HTTP transport adds {(b2 - b1) * 1000:.2f} ms per lifecycle)")
-
-        if args.profile or b1 / raw_m > 1.5 * TARGET_RATIO:
-            profile_api(app, tokens, ITEM["code"])
-
-        item2 = dict(ITEM, code="CA01-XK-0902", name="食品经营许可（计时器基准 PT2S）")
-        xml_2s, n = re.subn(rb"PT72H", b"PT2S", xml)
-        if n == 0:
-            raise SystemExit("no PT72H timer found in the diagram to shorten")
-        deploy_item(world, item2, xml_2s)
-        bench_timers(app, tokens, item2["code"], db_path, db_url, tmp, args.timer_cases)
+        if args.gunicorn or args.throughput:
+            results = over_gunicorn(args, raw_once, tmp)
+        if args.inprocess or args.timers:
+            in_process(args, xml, tmp, args.inprocess, args.timers)
+        if results:
+            summary(args, results)
     finally:
-        app.extensions["sunlight.db"].engine.dispose()
         if args.keep:
             print(f"  kept {tmp}")
         else:
