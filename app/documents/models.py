@@ -31,7 +31,7 @@ class Document(Base):
     serial: Mapped[int]  # 1, 2, 3… per department, kind and year, without gaps
     number: Mapped[str] = mapped_column(String(100), unique=True)  # 文号, e.g. CA01受〔2026〕7号
     created_at: Mapped[datetime] = mapped_column()
-    markup: Mapped[str | None] = mapped_column(Text)  # the HTML as issued: what the PDF is rendered from
+    markup: Mapped[str | None] = mapped_column(Text, deferred=True)  # the HTML as issued: what the PDF is rendered from
     sha256: Mapped[str | None] = mapped_column(String(64))  # these three are None until the PDF is rendered
     storage_key: Mapped[str | None] = mapped_column(String(200))
     size: Mapped[int | None]

@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from app import clock
 from app.audit import service as audit
@@ -114,7 +114,7 @@ def rendered(session: Session, settings: Settings, doc: Document) -> Document:
     if doc.sha256 is not None:
         return doc
     locked = session.scalar(select(Document).where(Document.id == doc.id).with_for_update()
-                            .execution_options(populate_existing=True))
+                            .execution_options(populate_existing=True).options(undefer(Document.markup)))
     if locked.sha256 is not None:
         return locked
     pdf = render.pdf(locked.markup)
