@@ -9,7 +9,7 @@ Run from the repo root:
                  bench's own, dropped at the end), migrated and set up like (b) but with every supervision rule as
                  a fresh install has it. Alternating rounds: per round K raw-engine lifecycles (half before, half
                  after) and K API lifecycles over one keep-alive http.client connection; the median ratio of the
-                 rounds, per-request medians, the /healthz floor and the 受理通知书 PDF that create renders.
+                 rounds, per-request medians and the /healthz floor.
 (e) THROUGHPUT   (--throughput) gunicorn with 1, then 2 sync workers, driven by C client processes (each with its
                  own connection) for a fixed time after a warm-up: lifecycles/s, their ratio, errors, CPU per lifecycle.
 (a) RAW ENGINE   (--inprocess) plain SpiffWorkflow 3.2.0 in memory, spec parsed once, one full lifecycle per iteration.

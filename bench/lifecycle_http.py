@@ -284,38 +284,6 @@ def http_lifecycle(cl: Client, tokens: dict, item_code: str) -> list[float]:
     return parts
 
 
-def pdf_renderer(target: Target, tmp: Path):
-    """One 受理通知书 rendered as the create request renders it (app.documents: template → HTML → WeasyPrint PDF)
-    for the newest accepted case, in this process, without numbering or storing it: what the synchronous document
-    costs inside create. Returns a function that renders it once."""
-    import logging
-
-    from sqlalchemy import select
-
-    from app import clock, create_app
-    from app.cases.models import Case
-    from app.documents import render, service
-    from app.orgs.models import OrgUnit
-
-    app = create_app({"DATABASE_URL": target.url, "SECRET_KEY": os.environ["SECRET_KEY"],
-                      "FILE_STORAGE_DIR": str(tmp / "files")})
-    logging.getLogger().setLevel(logging.WARNING)
-    settings = app.extensions["sunlight.settings"]
-    try:
-        with app.extensions["sunlight.db"].unit_of_work() as s:
-            case = s.scalars(select(Case).where(Case.accepted_at.is_not(None)).order_by(Case.id.desc()).limit(1)).one()
-            context = service._context(case, s.get(OrgUnit, case.org_unit_id), settings, clock.now())
-    finally:
-        app.extensions["sunlight.db"].engine.dispose()
-    context.update(title=service.TITLES["acceptance_notice"], number="BENCH-0001", verification_code="BENCHABC")
-
-    def once() -> int:
-        return len(render.pdf(render.html("acceptance_notice", context, settings.document_templates_dir)))
-
-    once()  # the first render loads fonts and templates
-    return once
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # the ratio: alternating rounds
 # ---------------------------------------------------------------------------------------------------------------
@@ -331,9 +299,8 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
             raw_once()
             http_lifecycle(cl, target.tokens, target.item_code)
         cl.responses = cl.closed_by_server = 0
-        render_pdf = pdf_renderer(target, tmp)
         worker, backends = server.worker_pids(), backend_pids(target)
-        per_round, all_parts, all_api, all_raw, all_hz, all_pdf = [], [[] for _ in KINDS], [], [], [], []
+        per_round, all_parts, all_api, all_raw, all_hz = [], [[] for _ in KINDS], [], [], []
         cpu_rounds = []  # (raw CPU per lifecycle, worker CPU per lifecycle, PostgreSQL CPU per lifecycle)
         for r in range(rounds):
             gc.collect()
@@ -360,9 +327,6 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
             w1, b1 = cpu_seconds(worker), cpu_seconds(backends)
             raw_block(k // 2)
             cpu_rounds.append((med(raw_cpu), (w1 - w0) / k, (b1 - b0) / k))
-            t = perf()
-            render_pdf()
-            all_pdf.append(perf() - t)
             hz = []
             for _ in range(k):
                 t = perf()
@@ -379,13 +343,13 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
                 all_parts[j] += parts[j]
             print(f"  round {r + 1:2d}/{rounds}: raw {fmt_ms(r_raw)}   API {fmt_ms(r_api)}   ratio {r_api / r_raw:5.1f}×"
                   f"   [{' '.join(f'{med(xs) * 1000:.1f}' for xs in parts)} ms]   4×/healthz {r_hz * 1000:.2f} ms"
-                  f"   PDF {all_pdf[-1] * 1000:.0f} ms   CPU {cpu_rounds[-1][1] / cpu_rounds[-1][0]:5.1f}×",
+                  f"   CPU {cpu_rounds[-1][1] / cpu_rounds[-1][0]:5.1f}×",
                   flush=True)
         cl.close()
     out = {"ratio": med(per_round), "ratio_min": min(per_round), "ratio_max": max(per_round),
            "raw": med(all_raw), "api": med(all_api), "healthz4": med(all_hz),
            "parts": {kind: med(xs) for kind, xs in zip(KINDS, all_parts)},
-           "closed": cl.closed_by_server, "responses": cl.responses, "n": rounds * k, "pdf": med(all_pdf),
+           "closed": cl.closed_by_server, "responses": cl.responses, "n": rounds * k,
            "raw_cpu": med([c[0] for c in cpu_rounds]), "worker_cpu": med([c[1] for c in cpu_rounds]),
            "pg_cpu": med([c[2] for c in cpu_rounds]) if backends else None,
            "cpu_ratio": med([c[1] / c[0] for c in cpu_rounds])}
@@ -400,9 +364,8 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
           f"{fmt_ms(out['raw_cpu'])}, the gunicorn worker {fmt_ms(out['worker_cpu'])} per lifecycle"
           + (f" + PostgreSQL backends {fmt_ms(out['pg_cpu'])}" if out["pg_cpu"] is not None else "")
           + f"; worker/raw median of the rounds {out['cpu_ratio']:.1f}× (/proc ticks: 10 ms resolution per round)")
-    print(f"  the 受理通知书 PDF that create renders synchronously, rendered alone in this process once a round: "
-          f"median {fmt_ms(out['pdf'])}; the API lifecycle without it ≈ {fmt_ms(out['api'] - out['pdf'])} = "
-          f"{(out['api'] - out['pdf']) / out['raw']:.1f}× raw (an estimate beside the figure, not the figure)")
+    print("  the 受理通知书 create issues is numbered and its content fixed in the request; its PDF is the timer "
+          "worker's job afterwards (no worker runs here: bench/documents.py times the render)")
     out["facts"] = facts(target.url)
     print(f"  what a lifecycle leaves (this database, {out['facts']['cases']} cases): " + ", ".join(
         f"{k} {v:.2f}" for k, v in out["facts"]["per_case"].items()))
@@ -414,7 +377,7 @@ def ratio_rounds(raw_once, target: Target, tmp: Path, rounds: int, k: int, warmu
 
 
 def facts(url: str) -> dict:
-    """Per case: documents issued by kind (each one a PDF rendered inside the request) and supervision notices by
+    """Per case: documents issued by kind (numbered in the request, rendered later by the worker) and notices by
     source (rules firing as deployed)."""
     from sqlalchemy import create_engine, text
 
@@ -597,9 +560,7 @@ def summary(args, results: list[dict]) -> None:
             print(f"              {'':10s}  per request: " + ", ".join(
                 f"{k} {x * 1000:.1f} ms" for k, x in r["parts"].items())
                 + f"; CPU: worker/raw {r['cpu_ratio']:.1f}×"
-                + (f" (+ PostgreSQL {fmt_ms(r['pg_cpu']).strip()})" if r["pg_cpu"] is not None else "")
-                + f"; create includes a 受理通知书 PDF (~{r['pdf'] * 1000:.0f} ms alone; without it ≈ "
-                  f"{(r['api'] - r['pdf']) / r['raw']:.1f}× raw)")
+                + (f" (+ PostgreSQL {fmt_ms(r['pg_cpu']).strip()})" if r["pg_cpu"] is not None else ""))
     for res in results:
         if "tp" in res:
             one, two = res["tp"]
