@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from app import clock, engine
@@ -229,7 +229,7 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
 def _papers(session: Session, c: Case) -> dict:
     """Materials, decision and documents: one query says which of their tables hold anything for the case, and
     only those are read (most steps of most cases have no decision and few files; issue 14)."""
-    has = session.execute(select(*(exists().where(col == c.id) for col in _PAPER_COLUMNS))).one()
+    has = session.execute(_PAPERS, {"case_id": c.id}).one()
     files, records, has_decision, has_documents = has
     row = decisions.current(session, c) if has_decision else None
     return {"materials": case_materials.of_case(session, c, files=files, records=records),
@@ -237,7 +237,8 @@ def _papers(session: Session, c: Case) -> dict:
             "documents": [document(d) for d in documents.of_case(session, c.id)] if has_documents else []}
 
 
-_PAPER_COLUMNS = (CaseFile.case_id, CaseMaterialRecord.case_id, CaseDecision.case_id, Document.case_id)
+_PAPERS = select(*(exists().where(col == bindparam("case_id"))  # built once: it runs on every case response
+                    for col in (CaseFile.case_id, CaseMaterialRecord.case_id, CaseDecision.case_id, Document.case_id)))
 
 
 def _username(session: Session, user_id: int | None) -> str | None:

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload, selectinload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -91,12 +91,15 @@ def _check_applicant(raw) -> dict:
 
 
 # --- visibility ----------------------------------------------------------------------------------------------
+# Built once (the hot path's lookups: building a statement costs more than sending it). The locking one reads
+# the row fresh (never a copy loaded earlier in this session), blob too.
+_BY_NO = select(Case).where(Case.case_no == bindparam("case_no"))
+_LOCK_BY_NO = _BY_NO.with_for_update(of=Case).execution_options(populate_existing=True).options(undefer(Case.state))
+
+
 def get_visible(session: Session, viewer: User, case_no: str, *, for_update: bool = False) -> Case:
     """The case if the viewer's org unit contains it; otherwise 404, exactly as for an unknown number."""
-    query = select(Case).where(Case.case_no == case_no)
-    if for_update:  # lock the row and read it fresh (never a copy loaded earlier in this session), blob too
-        query = query.with_for_update(of=Case).execution_options(populate_existing=True).options(undefer(Case.state))
-    case = session.scalar(query)
+    case = session.scalar(_LOCK_BY_NO if for_update else _BY_NO, {"case_no": case_no})
     if case is not None and for_update:
         audit.hold_head(session, case)
     if case is None or not (orgs.can_see(viewer, session.get(OrgUnit, case.org_unit_id))

@@ -17,7 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, undefer
 
 from app import clock
@@ -150,7 +150,10 @@ def title_of(session: Session, doc: Document) -> str:
 
 
 def of_case(session: Session, case_id: int) -> list[Document]:
-    return list(session.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.id)))
+    return list(session.scalars(_OF_CASE, {"case_id": case_id}))
+
+
+_OF_CASE = select(Document).where(Document.case_id == bindparam("case_id")).order_by(Document.id)  # built once
 
 
 def visible(session: Session, viewer: User, document_id: int) -> Document:

@@ -5,7 +5,7 @@ import time
 import weakref
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -140,18 +140,28 @@ def resolve(session: Session, source_key: str, actor_name: str, why: str) -> boo
 
 def notices_for(session: Session, viewer: User, case_id: int | None = None) -> list[SupervisionNotice]:
     """Supervisors (and admins) see notices of cases in their scope; everyone else sees their own."""
+    wide = viewer.role in ("supervisor", "admin")
+    params = {"viewer": viewer.id, **({"path": viewer.org_unit.path} if wide else {})}
+    if case_id is not None:  # every case response asks this: built once (issue 14)
+        return list(session.scalars(_CASE_NOTICES[wide], {**params, "case_id": case_id}).unique())
+    return list(session.scalars(_notices_seen(wide), params).unique())
+
+
+def _notices_seen(wide: bool):
+    """The notices a viewer sees, oldest first; a supervisor or admin (`wide`) those of cases under the org unit
+    path `:path` plus the district-wide ones (no case) addressed to them, anyone else those addressed to them."""
     query = select(SupervisionNotice).order_by(SupervisionNotice.id)
-    if case_id is not None:
-        query = query.where(SupervisionNotice.case_id == case_id)
-    if viewer.role in ("supervisor", "admin"):  # plus district-wide notices (no case) addressed to them
-        mine = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == viewer.id)
-        query = query.outerjoin(Case, Case.id == SupervisionNotice.case_id) \
+    if wide:
+        mine = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == bindparam("viewer"))
+        return query.outerjoin(Case, Case.id == SupervisionNotice.case_id) \
             .outerjoin(OrgUnit, OrgUnit.id == Case.org_unit_id) \
-            .where(or_(OrgUnit.path.startswith(viewer.org_unit.path), SupervisionNotice.id.in_(mine)))
-    else:
-        query = query.join(NoticeRecipient, NoticeRecipient.notice_id == SupervisionNotice.id) \
-            .where(NoticeRecipient.user_id == viewer.id)
-    return list(session.scalars(query).unique())
+            .where(or_(OrgUnit.path.startswith(bindparam("path")), SupervisionNotice.id.in_(mine)))
+    return query.join(NoticeRecipient, NoticeRecipient.notice_id == SupervisionNotice.id) \
+        .where(NoticeRecipient.user_id == bindparam("viewer"))
+
+
+_CASE_NOTICES = {wide: _notices_seen(wide).where(SupervisionNotice.case_id == bindparam("case_id"))
+                 for wide in (False, True)}
 
 
 PAGE_MAX = 200  # rows in one answer of a list, whoever asks
