@@ -16,6 +16,7 @@ import secrets
 import time
 from datetime import datetime
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, undefer
@@ -130,16 +131,30 @@ def render_pending(db, settings: Settings, seconds: float = 0.5) -> int:
     `seconds` (a worker's sweep must not keep timers waiting); returns how many were rendered."""
     if render.unavailable_because():
         return 0
-    done, deadline = 0, time.monotonic() + seconds
+    done, deadline, failed = 0, time.monotonic() + seconds, _failed.setdefault(db.engine, set())
     while time.monotonic() < deadline:
-        with db.unit_of_work() as s:
-            query = select(Document).where(Document.sha256.is_(None)).order_by(Document.id).limit(1)
-            doc = s.scalar(query.with_for_update(skip_locked=True) if db.is_postgres else query)
-            if doc is None:
-                break
-            rendered(s, settings, doc)
+        query = select(Document).where(Document.sha256.is_(None), Document.id.not_in(failed)) \
+            .order_by(Document.id).limit(1)
+        doc_id = None
+        try:
+            with db.unit_of_work() as s:
+                doc = s.scalar(query.with_for_update(skip_locked=True) if db.is_postgres else query)
+                if doc is None:
+                    break
+                doc_id = doc.id
+                rendered(s, settings, doc)
+        except Exception:  # noqa: BLE001 — a template that fails must not stop the worker's timers
+            if doc_id is None:  # the database, not the document: the worker's own handling applies
+                raise
+            log.exception("document %s could not be rendered; left pending (it renders when first asked for)", doc_id)
+            failed.add(doc_id)
+            continue
         done += 1
     return done
+
+
+# Per database: the documents this process could not render, so a sweep does not retry them every half second.
+_failed: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def title_of(session: Session, doc: Document) -> str:

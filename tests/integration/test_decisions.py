@@ -293,6 +293,28 @@ def test_a_document_is_fixed_with_the_action_and_its_pdf_rendered_after_it(world
 
 
 @needs_renderer
+def test_a_document_that_cannot_be_rendered_does_not_stop_the_worker(world, app, settings, monkeypatch):
+    from app.documents import service as documents
+
+    db = app.extensions["sunlight.db"]
+    case = new_case(world)
+
+    tried = []
+
+    def broken(markup):
+        tried.append(markup)
+        raise RuntimeError("a district's template broke the renderer")
+
+    monkeypatch.setattr(doc_render, "pdf", broken)
+    assert documents.render_pending(db, settings) == 0  # logged, left pending, the sweep goes on
+    assert documents.render_pending(db, settings) == 0 and sweep(db, settings) == 0
+    assert len(tried) == 1  # not retried on every sweep
+    monkeypatch.undo()
+    [doc] = docs(world, case["case_no"])  # the documents list renders it once the renderer works again
+    assert doc["rendered"] is True and doc["sha256"]
+
+
+@needs_renderer
 def test_supplement_refusal_and_decision_documents(world):
     case = new_case(world, "CA01-XK-0002", "win")
     case = complete(world, case, "Task_receive", "win", {"materials_complete": False})
