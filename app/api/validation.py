@@ -14,36 +14,29 @@ What the layer answers, in the project's error shape with `details` naming each 
 Security is our own code's (app/api/common.py `caller`): openapi-core's security check is not run. Uploads
 (multipart, BPMN XML) keep their own body checks: only their parameters are validated here.
 
-Cost (#14): openapi-core walks the document through jsonschema-path on every access, so used naively it costs
-milliseconds per request. Here the OpenAPI object is built once per process without re-checking the document (the
-OpenAPI test does that), the operation is looked up from Flask's matched rule instead of searched among the paths,
-the jsonschema validators and casters are built once per schema, the security step is skipped, and the body is
-parsed once (Flask's cached JSON). bench/validation_cost.py measures what remains.
+Cost (#14): openapi-core's request validator walks the document through jsonschema-path on every access (finding
+the path by template matching, each parameter's style, the media type…) and makes a fresh jsonschema validator per
+schema: used as documented it costs milliseconds per request. Here openapi-core's OpenAPI object is built once per
+process, and each operation's plan is made once from it, on first use — openapi-core's caster and validator of each
+parameter's schema and its validator of the JSON body's schema — so a request costs a dict lookup (Flask has
+already routed it), a cast and a jsonschema validation per value, and no second parse of the body (Flask's cached
+JSON). Parameters here are all simple (style: simple/form, one value). bench/validation_cost.py measures it.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from flask import Blueprint, Flask, request
-from openapi_core import Config, OpenAPI, V30RequestValidator
+from openapi_core import Config, OpenAPI
 from openapi_core.casting.schemas import oas30_write_schema_casters_factory
 from openapi_core.casting.schemas.exceptions import CastError
 from openapi_core.casting.schemas.factories import SchemaCastersFactory
-from openapi_core.datatypes import RequestParameters
-from openapi_core.deserializing.exceptions import DeserializeError
-from openapi_core.templating.datatypes import TemplateResult
-from openapi_core.templating.media_types.exceptions import MediaTypeNotFound
-from openapi_core.templating.paths.datatypes import PathOperationServer
-from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
-from openapi_core.validation.request.exceptions import (InvalidRequestBody, MissingParameter,
-                                                        MissingRequestBodyError, MissingRequiredParameter,
-                                                        MissingRequiredRequestBody,
-                                                        ParameterValidationError)
 from openapi_core.validation.schemas.exceptions import InvalidSchemaValue
 from openapi_core.validation.schemas.factories import SchemaValidatorsFactory
 from openapi_schema_validator import OAS30WriteValidator
-from werkzeug.datastructures import Headers, ImmutableMultiDict
+from werkzeug.datastructures import ImmutableMultiDict
 
 from app.errors import Invalid
 
@@ -65,126 +58,95 @@ def install(app: Flask, *blueprints: Blueprint) -> None:
 def validate_request() -> None:
     """The before_request hook: raises the project's 400/415/422 when the request breaks the document."""
     rule = request.url_rule
-    operation = _operation_of(rule.rule, request.method) if rule is not None else None
-    if operation is None:
+    plan = _plan_of(rule.rule, request.method) if rule is not None else None
+    if plan is None:
         return
-    pattern, json_only, takes_json = operation
-    query = request.args
+    path, query = request.view_args or {}, request.args
     if query and any(v == "" for v in query.values()):  # `?x=` means x left out, as the endpoints read it
         query = ImmutableMultiDict([(k, v) for k, v in query.items(multi=True) if v != ""])
-    _refuse_nul(request.view_args or {}, query)
-    body = None  # a missing body is the endpoint's to refuse (some take none); uploads read their own
-    if takes_json and (request.is_json or json_only) and request.get_data(cache=True):
+    _refuse_nul(path, query)
+    malformed, problems = False, []
+    for name, where, required, caster, validator in plan.params:
+        raw = (path if where == "path" else query).get(name)
+        if raw is None:
+            if required:
+                problems.append((name, "is required"))
+            continue
+        try:
+            validator.validate(caster.cast(raw))
+        except CastError:
+            malformed = True
+            problems.append((name, f"must be {_a(caster.schema.getkey('type'))}"))
+        except InvalidSchemaValue as exc:
+            bad, found = _schema_problems(exc, name)
+            malformed |= bad
+            problems.extend(found)
+    # A missing body is the endpoint's to refuse (some operations take none); uploads (multipart, XML) read and
+    # check their own bodies.
+    if plan.body is not None and (request.is_json or plan.json_only) and request.get_data(cache=True):
         if not request.is_json:
             raise UnsupportedMediaType("send JSON with Content-Type: application/json")
-        _refuse_nul_in_body(json_body())  # 400 for bad or too deep JSON; Flask keeps the parse for the endpoint
-        body = request.get_data(cache=True)
-    call = _Call(pattern, request.method.lower(), RequestParameters(
-        path=request.view_args or {}, query=query, header=_NO_HEADERS, cookie=_NO_COOKIES),
-        request.mimetype if body is not None else "application/json", body)
-    _raise_first(list(_contract().request_validator.iter_errors(call)))
+        body = json_body()  # 400 for JSON that is not JSON or nests too deep; Flask keeps the parse for the endpoint
+        _refuse_nul_in_body(body)
+        try:
+            plan.body.validate(body)
+        except InvalidSchemaValue as exc:
+            bad, found = _schema_problems(exc, "")
+            malformed |= bad
+            problems.extend(found)
+    if problems:
+        fields = list(dict.fromkeys(field or "body" for field, _ in problems))[:MAX_FIELDS_NAMED]
+        message = "; ".join(f"{field or 'body'} {text}" for field, text in problems[:MAX_FIELDS_NAMED])
+        raise (BadRequest if malformed else Invalid)(message, details=[{"field": f} for f in fields])
 
 
-# --- what openapi-core is given -----------------------------------------------------------------------------------
+# --- the document's operations, ready to check --------------------------------------------------------------------
 
-_NO_HEADERS, _NO_COOKIES = Headers(), ImmutableMultiDict()
 _RULE_VAR = re.compile(r"<(?:[^<>:]+:)?(\w+)>")  # <code>, <int:definition_id>, <any(a, b):action>
 _JSON = "application/json"
 
 
-class _Call:
-    """The request as openapi-core's Request protocol wants it; host_url is empty so its URL is the path pattern."""
-    host_url = ""
-
-    def __init__(self, pattern: str, method: str, parameters: RequestParameters, content_type: str, body):
-        self.path = self.path_pattern = pattern
-        self.method, self.parameters, self.content_type, self.body = method, parameters, content_type, body
+@dataclass(frozen=True)
+class _Plan:
+    """What one operation checks: its parameters (name, in, required, openapi-core's caster and validator of the
+    parameter's schema) and openapi-core's validator of its JSON body schema (None: it takes no JSON)."""
+    params: tuple
+    body: object
+    json_only: bool
 
 
 @lru_cache(maxsize=None)
-def _operation_of(rule: str, method: str) -> tuple[str, bool, bool] | None:
-    """(path pattern, the body is JSON only, the body may be JSON) of the documented operation behind a Flask rule
-    and method; None when the document does not describe it (OPTIONS…)."""
+def _plan_of(rule: str, method: str) -> _Plan | None:
+    """The plan of the documented operation behind a Flask rule and method, made on first use; None when the
+    document does not describe it (OPTIONS…)."""
+    contract = _contract()
     pattern = _RULE_VAR.sub(r"{\1}", rule)
-    op = openapi_document()["paths"].get(pattern, {}).get("get" if method == "HEAD" else method.lower())
-    if op is None:
+    paths = contract.spec / "paths"
+    verb = "get" if method == "HEAD" else method.lower()
+    if pattern not in paths or verb not in paths / pattern:
         return None
-    content = (op.get("requestBody") or {}).get("content", {})
-    return pattern, set(content) == {_JSON}, _JSON in content
-
-
-class _RoutedPaths:
-    """openapi-core's path finder, given that Flask has already routed the request: the operation is looked up by
-    its path pattern (a dict hit), not searched among the document's paths by template matching."""
-
-    def __init__(self, spec, base_url=None):
-        self.spec, self._found = spec, {}
-
-    def find(self, method: str, name: str) -> PathOperationServer:
-        found = self._found.get((method, name))
-        if found is None:
-            paths = self.spec / "paths"
-            if name not in paths:
-                raise PathNotFound(name)
-            path = paths / name
-            if method not in path:
-                raise OperationNotFound(name, method)
-            found = self._found[(method, name)] = PathOperationServer(path, path / method, None,
-                                                                      TemplateResult(name, {}), None)
-        return found
-
-
-class _OncePerSchema(SchemaValidatorsFactory):
-    """A jsonschema validator per schema, made once (openapi-core makes one, with a deep-copied format checker, on
-    every use). Validators keep no state between calls."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._made = {}
-
-    def create(self, schema, format_validators=None, extra_format_validators=None):
-        made = self._made.get(schema)
-        if made is None:
-            made = self._made[schema] = super().create(schema, format_validators, extra_format_validators)
-        return made
-
-
-class _CastersOncePerSchema(SchemaCastersFactory):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._made = {}
-
-    def create(self, schema, format_validators=None, extra_format_validators=None):
-        made = self._made.get(schema)
-        if made is None:
-            made = self._made[schema] = super().create(schema, format_validators, extra_format_validators)
-        return made
-
-
-class _DoorValidator(V30RequestValidator):
-    """openapi-core's OpenAPI 3.0 request validator without its security step (our code authenticates)."""
-
-    def iter_errors(self, request):
-        path, operation, _, _, _ = self._find_path(request)
-        yield from self._iter_parameters_errors(request, operation, path)
-        if request.body is not None:
-            yield from self._iter_body_errors(request, operation)
-
-
-def _cached_json(value: bytes, **parameters):
-    """The body as Flask parsed it (json_body above): parsed once per request, not once per reader."""
-    return request.get_json(cache=True)
+    operation = paths / pattern / verb
+    validators, casters = contract.config.schema_validators_factory, contract.config.schema_casters_factory
+    params = tuple((p["name"], p["in"], p.getkey("required", False), casters.create(p / "schema"),
+                    validators.create(p / "schema"))
+                   for p in operation.get("parameters", []) if p["in"] in ("path", "query"))
+    content = operation / "requestBody" / "content" if "requestBody" in operation else None
+    body = validators.create(content / _JSON / "schema") if content is not None and _JSON in content else None
+    return _Plan(params, body, content is not None and set(content.keys()) == {_JSON})
 
 
 @lru_cache(maxsize=1)
 def _contract() -> OpenAPI:
-    """openapi-core's OpenAPI object for the served document: built once per process (the document is)."""
-    validators = _OncePerSchema(OAS30WriteValidator)
+    """openapi-core's OpenAPI object for the served document: built once per process (the document is), without
+    re-checking the document (tests/*/test_openapi*.py validates it), with OpenAPI 3.0 request ("write") rules."""
+    validators = SchemaValidatorsFactory(OAS30WriteValidator)
     return OpenAPI.from_dict(openapi_document(), config=Config(
-        spec_validator_cls=None,  # tests/*/test_openapi*.py validates the document; not again at every start
-        request_validator_cls=_DoorValidator, path_finder_cls=_RoutedPaths, schema_validators_factory=validators,
-        schema_casters_factory=_CastersOncePerSchema(validators, oas30_write_schema_casters_factory.types_caster),
-        extra_media_type_deserializers={_JSON: _cached_json}))
+        spec_validator_cls=None, schema_validators_factory=validators,
+        schema_casters_factory=SchemaCastersFactory(validators, oas30_write_schema_casters_factory.types_caster)))
+
+
+def _a(kind) -> str:
+    return f"{'an' if str(kind)[:1] in 'aeiou' else 'a'} {kind}"
 
 
 # --- NUL characters ---------------------------------------------------------------------------------------------
@@ -222,47 +184,8 @@ def _refuse_nul_in_body(body) -> None:
 
 # --- openapi-core's findings as the project's errors ---------------------------------------------------------------
 
-def _raise_first(errors: list[Exception]) -> None:
-    """One answer for all the request's problems: 415 if the media type is wrong, else 400 if any value does not
-    parse (or the body is missing), else 422; the details name every field found."""
-    if not errors:
-        return
-    malformed, problems = False, []
-    for exc in errors:
-        cause = exc.__cause__
-        if isinstance(exc, MissingRequestBodyError):
-            if isinstance(exc, MissingRequiredRequestBody):
-                raise BadRequest("a JSON body is required")
-            continue
-        if isinstance(exc, MissingParameter) and not isinstance(exc, MissingRequiredParameter):
-            continue
-        if isinstance(cause, MediaTypeNotFound):
-            raise UnsupportedMediaType("send JSON with Content-Type: application/json")
-        if isinstance(exc, MissingRequiredParameter):
-            problems.append((exc.name, "is required"))
-        elif isinstance(exc, ParameterValidationError):
-            bad, found = _schema_problems(cause, exc.name)
-            malformed |= bad
-            problems.extend(found)
-        elif isinstance(exc, InvalidRequestBody):
-            bad, found = _schema_problems(cause, "")
-            malformed |= bad
-            problems.extend(found)
-        else:  # a finding this layer does not know: let the endpoint's own checks answer
-            continue
-    if not problems:
-        return
-    fields = list(dict.fromkeys(field or "body" for field, _ in problems))[:MAX_FIELDS_NAMED]
-    message = "; ".join(f"{field or 'body'} {text}" for field, text in problems[:MAX_FIELDS_NAMED])
-    if malformed:
-        raise BadRequest(message, details=[{"field": f} for f in fields])
-    raise Invalid(message, details=[{"field": f} for f in fields])
-
-
-def _schema_problems(cause, where: str) -> tuple[bool, list[tuple[str, str]]]:
+def _schema_problems(cause: InvalidSchemaValue, where: str) -> tuple[bool, list[tuple[str, str]]]:
     """(whether a value did not parse, [(field, what is wrong)]) of one parameter's or the body's failure."""
-    if isinstance(cause, (CastError, DeserializeError)) or not isinstance(cause, InvalidSchemaValue):
-        return True, [(where, "is not in the form the document gives")]
     malformed, found = False, []
     for error in cause.schema_errors:
         for leaf in _leaves(error):
@@ -293,7 +216,7 @@ def _explain(error, where: str) -> tuple[bool, str, str]:
     personal)."""
     kind, limit, field = error.validator, error.validator_value, _field(where, error.absolute_path)
     if kind == "type":
-        return True, field, f"must be {'an' if str(limit)[0] in 'aeiou' else 'a'} {limit}"
+        return True, field, f"must be {_a(limit)}"
     if kind == "required":
         missing = [name for name in limit if isinstance(error.instance, dict) and name not in error.instance]
         return False, _field(field, [missing[0]] if missing else []), "is required"
