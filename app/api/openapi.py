@@ -412,8 +412,8 @@ INFO = ("Administrative powers run online, in the open. See CONTRACT.md.\n\n"
         "Every request is validated against this document before its endpoint runs (app/api/validation.py): a value "
         "that does not parse as stated (a word for an integer, a number for a text, JSON that is not JSON or nests "
         "more than 32 levels deep) answers 400 `malformed`, a value that breaks a stated limit 422 `invalid`, each "
-        "naming the field(s) in `details`. No text anywhere in a request — address, query or JSON body, free-form "
-        "`data` included — may hold a NUL character (U+0000): 400 `malformed`. Where a request's integer states no "
+        "naming the field(s) in `details`. No text anywhere in a request may hold a NUL character (U+0000): 400 "
+        "`malformed` in the address or query, 422 `invalid` in the JSON body (free-form `data` included). Where a request's integer states no "
         f"range it is within ±{MAX_ID} (a column's), and where its text states no length it is at most {MAX_TEXT} "
         "characters.")
 

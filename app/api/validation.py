@@ -6,11 +6,12 @@ request may contain; the endpoints and services keep only what it cannot say (cr
 What the layer answers, in the project's error shape with `details` naming each field (`applicant.name`,
 `materials[0].name`, a parameter's name):
 - 400 `malformed`: a value that does not parse as what the document says (a word for an integer, JSON that is not
-  JSON or nests deeper than MAX_JSON_DEPTH, a number where text is expected), or any text holding a NUL character
-  (PostgreSQL can neither store nor compare it) — in the address, the query or anywhere in the JSON body;
+  JSON or nests deeper than MAX_JSON_DEPTH, a number or a list where text is expected), or a NUL character in the
+  address or the query (PostgreSQL can neither store nor compare it);
 - 415: a body that is not JSON where the operation takes JSON only;
 - 422 `invalid`: a value that parses but breaks a constraint (minimum/maximum, lengths, enum, pattern, format,
-  required, additionalProperties).
+  required, additionalProperties), or a text of the JSON body — keys and free-form case data included — holding a
+  NUL character.
 Security is our own code's (app/api/common.py `caller`): openapi-core's security check is not run. Uploads
 (multipart, BPMN XML) keep their own body checks: only their parameters are validated here.
 
@@ -170,12 +171,12 @@ def _refuse_nul_in_body(body) -> None:
         node, at = stack.pop()
         if isinstance(node, str):
             if "\x00" in node:
-                raise BadRequest(f"{at or 'body'} holds a NUL character", details=[{"field": at or "body"}])
+                raise Invalid(f"{at or 'body'} holds a NUL character", details=[{"field": at or "body"}])
         elif isinstance(node, dict):
             for key, value in node.items():
                 name = f"{at}.{key}" if at else str(key)
                 if "\x00" in key:
-                    raise BadRequest(f"a field name in {at or 'the body'} holds a NUL character",
+                    raise Invalid(f"a field name in {at or 'the body'} holds a NUL character",
                                      details=[{"field": name.replace("\x00", "\\0")}])
                 stack.append((value, name))
         elif isinstance(node, list):
