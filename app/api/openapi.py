@@ -10,7 +10,7 @@ from functools import lru_cache
 from apispec import APISpec
 
 from app.cases.models import CASE_STATUSES
-from app.cases.search import CARDS
+from app.cases.search import CARDS, MAX_Q
 from app.messages.texts import KINDS as MESSAGE_KINDS
 
 S = {"type": "string"}
@@ -331,7 +331,8 @@ def _paths() -> dict[str, dict]:
                         errors=(400, 404, 409, 415, 422)),
             "get": _op("Staff case search: q is a case number, or an applicant's name (its beginning), ID number or "
                        "phone; newest first; only cases in the caller's scope", out="CasePage", errors=(422,),
-                       params=[_query("q"), _query("status", {"type": "string", "enum": list(CASE_STATUSES)}),
+                       params=[_query("q", {**PARAM_TEXT, "maxLength": MAX_Q}),
+                               _query("status", {"type": "string", "enum": list(CASE_STATUSES)}),
                                _query("item_code"), _query("card", {"type": "string", "enum": list(CARDS)}),
                                _query("from", {"type": "string", "format": "date"}),
                                _query("to", {"type": "string", "format": "date"}), *PAGE_PARAMS])},
