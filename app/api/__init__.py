@@ -16,21 +16,16 @@ from .public import public
 from .rules import rules_api
 from .staff import staff
 from .supervision import supervision
+from .validation import install as install_validation
 
 
 def register(app: Flask) -> None:
     limiter.init_app(app)
-    app.register_blueprint(staff)
-    app.register_blueprint(public)
-    app.register_blueprint(supervision)
-    app.register_blueprint(migrations)
-    app.register_blueprint(calendar_api)
-    app.register_blueprint(definitions_diff)
-    app.register_blueprint(rules_api)
-    app.register_blueprint(files_api)
-    app.register_blueprint(assessment_api)
-    app.register_blueprint(decisions_api)
-    app.register_blueprint(bpmn_io)
+    doors = (staff, public, supervision, migrations, calendar_api, definitions_diff, rules_api, files_api,
+             assessment_api, decisions_api, bpmn_io)
+    install_validation(app, *doors)  # every API request checked against the OpenAPI document first
+    for bp in doors:
+        app.register_blueprint(bp)
     register_error_handlers(app)
 
     @app.get("/healthz")

@@ -10,7 +10,7 @@ from functools import lru_cache
 from apispec import APISpec
 
 from app.cases.models import CASE_STATUSES
-from app.cases.search import CARDS
+from app.cases.search import CARDS, MAX_Q
 from app.messages.texts import KINDS as MESSAGE_KINDS
 
 S = {"type": "string"}
@@ -46,10 +46,11 @@ SCHEMAS = {
                  "description": "left out: numbered by ITEM_CODE_SCHEME"},
         "kind": {"type": "string", "enum": ["promised", "immediate"]}, "warn_days": I,
         "special_procedures": {"type": "array", "items": {"type": "object", "properties": {
-            "name": S, "legal_basis": S, "days": I, "counted": {"type": "boolean"}}}}, "name": S, "category": {"type": "string", "enum": ["licensing", "penalty", "enforcement", "levy",
+            "name": S, "legal_basis": S, "days": I, "counted": {"type": "boolean"}}}}, "name": {"type": "string", "maxLength": 300}, "category": {"type": "string", "enum": ["licensing", "penalty", "enforcement", "levy",
                                                                       "other"]},
-        "department": S, "promised_days": I, "statutory_days": I, "accepting_authority": S, "implementing_body": S,
-        "supervision_phone": S, "fee": S, "legal_basis": S,
+        "department": {"type": "string", "maxLength": 64}, "promised_days": I, "statutory_days": I,
+        "accepting_authority": {"type": "string", "maxLength": 300}, "implementing_body": {"type": "string", "maxLength": 300},
+        "supervision_phone": {"type": "string", "maxLength": 64}, "fee": S, "legal_basis": S,
         "materials": {"type": "array", "items": {"$ref": "#/components/schemas/Material"}},
         "promised_unit": UNIT, "statutory_unit": UNIT,
         "clock_start_step": {"type": "string", "nullable": True, "description": (
@@ -76,8 +77,7 @@ SCHEMAS = {
             "(within 7 working days, else a red notice)")},
         "pledge_verify_days": {"type": "integer", "nullable": True, "description": (
             "告知承诺: pledges accepted, verified within this many working days of acceptance")}}},
-    "ItemPatch": {"type": "object", "description": "any of ItemIn's fields except code, category and department",
-                  "additionalProperties": True},
+    "ItemPatch": None,  # filled in below from ItemIn
     "Item": {"allOf": [{"$ref": "#/components/schemas/ItemIn"}, {"type": "object", "properties": {
         "status": {"type": "string", "enum": ["draft", "active", "suspended", "abolished"]},
         "status_reason": {"type": "string", "nullable": True}, "department_name": S}}]},
@@ -223,6 +223,11 @@ SCHEMAS = {
         "items": {"type": "array", "items": {"$ref": "#/components/schemas/PublicItem"}}, "total": I}},
 }
 
+SCHEMAS["ItemPatch"] = {"type": "object", "description": "any of ItemIn's fields except code, category and department",
+                        "additionalProperties": True, "properties": {
+                            k: v for k, v in SCHEMAS["ItemIn"]["properties"].items()
+                            if k not in ("code", "category", "department")}}
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -258,12 +263,18 @@ def _paged(op: dict, **headers) -> dict:
     return op
 
 
+MAX_ID = 2**31 - 1  # the largest integer a column holds: every integer a request carries fits in one
+MAX_TEXT = 5000  # the longest text a request may carry where its field states no shorter limit
+NO_NUL = r"^[^\u0000]*$"  # no text may hold a NUL character (PostgreSQL can neither store nor compare it)
+PARAM_TEXT = {"type": "string", "maxLength": 200, "pattern": NO_NUL}
+
+
 def _path(name: str, schema=None) -> dict:
-    return {"name": name, "in": "path", "required": True, "schema": schema or S}
+    return {"name": name, "in": "path", "required": True, "schema": schema or PARAM_TEXT}
 
 
 def _query(name: str, schema=None, required=False) -> dict:
-    return {"name": name, "in": "query", "required": required, "schema": schema or S}
+    return {"name": name, "in": "query", "required": required, "schema": schema or PARAM_TEXT}
 
 
 CODE, DEF, CASE_NO = _path("code"), _path("definition_id", I), _path("case_no")
@@ -320,7 +331,8 @@ def _paths() -> dict[str, dict]:
                         errors=(400, 404, 409, 415, 422)),
             "get": _op("Staff case search: q is a case number, or an applicant's name (its beginning), ID number or "
                        "phone; newest first; only cases in the caller's scope", out="CasePage", errors=(422,),
-                       params=[_query("q"), _query("status", {"type": "string", "enum": list(CASE_STATUSES)}),
+                       params=[_query("q", {**PARAM_TEXT, "maxLength": MAX_Q}),
+                               _query("status", {"type": "string", "enum": list(CASE_STATUSES)}),
                                _query("item_code"), _query("card", {"type": "string", "enum": list(CARDS)}),
                                _query("from", {"type": "string", "format": "date"}),
                                _query("to", {"type": "string", "format": "date"}), *PAGE_PARAMS])},
@@ -388,19 +400,78 @@ SCHEMA_DT = DT
 @lru_cache(maxsize=1)
 def openapi_document() -> dict:
     spec = APISpec(title="Sunlight (阳光运行) API", version="1.0.0", openapi_version="3.0.3",
-                   info={"description": "Administrative powers run online, in the open. See CONTRACT.md."})
+                   info={"description": INFO})
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for name, schema in {**SCHEMAS, **_EXTRA_SCHEMAS}.items():
         spec.components.schema(name, schema)
     for path, operations in {**_paths(), **_EXTRA_PATHS}.items():
         spec.path(path=path, operations={method: _with_common_errors(path, op) for method, op in operations.items()})
-    return spec.to_dict()
+    return _bounded_requests(spec.to_dict())
+
+
+INFO = ("Administrative powers run online, in the open. See CONTRACT.md.\n\n"
+        "Every request is validated against this document before its endpoint runs (app/api/validation.py): a value "
+        "that does not parse as stated (a word for an integer, a number for a text, JSON that is not JSON or nests "
+        "more than 32 levels deep) answers 400 `malformed`, a value that breaks a stated limit 422 `invalid`, each "
+        "naming the field(s) in `details`. No text anywhere in a request may hold a NUL character (U+0000): 400 "
+        "`malformed` in the address or query, 422 `invalid` in the JSON body (free-form `data` included). Where a request's integer states no "
+        f"range it is within ±{MAX_ID} (a column's), and where its text states no length it is at most {MAX_TEXT} "
+        "characters.")
+
+
+def _bounded_requests(document: dict) -> dict:
+    """Every integer a request carries (parameter or JSON body, through $refs) gets the columns' range and every
+    text a length where the definition states none: the limits are in the document, not only in the code."""
+    schemas = document.get("components", {}).get("schemas", {})
+    todo: list[str] = []
+
+    def bound(schema):
+        if not isinstance(schema, dict):
+            return schema
+        if "$ref" in schema:
+            todo.append(schema["$ref"].rsplit("/", 1)[-1])
+            return schema
+        out = dict(schema)
+        if out.get("type") == "integer":
+            out.setdefault("maximum", MAX_ID)
+            out.setdefault("minimum", -MAX_ID - 1)
+        elif out.get("type") == "string" and out.get("format") != "binary" and "enum" not in out:
+            out.setdefault("maxLength", MAX_TEXT)
+        for key in ("items", "additionalProperties", "not"):
+            if isinstance(out.get(key), dict):
+                out[key] = bound(out[key])
+        if "properties" in out:
+            out["properties"] = {k: bound(v) for k, v in out["properties"].items()}
+        for key in ("allOf", "anyOf", "oneOf"):
+            if key in out:
+                out[key] = [bound(s) for s in out[key]]
+        return out
+
+    for operations in document.get("paths", {}).values():
+        for op in operations.values():
+            if not isinstance(op, dict):
+                continue
+            op["parameters"] = [{**p, "schema": bound(p["schema"])} if "schema" in p else p
+                                for p in op.get("parameters", [])]
+            for mimetype, media in op.get("requestBody", {}).get("content", {}).items():
+                if "schema" in media and mimetype == "application/json":
+                    media["schema"] = bound(media["schema"])
+    done: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in done and name in schemas:
+            done.add(name)
+            schemas[name] = bound(schemas[name])
+    return document
 
 
 def _with_common_errors(path: str, op: dict) -> dict:
     """What any operation may answer besides its own: 400 (a NUL character or a malformed value in the address),
-    503 (the database busy), 404 when the address names something, 413 when it takes a body."""
-    common = [400, 503] + ([404] if "{" in path else []) + ([413] if "requestBody" in op else [])
+    503 (the database busy), 404 when the address names something, 413 and 415 when it takes a body, and 422 when
+    it takes parameters or a body (the validation layer refuses a value breaking a limit stated here)."""
+    takes = bool(op.get("parameters")) or "requestBody" in op
+    common = ([400, 503] + ([404] if "{" in path else []) + ([413, 415] if "requestBody" in op else [])
+              + ([422] if takes else []))
     responses = dict(op["responses"])
     for status in common:
         responses.setdefault(status, {"description": ERRORS[status], "content": _json(_ref("Error"))})

@@ -82,15 +82,19 @@ def test_only_admins_parse(world):
 
 
 @pytest.mark.parametrize("body, field", [
-    ({}, "text"), ({"text": None}, "text"), ({"text": 42}, "text"), ({"text": ["一、元旦：1月1日放假"]}, "text"),
-    ({"text": ""}, "text"), ({"text": "  \n "}, "text"), ({"text": "1月1日\x00放假"}, "text"),
+    ({}, "text"), ({"text": ""}, "text"), ({"text": "  \n "}, "text"), ({"text": "1月1日\x00放假"}, "text"),
 ])
 def test_bad_text_is_422_naming_the_field(world, body, field):
     assert_error(*parse(world, 2026, body), 422, "invalid", field)
 
 
-def test_too_long_a_text_is_413(world):
-    assert_error(*parse(world, 2026, {"text": "一" * 20_001}), 413, "too_large", "text")
+@pytest.mark.parametrize("body", [{"text": None}, {"text": 42}, {"text": ["一、元旦：1月1日放假"]}])
+def test_text_that_is_not_text_is_400_naming_the_field(world, body):
+    assert_error(*parse(world, 2026, body), 400, "malformed", "text")
+
+
+def test_too_long_a_text_is_422(world):  # the document's maxLength, refused by the validation layer
+    assert_error(*parse(world, 2026, {"text": "一" * 20_001}), 422, "invalid", "text")
     status, _body = parse(world, 2026, {"text": ("一、元旦：1月1日（周四）放假1天。" + " " * 20_000)[:20_000]})
     assert status == 200
 

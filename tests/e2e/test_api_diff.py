@@ -31,11 +31,14 @@ def test_the_diff_shows_the_timer_change_old_to_new(versions):
     assert world.api.get(f"/api/v1/definitions/{v2}/diff?against={v2}", "acc") == (200, {"changes": []})
 
 
-def test_bad_or_missing_against_is_400(versions):
+def test_bad_or_missing_against_is_refused(versions):
     world, v1, v2 = versions
-    for query in ("", "?against=", "?against=abc", "?against=1.5"):
+    for query in ("?against=abc", "?against=1.5"):
         status, body = world.api.get(f"/api/v1/definitions/{v2}/diff{query}", "legal")
         assert status == 400 and body["error"]["code"] == "malformed", (query, body)
+    for query in ("", "?against="):  # the document requires it
+        status, body = world.api.get(f"/api/v1/definitions/{v2}/diff{query}", "legal")
+        assert status == 422 and body["error"]["details"] == [{"field": "against"}], (query, body)
 
 
 def test_unknown_or_invisible_definitions_are_404(versions):
@@ -48,4 +51,4 @@ def test_unknown_or_invisible_definitions_are_404(versions):
 def test_a_token_is_required(versions):
     world, v1, v2 = versions
     assert world.api.get(f"/api/v1/definitions/{v2}/diff?against={v1}")[0] == 401
-    assert world.api.get(f"/api/v1/definitions/{v2}/diff")[0] == 401
+    assert world.api.get(f"/api/v1/definitions/{v2}/diff?against=0")[0] == 401

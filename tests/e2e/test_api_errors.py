@@ -56,13 +56,20 @@ def test_malformed_json_is_400_and_wrong_media_type_is_415(world):
 @pytest.mark.parametrize("change, field", [
     ({"category": "bribery"}, "category"), ({"promised_days": -1}, "promised_days"),
     ({"promised_days": 30}, "promised_days"), ({"code": "../etc"}, "code"), ({"name": ""}, "name"),
-    ({"materials": [{"required": True}]}, "materials[0].name"), ({"statutory_days": "20"}, "statutory_days"),
+    ({"materials": [{"required": True}]}, "materials[0].name"),
 ])
 def test_invalid_items_are_422_naming_the_field(world, change, field):
     status, body = world.api.post("/api/v1/items", "designer", {**ITEM, **change})
     assert status == 422, body
     _is_error(body)
     assert body["error"]["details"] == [{"field": field}]
+
+
+def test_a_value_of_the_wrong_type_is_400_naming_the_field(world):
+    """The validation layer (app/api/validation.py): a value that is not what the document says is malformed."""
+    status, body = world.api.post("/api/v1/items", "designer", {**ITEM, "statutory_days": "20"})
+    assert status == 400 and body["error"]["code"] == "malformed", body
+    assert body["error"]["details"] == [{"field": "statutory_days"}]
 
 
 def test_duplicates_and_unknowns(world):
@@ -175,7 +182,7 @@ def test_public_catalogue_lists_active_items_only(world):
         assert field in item
     assert world.api.get("/public/api/v1/items?category=penalty")[1]["total"] == 0
     assert world.api.get("/public/api/v1/items?q=食品")[1]["total"] == 1
-    assert world.api.get("/public/api/v1/items?per_page=1001")[0] == 400
+    assert world.api.get("/public/api/v1/items?per_page=1001")[0] == 422  # beyond the document's maximum
     assert world.api.get("/public/api/v1/items?category=nope")[0] == 422
     assert world.api.get(item["flow_url"])[0] == 200
     assert world.api.get("/public/api/v1/items/DRAFT-1")[0] == 404

@@ -153,7 +153,7 @@ def test_missing_materials_are_all_named_at_once(world):
     assert status == 422 and body["error"]["code"] == "invalid_materials"
     assert [(d["field"], d.get("material")) for d in body["error"]["details"]] == [
         ("materials[0].name", "户口本"), ("materials[1].file_id", LICENCE), ("materials", FORM), ("materials", LICENCE)]
-    assert open_case(world, "not a list")[0] == 422
+    assert open_case(world, "not a list")[0] == 400  # malformed: the document says a list
     assert open_case(world, [{"name": FORM}])[0] == 422
     assert world.api.get("/api/v1/tasks", "acc")[1] == []  # nothing was opened
     # The refused attempts left the file free: it still attaches.
@@ -220,7 +220,7 @@ def test_downloads_are_scoped_attachments_that_are_never_sniffed(world, app):
         assert resp.status_code == 404 and resp.get_json()["error"]["code"] == "not_found"
     assert fetch("f_" + "x" * 43, "acc").status_code == 404
     assert fetch("1", "acc").status_code == 404
-    assert fetch("x" * 500, "acc").status_code == 404
+    assert fetch("x" * 500, "acc").status_code == 422  # longer than the document's 200 characters
     resp = fetch(form["file_id"])
     assert resp.status_code == 401
 
@@ -319,15 +319,16 @@ def test_paper_and_uploaded_materials_mix_and_both_count_as_provided(world):
     assert [d["material"] for d in body["error"]["details"]] == [FORM]
 
 
-@pytest.mark.parametrize("entry", [
-    {"name": FORM, "paper": "yes"}, {"name": FORM, "paper": True, "file_id": "f_x"}, {"name": FORM, "pledged": 1},
-    {"name": FORM, "deferred_until": "2026-03-20"},  # the item does not allow 容缺受理
-    {"name": FORM, "pledged": True},  # nor pledges
-    {"name": "营业执照\x00", "paper": True},
+@pytest.mark.parametrize("entry, status, code", [
+    ({"name": FORM, "paper": "yes"}, 400, "malformed"),  # the validation layer: not what the document says
+    ({"name": FORM, "paper": True, "file_id": "f_x"}, 422, "invalid_materials"), ({"name": FORM, "pledged": 1}, 400, "malformed"),
+    ({"name": FORM, "deferred_until": "2026-03-20"}, 422, "invalid_materials"),  # the item does not allow 容缺受理
+    ({"name": FORM, "pledged": True}, 422, "invalid_materials"),  # nor pledges
+    ({"name": "营业执照\x00", "paper": True}, 422, "invalid"),  # the layer: no NUL in any text
 ])
-def test_odd_material_entries_are_refused_naming_the_entry(world, entry):
-    status, body = open_case(world, [entry, {"name": LICENCE, "paper": True}])
-    assert status == 422 and body["error"]["code"] == "invalid_materials"
+def test_odd_material_entries_are_refused_naming_the_entry(world, entry, status, code):
+    answer, body = open_case(world, [entry, {"name": LICENCE, "paper": True}])
+    assert answer == status and body["error"]["code"] == code, body
     assert body["error"]["details"][0]["field"].startswith("materials[0]")
 
 

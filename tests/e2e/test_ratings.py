@@ -28,7 +28,7 @@ def test_a_completed_case_is_rated_once(world):
     no, code = finished_case(world)
     assert world.api.post(f"/public/api/v1/cases/{no}/rating", json={"code": "WRONG123", "score": 5})[0] == 404
     assert world.api.post(f"/public/api/v1/cases/{no}/rating", json={"code": code, "score": 6})[0] == 422
-    assert world.api.post(f"/public/api/v1/cases/{no}/rating", json={"code": code, "score": True})[0] == 422
+    assert world.api.post(f"/public/api/v1/cases/{no}/rating", json={"code": code, "score": True})[0] == 400
     status, body = world.api.post(f"/public/api/v1/cases/{no}/rating", json={"code": code, "score": 4,
                                                                              "comment": "办事效率高"})
     assert status == 201 and body["level"] == "满意"

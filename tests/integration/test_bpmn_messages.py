@@ -64,13 +64,14 @@ def test_no_waiting_catch_unknown_cases_and_bad_payloads_are_refused_without_tou
     assert body["error"]["details"] == [{"field": "name", "waiting_for": [REPORT]}]
     assert _message(world, "20260302-999999")[0] == 404
     assert _message(world, no, user="outsider")[0] == 404  # not in the clerk's scope: like an unknown case
-    for payload, words in ([1, 2], "object"), ({"__class__": 1}, "__class__"), ({"x": "字" * 70_000}, "larger"):
+    for payload, words, expected in (([1, 2], "object", 400), ({"__class__": 1}, "__class__", 422),
+                                     ({"x": "字" * 70_000}, "larger", 422)):  # 400: not what the document says
         status, body = world.api.post(f"/api/v1/cases/{no}/messages", "acc", {"name": REPORT, "payload": payload})
-        assert status == 422 and words in body["error"]["message"] and body["error"]["details"] == [
+        assert status == expected and words in body["error"]["message"] and body["error"]["details"] == [
             {"field": "payload"}], body
-    for name in (None, "", 5, "x" * 201):
+    for name, expected in ((None, 400), ("", 422), (5, 400), ("x" * 201, 422)):
         status, body = world.api.post(f"/api/v1/cases/{no}/messages", "acc", {"name": name})
-        assert status == 422 and body["error"]["details"] == [{"field": "name"}]
+        assert status == expected and body["error"]["details"] == [{"field": "name"}]
     assert world.api.post(f"/api/v1/cases/{no}/messages", "acc", data="name=x", ctype="text/plain")[0] == 415
     assert world.api.post(f"/api/v1/cases/{no}/messages", "acc", data="{", ctype="application/json")[0] == 400
     # A payload that lacks what the gateway after the catch needs: 422 naming the element, nothing written.
@@ -121,11 +122,11 @@ def test_only_system_users_send_correlated_messages_and_bad_bodies_are_named(app
     world = bpmn_world(app, catch=diagrams.MESSAGE_CATCH)
     assert world.api.post("/api/v1/messages", "acc", {"name": REPORT})[0] == 403
     assert world.api.post("/api/v1/messages", None, {"name": REPORT})[0] == 401
-    for body, field in (({"name": REPORT, "correlation": [1]}, "correlation"),
-                        ({"name": REPORT, "correlation": {"a b": 1}}, "correlation"),
-                        ({"name": REPORT, "payload": "x"}, "payload"), ({}, "name")):
+    for body, field, expected in (({"name": REPORT, "correlation": [1]}, "correlation", 400),
+                                  ({"name": REPORT, "correlation": {"a b": 1}}, "correlation", 422),
+                                  ({"name": REPORT, "payload": "x"}, "payload", 400), ({}, "name", 422)):
         status, out = world.api.post("/api/v1/messages", "sys", body)
-        assert status == 422 and out["error"]["details"] == [{"field": field}], out
+        assert status == expected and out["error"]["details"] == [{"field": field}], out
 
 
 def test_a_message_start_event_opens_a_case_in_scope(app, frozen_now):
@@ -223,7 +224,8 @@ def test_system_users_read_cases_in_scope_only_and_cannot_act_as_clerks(app, fro
     assert world.api.get(f"/api/v1/cases/{case['case_no']}", "sys02")[0] == 404
     task = world.ready(case, "Task_accept")
     assert world.api.post(f"/api/v1/cases/{case['case_no']}/tasks/{task['id']}/complete", "sys01", {})[0] == 403
-    assert world.api.post("/api/v1/cases", "sys01", {"item_code": world.items["catch"]})[0] == 403
+    assert world.api.post("/api/v1/cases", "sys01", {"item_code": world.items["catch"],
+                                                     "applicant": {"name": "张三"}})[0] == 403
     assert world.api.get("/api/v1/tasks", "sys01")[0] == 403
     assert world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sys01")[0] == 403
 

@@ -45,7 +45,7 @@ def test_a_service_task_is_open_external_work_shown_on_the_case_and_listed_by_to
     assert world.api.get("/api/v1/external-tasks?topic=other", "sys")[1]["total"] == 0
     assert world.api.get(f"/api/v1/external-tasks?topic={TOPIC}", "sys02")[1]["total"] == 0  # out of scope
     assert world.api.get("/api/v1/external-tasks", "acc")[0] == 403
-    assert world.api.get("/api/v1/external-tasks?state=nonsense", "sys")[0] == 400
+    assert world.api.get("/api/v1/external-tasks?state=nonsense", "sys")[0] == 422  # not among the document's
     assert events_of(world, case["case_no"], "external_task_opened")[0]["detail"]["topic"] == TOPIC
 
 
@@ -135,14 +135,15 @@ def test_a_due_timer_fires_before_a_late_completion(app, frozen_now):
 def test_bad_external_task_requests_are_named(app, frozen_now):
     world, case = _at_check(app)
     [task] = _fetch(world, "w1")
-    for body, field in (({"topics": [TOPIC]}, "worker_id"), ({"worker_id": "x" * 65, "topics": [TOPIC]}, "worker_id"),
-                        ({"worker_id": "w", "topics": "credit"}, "topics"),
-                        ({"worker_id": "w", "topics": [TOPIC], "max_tasks": 0}, "max_tasks"),
-                        ({"worker_id": "w", "topics": [TOPIC], "lock_seconds": True}, "lock_seconds")):
+    for body, field, expected in (({"topics": [TOPIC]}, "worker_id", 422),
+                                  ({"worker_id": "x" * 65, "topics": [TOPIC]}, "worker_id", 422),
+                                  ({"worker_id": "w", "topics": "credit"}, "topics", 400),  # not a list
+                                  ({"worker_id": "w", "topics": [TOPIC], "max_tasks": 0}, "max_tasks", 422),
+                                  ({"worker_id": "w", "topics": [TOPIC], "lock_seconds": True}, "lock_seconds", 400)):
         status, out = world.api.post("/api/v1/external-tasks/fetch-and-lock", "sys", body)
-        assert status == 422 and out["error"]["details"] == [{"field": field}], (body, out)
+        assert status == expected and out["error"]["details"] == [{"field": field}], (body, out)
     status, out = _complete(world, task["id"], "w1", data=[1])
-    assert status == 422 and out["error"]["details"] == [{"field": "data"}]
+    assert status == 400 and out["error"]["details"] == [{"field": "data"}]
     status, out = world.api.post(f"/api/v1/external-tasks/{task['id']}/complete", "sys",
                                  {"worker_id": "w1", "data": {"__import__": 1}})
     assert status == 422

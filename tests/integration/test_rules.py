@@ -238,8 +238,9 @@ def test_staff_read_the_rules_and_only_admins_change_them_audited(world, app):
                               ("R04", {"params": {"negative_words": [""]}}, "params.negative_words"),
                               ("R02", {"params": []}, "params"), ("R02", {"colour": "red"}, "colour")):
         status, err = configure(world, code, body)
-        assert status == 422 and err["error"]["details"] == [{"field": field}], (body, err)
-    assert configure(world, "R99", {"level": "red"})[0] == 404
+        expected = 400 if body in ({"enabled": "no"}, {"params": []}) else 422  # 400: a JSON type off the document
+        assert status == expected and err["error"]["details"] == [{"field": field}], (body, err)
+    assert configure(world, "R99", {"level": "red"})[0] == 422  # not among the document's rule codes
     assert configure(world, "R02", {"enabled": False, "params": {"min_steps": 3}})[0] == 200
     with app.extensions["sunlight.db"].unit_of_work() as s:
         [event] = s.scalars(select(AuditEvent).where(AuditEvent.action == "rule_changed")).all()
