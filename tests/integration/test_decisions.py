@@ -6,6 +6,7 @@ import hashlib
 import io
 import threading
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -448,6 +449,17 @@ def test_a_document_is_checked_by_number_and_code_and_shows_its_hash_and_status(
     world.api.post(f"/api/v1/cases/{case['case_no']}/decision/withdraw", "admin", {"reason": "复议撤销"})
     status, body = world.api.get(f"/public/api/v1/documents/verify?number={doc['number']}&code={code}")
     assert body["status"] == "withdrawn" and body["status_reason"] == "复议撤销"
+
+
+@needs_renderer
+@pytest.mark.parametrize("code", ["码码码码", "ÉCOLE234", "\u00a0\u3000"])
+def test_a_verification_code_outside_ascii_is_simply_not_found(world, code):
+    """A real number with a code of other characters is a wrong code (404), not a server error: the comparison
+    of codes is a constant-time one, which refuses non-ASCII text unless it is given bytes."""
+    case = new_case(world)
+    number = docs(world, case["case_no"])[0]["number"]
+    status, body = world.api.get("/public/api/v1/documents/verify?" + urlencode({"number": number, "code": code}))
+    assert status == 404 and body["error"]["code"] == "not_found", body
 
 
 def test_the_audit_chain_holds_after_all_of_it(world, cli):
