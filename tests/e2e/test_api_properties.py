@@ -3,7 +3,7 @@ requests — valid and invalid — to every operation in-process, as a district 
 a server error, and every answer must match the document (status codes, content type, body schema).
 
 Examples per operation: `API_FUZZ_EXAMPLES` (default 12: a few minutes for the whole suite on two cores); the
-10-minute run against gunicorn + PostgreSQL is `bench/hostile.py`'s job. Runs on SQLite, and on PostgreSQL too
+10-minute run against gunicorn + PostgreSQL is `bench/fuzz_served.py`'s job. Runs on SQLite, and on PostgreSQL too
 when TEST_DATABASE_URL is set.
 """
 from __future__ import annotations
