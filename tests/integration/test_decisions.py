@@ -451,6 +451,19 @@ def test_a_document_is_checked_by_number_and_code_and_shows_its_hash_and_status(
     assert body["status"] == "withdrawn" and body["status_reason"] == "复议撤销"
 
 
+def test_a_published_decision_answers_as_the_document_says(world, app):
+    """Its publication has no withdrawal reason (null) yet: found by bench/fuzz_served.py on the demo district."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    case = complete(world, licence_to_decision(world), "Task_decide", "dec", decision=GRANT)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    read = schema["/api/v1/cases/{case_no}/decision"]["GET"].Case(path_parameters={"case_no": case["case_no"]})
+    response = read.call_and_validate(headers={"Authorization": f"Bearer {world.tokens['sup']}"},
+                                      checks=[response_schema_conformance])
+    assert response.json()["publication"]["withdrawal_reason"] is None
+
+
 @needs_renderer
 @pytest.mark.parametrize("code", ["码码码码", "ÉCOLE234", "\u00a0\u3000"])
 def test_a_verification_code_outside_ascii_is_simply_not_found(world, code):
