@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from config import Config
 
 from .db import Database
+from .served import AbortedRequests
 from .settings import Settings
 
 
@@ -35,4 +36,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_api(app)
     register_web(app)
     register_cli(app)
+    # Outermost: a request stopped by gunicorn's worker timeout answers 503 JSON, not gunicorn's HTML (app/served.py)
+    app.wsgi_app = AbortedRequests(app.wsgi_app)
     return app

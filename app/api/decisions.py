@@ -110,7 +110,8 @@ _DECISION = {"type": "object", "properties": {
     "withdrawal_reason": {"type": "string", "nullable": True}}}
 _PUBLICATION = {"type": "object", "properties": {
     "status": {"type": "string", "enum": ["held", "published", "withdrawn"]}, "number": doc.S, "party": doc.S,
-    "due_at": doc.DT, "published_at": doc.DT, "withdrawn_at": doc.DT, "withdrawal_reason": doc.S}}
+    "due_at": doc.DT, "published_at": doc.DT, "withdrawn_at": doc.DT,
+    "withdrawal_reason": {"type": "string", "nullable": True}}}
 _DOCUMENT = {"type": "object", "properties": {
     "id": doc.I, "kind": {"type": "string", "enum": ["acceptance_notice", "supplement_notice", "refusal_decision",
                                                     "decision"]},

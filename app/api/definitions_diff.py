@@ -9,6 +9,7 @@ from app.orgs.service import can_see
 
 from . import openapi as doc
 from .common import BadRequest, caller, db
+from .errors import MAX_ID
 
 definitions_diff = Blueprint("definitions_diff", __name__, url_prefix="/api/v1")
 STAFF = ("admin", "designer", "legal", "clerk", "supervisor")
@@ -19,6 +20,8 @@ def diff(definition_id: int):
     with db().unit_of_work() as s:
         user = caller(s, *STAFF)  # before the query check: without a token the answer is 401, whatever the query
         against = _against()
+        if not 0 <= against <= MAX_ID:  # as for ids in the path (errors.py): no row can have it
+            raise NotFound(f"no definition {against}")
         for wanted in (definition_id, against):
             # An invisible version answers like an unknown one, so ids of other departments do not leak.
             if not can_see(user, definitions.get(s, wanted).item.org_unit):

@@ -68,7 +68,7 @@ doc.document({
     "/api/v1/files/{file_id}": {"get": doc.op(
         "Download a material (staff who can see the uploader's department or the case's): always as an "
         "attachment, with its sniffed type and X-Content-Type-Options: nosniff",
-        media={"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        media={t.content_type: {"schema": {"type": "string", "format": "binary"}} for t in files.ALLOWED},
         errors=(404,), params=[doc.path_param("file_id")])},
 }, {
     "UploadedFile": _FILE_OUT,

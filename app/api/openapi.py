@@ -140,7 +140,8 @@ SCHEMAS = {
         "for a client that shows it in another language"),
         "properties": {"key": S, "params": {"type": "object", "additionalProperties": True}}},
     "Notice": {"type": "object", "properties": {
-        "id": I, "case_no": S, "task_bpmn_id": {"type": "string", "nullable": True},
+        "id": I, "case_no": {"type": "string", "nullable": True, "description": "null for a district-wide notice"},
+        "task_bpmn_id": {"type": "string", "nullable": True},
         "level": {"type": "string", "enum": ["warning", "yellow", "red"]}, "reason": S,
         "message": {"$ref": "#/components/schemas/Message"}, "created_at": DT,
         "source_key": {"type": "string", "description": "what raised it (e.g. timer:<task>:<n>, deadline:red:<case>); "

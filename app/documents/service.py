@@ -211,6 +211,7 @@ def verify(session: Session, number: str | None, code: str | None) -> Document:
     code answer the same NotFound."""
     number, code = (number or "").strip()[:100], (code or "").strip().upper()[:16]
     doc = session.scalar(select(Document).where(Document.number == number)) if number else None
-    if doc is None or not code or not hmac.compare_digest(doc.verification_code, code):
+    # compare_digest takes text of ASCII only (TypeError otherwise): bytes, so any code typed is just wrong
+    if doc is None or not code or not hmac.compare_digest(doc.verification_code.encode(), code.encode()):
         raise NotFound("no document with this number and verification code")
     return doc

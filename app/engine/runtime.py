@@ -176,6 +176,8 @@ def _attached_activity(timer_task):
 
 
 MAX_TREE_DEPTH = 1000  # SpiffWorkflow's TaskIterator default max_depth
+MAX_ASSIGNEE_CHARS = 64  # 会签: the length of case_tasks.assignee, as of users.username
+_OPEN = (TaskState.READY, TaskState.STARTED, TaskState.WAITING)
 
 
 class CaseRun:
@@ -462,6 +464,12 @@ class CaseRun:
         errored = next((t for t in self._all_tasks() if t.state == TaskState.ERROR), None)
         if errored is not None:
             raise EngineError("the engine stopped on an error", errored.task_spec.bpmn_id)
+        too_long = next((t for t in self._all_tasks() if t.state in _OPEN and len(_assignee(t) or "") > MAX_ASSIGNEE_CHARS),
+                        None)
+        if too_long is not None:  # would be cut or refused by the column; no user has such a name anyway
+            raise EngineError(f"an instance of the joint step (会签) would belong to an assignee longer than "
+                              f"{MAX_ASSIGNEE_CHARS} characters (from the case data): no user has such a name",
+                              too_long.task_spec.bpmn_id)
         if self._beyond_reach():
             raise EngineError(f"the case went round a loop too often: its steps are more than {MAX_TREE_DEPTH} deep "
                               "and the engine would stop following them (the action was not saved)")

@@ -9,7 +9,7 @@ from flask import (Flask, current_app, flash, g, redirect, render_template, requ
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from app import clock
@@ -164,9 +164,31 @@ def _before():
 def csrf_field():
     return Markup(f'<input type="hidden" name="csrf_token" value="{escape(generate_csrf())}">')
 
+def viewer() -> dict:
+    """Who the header shows, once per request: the session's user only while the session is alive, checked as
+    `signed_in` checks it (not signed out since, anywhere, and within SESSION_HOURS), with the name, role and unit
+    as stored now; {} otherwise, so an ended session's cookie shows the public header. A database failure here
+    shows the public header too: the header never breaks the page it sits on."""
+    if "viewer" not in g:
+        g.viewer = {}
+        uid = session.get("uid")
+        if isinstance(uid, int):
+            try:
+                with db().unit_of_work() as s:
+                    user = s.get(User, uid)
+                    if user is not None and _session_alive(user):
+                        g.viewer = {"uid": user.id, "uname": user.username, "role": user.role,
+                                    "org": user.org_unit.name}
+                    else:
+                        session.pop("uid", None)
+            except SQLAlchemyError as exc:
+                log.warning("the header's user unavailable: %s", exc)
+    return g.viewer
+
+
 @web.context_processor
 def _context():
-    return {"lang": g.get("lang", "zh"), "viewer": {k: session.get(k) for k in ("uid", "uname", "role", "org")},
+    return {"lang": g.get("lang", "zh"), "viewer": viewer(),
             "html_lang": "en" if g.get("lang") == "en" else "zh-CN", "sep": ", " if g.get("lang") == "en" else "、"}
 
 @web.errorhandler(LoginRequired)

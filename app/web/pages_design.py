@@ -35,7 +35,7 @@ def _item_in_scope(s, user, code: str):
 def design_home():
     q = (request.args.get("q") or "").strip()[:100]
     try:
-        page = max(1, int(request.args.get("page", 1)))
+        page = max(1, min(int(request.args.get("page", 1)), 100000))  # beyond: an offset no integer column holds
     except ValueError:
         page = 1
     with db().unit_of_work() as s:

@@ -2,7 +2,7 @@
 and the counts the header shows on every page."""
 from __future__ import annotations
 
-from flask import g, render_template, request, session
+from flask import g, render_template, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.api import render
@@ -10,7 +10,7 @@ from app.orgs.models import User
 from app.supervision import inbox, orders
 
 from . import web
-from .common import db, log, signed_in
+from .common import db, log, signed_in, viewer
 
 STAFF = ("admin", "designer", "legal", "clerk", "supervisor")
 PER_PAGE = 50
@@ -22,8 +22,8 @@ def header_counts() -> dict | None:
     A failure here only hides the counts: the header never breaks the page it sits on."""
     if "inbox_counts" not in g:
         g.inbox_counts = None
-        uid = session.get("uid")
-        if isinstance(uid, int) and session.get("role") in STAFF:
+        uid = viewer().get("uid")  # only while the session is alive (app/web/common.py)
+        if uid is not None and viewer().get("role") in STAFF:
             try:
                 with db().unit_of_work() as s:
                     user = s.get(User, uid)

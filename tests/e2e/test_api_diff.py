@@ -46,6 +46,9 @@ def test_unknown_or_invisible_definitions_are_404(versions):
     assert world.api.get(f"/api/v1/definitions/999/diff?against={v1}", "legal")[0] == 404
     assert world.api.get(f"/api/v1/definitions/{v2}/diff?against=999", "legal")[0] == 404
     assert world.api.get(f"/api/v1/definitions/{v2}/diff?against={v1}", "outsider")[0] == 404  # CA02 ≠ CA01
+    for beyond in (-1, -4398046511105, 2**31, 2**63):  # no id column holds these: found by bench/fuzz_served.py
+        status, body = world.api.get(f"/api/v1/definitions/{v2}/diff?against={beyond}", "legal")
+        assert status == 404 and body["error"]["code"] == "not_found", (beyond, body)
 
 
 def test_a_token_is_required(versions):

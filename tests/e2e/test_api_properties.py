@@ -3,7 +3,7 @@ requests — valid and invalid — to every operation in-process, as a district 
 a server error, and every answer must match the document (status codes, content type, body schema).
 
 Examples per operation: `API_FUZZ_EXAMPLES` (default 12: a few minutes for the whole suite on two cores); the
-10-minute run against gunicorn + PostgreSQL is `bench/hostile.py`'s job. Runs on SQLite, and on PostgreSQL too
+10-minute run against gunicorn + PostgreSQL is `bench/fuzz_served.py`'s job. Runs on SQLite, and on PostgreSQL too
 when TEST_DATABASE_URL is set.
 """
 from __future__ import annotations
@@ -49,3 +49,22 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 def test_no_operation_answers_a_server_error_or_off_its_schema(case, api_schema):
     token = api_schema.app_world.tokens[api_schema.app_user]
     case.call_and_validate(headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+
+
+def test_a_district_wide_notice_answers_as_the_document_says(app, frozen_now):
+    """A notice of no case (the admins' "calendar year missing") has case_no null: found by bench/fuzz_served.py."""
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    from app.supervision.deadlines import tell_admins_of_missing_years
+
+    world = build_world(app, deploy=False)
+    with app.extensions["sunlight.db"].unit_of_work() as s:
+        tell_admins_of_missing_years(s, app.extensions["sunlight.settings"], [2099])
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    headers = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    listed = schema["/api/v1/notices"]["GET"].Case().call_and_validate(headers=headers,
+                                                                       checks=[response_schema_conformance])
+    [notice] = listed.json()
+    assert notice["case_no"] is None
+    schema["/api/v1/notices/{notice_id}/ack"]["POST"].Case(path_parameters={"notice_id": notice["id"]}).call_and_validate(
+        headers=headers, checks=[response_schema_conformance])

@@ -33,6 +33,31 @@ def test_a_session_ends_after_session_hours_however_active(frozen_now, ui_app, u
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
+def _header(html: str) -> str:
+    return html.split("<main", 1)[0]
+
+
+def test_an_ended_session_shows_the_public_header_on_public_pages(frozen_now, ui_app, ui_world):
+    """The header's name comes from the server's check of the session, not from the cookie's copy of it."""
+    client = ui_app.test_client()
+    login(client, "acc")
+    assert 'class="user"' in _header(client.get("/").get_data(as_text=True))  # the hall, signed in
+    copied = client.get_cookie("session").value
+    page = client.get("/work").get_data(as_text=True)
+    assert client.post("/logout", data={"csrf_token": csrf_of(page)}).status_code == 302
+    replayed = ui_app.test_client()
+    replayed.set_cookie("session", copied)
+    header = _header(replayed.get("/").get_data(as_text=True))
+    assert "acc" not in header and 'class="user"' not in header and 'href="/login"' in header
+    assert 'id="header-inbox"' not in header
+
+    login(client, "acc")  # a fresh session, left alone past SESSION_HOURS
+    assert 'class="user"' in _header(client.get("/").get_data(as_text=True))
+    clock.advance(timedelta(hours=ui_app.config["SESSION_HOURS"], minutes=1))
+    header = _header(client.get("/").get_data(as_text=True))
+    assert "acc" not in header and 'class="user"' not in header and 'href="/login"' in header
+
+
 def test_tokens_expire_and_their_owner_issues_and_revokes_them_on_a_page(frozen_now, ui_app, ui_world):
     api = ui_world.api
     client = ui_app.test_client()

@@ -124,6 +124,13 @@ def test_no_page_is_reachable_across_departments(ui_app, ui_world):
     assert ui_world.api.get(f"/api/v1/cases/{no}", "acc")[1]["tasks"][0]["state"] == "ready"
 
 
+def test_a_page_number_beyond_any_offset_shows_a_page_not_an_error(ui_app, ui_world):
+    client = ui_app.test_client()
+    login(client, "designer")
+    for page in ("99999999999999999999", "-5", "x"):  # an offset no database integer holds; nonsense
+        assert client.get(f"/design?page={page}").status_code == 200, page
+
+
 def test_the_modeler_save_answers_json_with_the_problems(ui_app, ui_world):
     client = ui_app.test_client()
     login(client, "designer")

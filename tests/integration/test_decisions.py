@@ -6,6 +6,7 @@ import hashlib
 import io
 import threading
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -510,6 +511,30 @@ def test_a_document_is_checked_by_number_and_code_and_shows_its_hash_and_status(
     world.api.post(f"/api/v1/cases/{case['case_no']}/decision/withdraw", "admin", {"reason": "复议撤销"})
     status, body = world.api.get(f"/public/api/v1/documents/verify?number={doc['number']}&code={code}")
     assert body["status"] == "withdrawn" and body["status_reason"] == "复议撤销"
+
+
+def test_a_published_decision_answers_as_the_document_says(world, app):
+    """Its publication has no withdrawal reason (null) yet: found by bench/fuzz_served.py on the demo district."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    case = complete(world, licence_to_decision(world), "Task_decide", "dec", decision=GRANT)
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    read = schema["/api/v1/cases/{case_no}/decision"]["GET"].Case(path_parameters={"case_no": case["case_no"]})
+    response = read.call_and_validate(headers={"Authorization": f"Bearer {world.tokens['sup']}"},
+                                      checks=[response_schema_conformance])
+    assert response.json()["publication"]["withdrawal_reason"] is None
+
+
+@needs_renderer
+@pytest.mark.parametrize("code", ["码码码码", "ÉCOLE234", "\u00a0\u3000"])
+def test_a_verification_code_outside_ascii_is_simply_not_found(world, code):
+    """A real number with a code of other characters is a wrong code (404), not a server error: the comparison
+    of codes is a constant-time one, which refuses non-ASCII text unless it is given bytes."""
+    case = new_case(world)
+    number = docs(world, case["case_no"])[0]["number"]
+    status, body = world.api.get("/public/api/v1/documents/verify?" + urlencode({"number": number, "code": code}))
+    assert status == 404 and body["error"]["code"] == "not_found", body
 
 
 def test_the_audit_chain_holds_after_all_of_it(world, cli):

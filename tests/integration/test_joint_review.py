@@ -59,3 +59,19 @@ def test_a_process_without_is_executable_runs_and_only_false_gets_the_hint(app, 
                                   data=not_executable, ctype="application/xml")
     assert status == 422 and "Executable" in body["error"]["details"][0]["message"]
     assert body["error"]["details"][0]["element_id"] == "Process_t"
+
+
+@pytest.mark.parametrize("sequential", [False, True])
+def test_an_assignee_too_long_for_its_column_is_refused_cleanly_and_nothing_is_kept(app, frozen_now, sequential):
+    """The 会签 assignee comes from case data and is kept in a 64-character column: a longer one is the data's
+    fault (422, the step not completed, no instance kept), never a 500."""
+    world = bpmn_world(app, joint=diagrams.joint_review("camunda", sequential))
+    long_name = "审" * 65
+    case = world.new_case(data={"reviewers": [long_name, "rev"]}, item=world.items["joint"])
+    before = case_of(world, case["case_no"])
+    refused = world.complete(case, "Task_accept", "acc", expect=422)["error"]
+    assert refused["code"] == "engine_error" and refused["details"][0]["element_id"] == "Task_sign"
+    after = case_of(world, case["case_no"])
+    assert world.ready(after, "Task_accept") and by_bpmn(after, "Task_sign") == []
+    assert after["tasks"] == before["tasks"]
+    assert [bpmn_id for bpmn_id, _ in _worklist(world, "rev")] == ["Task_accept"]  # no instance of Task_sign
