@@ -144,7 +144,7 @@ def notices_for(session: Session, viewer: User, case_id: int | None = None) -> l
     params = {"viewer": viewer.id, **({"path": viewer.org_unit.path} if wide else {})}
     if case_id is not None:  # every case response asks this: built once (issue 14)
         return list(session.scalars(_CASE_NOTICES[wide], {**params, "case_id": case_id}).unique())
-    return list(session.scalars(_notices_seen(wide), params).unique())
+    return list(session.scalars(_NOTICES[wide], params).unique())
 
 
 def _notices_seen(wide: bool):
@@ -160,8 +160,8 @@ def _notices_seen(wide: bool):
         .where(NoticeRecipient.user_id == bindparam("viewer"))
 
 
-_CASE_NOTICES = {wide: _notices_seen(wide).where(SupervisionNotice.case_id == bindparam("case_id"))
-                 for wide in (False, True)}
+_NOTICES = {wide: _notices_seen(wide) for wide in (False, True)}
+_CASE_NOTICES = {wide: query.where(SupervisionNotice.case_id == bindparam("case_id")) for wide, query in _NOTICES.items()}
 
 
 PAGE_MAX = 200  # rows in one answer of a list, whoever asks

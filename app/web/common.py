@@ -49,6 +49,7 @@ def signed_in(s, *roles: str) -> User:
     if user is None or not _session_alive(user):
         session.pop("uid", None)
         raise LoginRequired()
+    g.viewer = _shown(user)  # the header needs no second look at the same user
     if roles and user.role not in roles:
         raise Forbidden(f"this page needs the role {' or '.join(roles)}")
     return user
@@ -177,13 +178,16 @@ def viewer() -> dict:
                 with db().unit_of_work() as s:
                     user = s.get(User, uid)
                     if user is not None and _session_alive(user):
-                        g.viewer = {"uid": user.id, "uname": user.username, "role": user.role,
-                                    "org": user.org_unit.name}
+                        g.viewer = _shown(user)
                     else:
                         session.pop("uid", None)
             except SQLAlchemyError as exc:
                 log.warning("the header's user unavailable: %s", exc)
     return g.viewer
+
+
+def _shown(user: User) -> dict:
+    return {"uid": user.id, "uname": user.username, "role": user.role, "org": user.org_unit.name}
 
 
 @web.context_processor
