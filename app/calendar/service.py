@@ -150,9 +150,12 @@ def _forget(session: Session) -> None:
         del memo[key]
 
 
+_STAMP = select(func.count(), func.max(CalendarYear.updated_at))  # built once: every request with a deadline asks
+
+
 def _load(session: Session, tz: ZoneInfo) -> WorkingCalendar:
-    stamp = session.execute(select(func.count(), func.max(CalendarYear.updated_at))).one()
-    key = (str(tz), session.get_bind().url.render_as_string(), *stamp)
+    stamp = session.execute(_STAMP).one()
+    key = (str(tz), session.get_bind(), *stamp)  # the engine itself: a database's calendar is not another's
     cal = _loaded.get(key)
     if cal is None:
         cal = WorkingCalendar(tz=tz, known_years=set(session.scalars(select(CalendarYear.year))))

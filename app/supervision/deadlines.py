@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -67,10 +67,14 @@ def card_reason(session: Session, case, card: str) -> Reason | None:
         return None
     if card != case.card:  # a deadline passed a moment ago; its notice comes with the next sweep
         return next(reason for _kind, level, reason in SIGNALS if level == card)
-    first = session.execute(select(SupervisionNotice.reason, SupervisionNotice.reason_key,
-                                   SupervisionNotice.reason_params).where(
-        SupervisionNotice.case_id == case.id, SupervisionNotice.level == card).order_by(SupervisionNotice.id).limit(1)).first()
+    first = session.execute(_FIRST_OF_LEVEL, {"case_id": case.id, "level": card}).first()
     return Reason.stored(*first) if first else None
+
+
+_FIRST_OF_LEVEL = (select(SupervisionNotice.reason, SupervisionNotice.reason_key, SupervisionNotice.reason_params)
+                   .where(SupervisionNotice.case_id == bindparam("case_id"),
+                          SupervisionNotice.level == bindparam("level"))
+                   .order_by(SupervisionNotice.id).limit(1))  # built once: every carded case's view asks
 
 
 def clerks_of_open_steps(session: Session, case) -> list:

@@ -71,7 +71,7 @@ CITATION = re.compile(r"《[^《》]+》|第[一二三四五六七八九十百�
 
 
 # --- the catalogue and its configuration ---------------------------------------------------------------------
-def _merge(default: Rule, row: SupervisionRule | None) -> Rule:
+def _merge(default: Rule, row) -> Rule:
     """The row over the defaults; params the code no longer knows are ignored, new ones take their default."""
     if row is None:
         return default
@@ -81,8 +81,12 @@ def _merge(default: Rule, row: SupervisionRule | None) -> Rule:
 
 def catalogue(session: Session) -> list[Rule]:
     """Every rule as configured, enabled or not (for the admins)."""
-    rows = {r.code: r for r in session.scalars(select(SupervisionRule))}
+    rows = {r.code: r for r in session.execute(_CONFIGURED)}
     return [_merge(rule, rows.get(code)) for code, rule in DEFAULTS.items()]
+
+
+# Built once, read as plain rows: every step's checks read the configuration (issue 14).
+_CONFIGURED = select(SupervisionRule.code, SupervisionRule.level, SupervisionRule.enabled, SupervisionRule.params)
 
 
 def active(session: Session) -> dict[str, Rule]:
