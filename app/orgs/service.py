@@ -209,7 +209,7 @@ def require_district_admin(user: User, what: str) -> None:
 
 
 # Recipients of notices need their id, name and address only: skip loading posts and org unit for each.
-_RECIPIENT_ONLY = (lazyload(User.posts), lazyload(User.org_unit))
+RECIPIENT_ONLY = (lazyload(User.posts), lazyload(User.org_unit))
 
 
 def users_in_scope(session: Session, org: OrgUnit, role: str) -> list[User]:
@@ -220,7 +220,7 @@ def users_in_scope(session: Session, org: OrgUnit, role: str) -> list[User]:
         ancestors = [seg for seg in org.path.strip("/").split("/") if seg]
         return list(session.scalars(select(User).join(OrgUnit, User.org_unit_id == OrgUnit.id)
                                     .where(User.role == role, OrgUnit.code.in_(ancestors)).order_by(User.id)
-                                    .options(*_RECIPIENT_ONLY)))
+                                    .options(*RECIPIENT_ONLY)))
     return list(transaction_memo(session, ("users_in_scope", org.id, role), query))
 
 
@@ -232,5 +232,5 @@ def clerks_for_lane(session: Session, org_unit_id: int, lane: str | None) -> lis
         q = select(User).where(User.role == "clerk", User.org_unit_id == org_unit_id)
         if lane:
             q = q.join(UserPost, UserPost.user_id == User.id).where(UserPost.post == lane)
-        return list(session.scalars(q.order_by(User.id).options(*_RECIPIENT_ONLY)).unique())
+        return list(session.scalars(q.order_by(User.id).options(*RECIPIENT_ONLY)).unique())
     return list(transaction_memo(session, ("clerks_for_lane", org_unit_id, lane), query))

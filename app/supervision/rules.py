@@ -28,7 +28,7 @@ from app.cases import clocks
 from app.db_batch import transaction_memo
 from app.errors import Invalid, NotFound
 from app.orgs.models import OrgUnit, User
-from app.orgs.service import REGISTRY
+from app.orgs.service import RECIPIENT_ONLY, REGISTRY
 
 from . import deadlines
 from . import service as notices
@@ -202,7 +202,8 @@ def _violate(session: Session, settings, case, rule: Rule, *, clerks: list[User]
 
 def _users(session: Session, ids) -> list[User]:
     ids = sorted(i for i in ids if i is not None)
-    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id))) if ids else []
+    return list(session.scalars(select(User).where(User.id.in_(ids)).order_by(User.id)
+                                .options(*RECIPIENT_ONLY))) if ids else []
 
 
 def _step_clerks(session: Session, case, task_row) -> list[User]:

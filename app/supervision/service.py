@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload, selectinload
 
 from app import clock
 from app.db_batch import insert_after_flush
@@ -147,10 +147,14 @@ def notices_for(session: Session, viewer: User, case_id: int | None = None) -> l
     return list(session.scalars(_NOTICES[wide], params).unique())
 
 
+# A notice shows its recipients by name: their users come without their posts (one query less per answer).
+_RECIPIENTS_BY_NAME = selectinload(SupervisionNotice.recipients).joinedload(NoticeRecipient.user).lazyload(User.posts)
+
+
 def _notices_seen(wide: bool):
     """The notices a viewer sees, oldest first; a supervisor or admin (`wide`) those of cases under the org unit
     path `:path` plus the district-wide ones (no case) addressed to them, anyone else those addressed to them."""
-    query = select(SupervisionNotice).order_by(SupervisionNotice.id)
+    query = select(SupervisionNotice).order_by(SupervisionNotice.id).options(_RECIPIENTS_BY_NAME)
     if wide:
         mine = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == bindparam("viewer"))
         return query.outerjoin(Case, Case.id == SupervisionNotice.case_id) \

@@ -18,7 +18,9 @@ from tests.e2e.ui_support import ui_app, ui_world  # noqa: F401 (fixtures)
 
 HOSTILE = "x = len(str([[1]] * 99990))"  # passes every size check of the old evaluator; seconds of CPU
 HEAVY = "w = len(str([[1] * 99] * 500))"  # ~50,000 items walked: a tenth of a second, allowed alone
-WORST = 2.0  # seconds one refused request may take here (target 1.5 s; the test machine is shared)
+# CPU seconds of this thread one refused request may take (target 1.5 s). CPU time, not wall time: the test
+# client runs the request in this thread, and a loaded machine stretched wall time threefold.
+WORST = 2.0
 
 
 def _script(task_id: str, text: str) -> str:
@@ -74,10 +76,10 @@ def _new(world, key: str, data=None) -> dict:
 
 def _complete_fill(world, case: dict, data=None):
     task = by_bpmn(case, "Task_fill")[0]
-    started = time.perf_counter()
+    started = time.thread_time()
     status, body = world.api.post(f"/api/v1/cases/{case['case_no']}/tasks/{task['id']}/complete", "acc",
                                   {"data": data or {}, "opinion": "同意"})
-    return status, body, time.perf_counter() - started
+    return status, body, time.thread_time() - started
 
 
 def _refused_and_untouched(world, case: dict, element, data=None) -> dict:
@@ -87,7 +89,7 @@ def _refused_and_untouched(world, case: dict, element, data=None) -> dict:
     assert status == 422 and body["error"]["code"] == "too_expensive", body
     named = body["error"]["details"][0]["element_id"]
     assert named in element if isinstance(element, set) else named == element, body
-    assert took < WORST, f"the refusal held the request {took:.2f} s"
+    assert took < WORST, f"the refusal held the request {took:.2f} s of CPU"
     after = case_of(world, case["case_no"])
     assert by_bpmn(after, "Task_fill")[0]["state"] == "ready" and not by_bpmn(after, "Task_check")
     assert world.api.get(f"/api/v1/cases/{case['case_no']}/events", "sup")[1] == before  # nothing saved
@@ -155,9 +157,9 @@ def test_the_worker_postpones_a_too_expensive_case_for_a_day_with_an_event(froze
     db, settings = app.extensions["sunlight.db"], app.extensions["sunlight.settings"]
     case = _new(world, "timed")
     clock.advance(timedelta(hours=2))
-    started = time.perf_counter()
+    started = time.thread_time()
     assert worker.sweep(db, settings) == 0
-    assert time.perf_counter() - started < 2 * WORST  # the batch, then the case alone
+    assert time.thread_time() - started < 2 * WORST  # the batch, then the case alone
     errors = events_of(world, case["case_no"], "timer_error")
     assert len(errors) == 1 and errors[0]["detail"]["code"] == "too_expensive"
     assert errors[0]["detail"]["element_id"] == "Script_hostile" == errors[0]["task_bpmn_id"]
