@@ -55,8 +55,11 @@ def _new_case_no(session: Session, settings: Settings) -> str:
     day = clock.now().astimezone(settings.tz).strftime("%Y%m%d")
     while True:
         case_no = f"{day}-{secrets.randbelow(10**6):06d}"
-        if session.scalar(select(Case.id).where(Case.case_no == case_no)) is None:
+        if session.scalar(_NO_TAKEN, {"case_no": case_no}) is None:
             return case_no
+
+
+_NO_TAKEN = select(Case.id).where(Case.case_no == bindparam("case_no"))  # built once: every new case asks
 
 
 def helpers(session: Session, settings: Settings) -> dict:
