@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, lazyload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, lazyload, selectinload
 
 from app import clock
 from app.db_batch import insert_after_flush
@@ -148,13 +148,16 @@ def notices_for(session: Session, viewer: User, case_id: int | None = None) -> l
 
 
 # A notice shows its recipients by name: their users come without their posts (one query less per answer).
-_RECIPIENTS_BY_NAME = selectinload(SupervisionNotice.recipients).joinedload(NoticeRecipient.user).lazyload(User.posts)
+# A case has few notices, so its list joins their recipients in (one statement for every case response); a
+# person's whole list reads them in a second query instead of repeating each notice per recipient.
+def _recipients_by_name(loader):
+    return loader(SupervisionNotice.recipients).joinedload(NoticeRecipient.user).lazyload(User.posts)
 
 
 def _notices_seen(wide: bool):
     """The notices a viewer sees, oldest first; a supervisor or admin (`wide`) those of cases under the org unit
     path `:path` plus the district-wide ones (no case) addressed to them, anyone else those addressed to them."""
-    query = select(SupervisionNotice).order_by(SupervisionNotice.id).options(_RECIPIENTS_BY_NAME)
+    query = select(SupervisionNotice).order_by(SupervisionNotice.id)
     if wide:
         mine = select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == bindparam("viewer"))
         return query.outerjoin(Case, Case.id == SupervisionNotice.case_id) \
@@ -164,8 +167,9 @@ def _notices_seen(wide: bool):
         .where(NoticeRecipient.user_id == bindparam("viewer"))
 
 
-_NOTICES = {wide: _notices_seen(wide) for wide in (False, True)}
-_CASE_NOTICES = {wide: query.where(SupervisionNotice.case_id == bindparam("case_id")) for wide, query in _NOTICES.items()}
+_NOTICES = {wide: _notices_seen(wide).options(_recipients_by_name(selectinload)) for wide in (False, True)}
+_CASE_NOTICES = {wide: _notices_seen(wide).where(SupervisionNotice.case_id == bindparam("case_id"))
+                 .options(_recipients_by_name(joinedload)) for wide in (False, True)}
 
 
 PAGE_MAX = 200  # rows in one answer of a list, whoever asks
