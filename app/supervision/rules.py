@@ -214,9 +214,10 @@ def _step_clerks(session: Session, case, task_row) -> list[User]:
 # --- the hooks -----------------------------------------------------------------------------------------------
 def on_task_completed(session: Session, settings, case, task_row, data, opinion, now: datetime) -> int:
     """R01 and R04 on a step just completed (task_row has completed_by_id and opinion set); how many raised."""
-    rules, data, opinion = active(session), data if isinstance(data, dict) else {}, opinion or ""
-    raised = 0
-    timed = case.item.min_step_seconds or {}
+    data, opinion, timed = data if isinstance(data, dict) else {}, opinion or "", case.item.min_step_seconds or {}
+    if not data and task_row.bpmn_id not in timed:
+        return 0  # neither can apply (R04 reads a decision from the data), so the configuration is not read
+    rules, raised = active(session), 0
     if "R01" in rules and task_row.kind == "user" and task_row.bpmn_id in timed:
         raised += _fast_step(session, settings, case, task_row, rules["R01"], now, timed[task_row.bpmn_id])
     if "R04" in rules:
