@@ -227,18 +227,23 @@ def case(session: Session, settings: Settings, c: Case, viewer) -> dict:
 
 
 def _papers(session: Session, c: Case) -> dict:
-    """Materials, decision and documents: one query says which of their tables hold anything for the case, and
-    only those are read (most steps of most cases have no decision and few files; issue 14)."""
-    has = session.execute(_PAPERS, {"case_id": c.id}).one()
-    files, records, has_decision, has_documents = has
+    """Materials, decision and documents: one statement says which of their tables hold anything for the case and
+    brings the documents (nearly every case has its 受理通知书), and only the others that exist are read (most
+    steps of most cases have no decision and few files; issue 14)."""
+    rows = session.execute(_PAPERS, {"case_id": c.id}).all()
+    files, records, has_decision = rows[0][:3]
     row = decisions.current(session, c) if has_decision else None
     return {"materials": case_materials.of_case(session, c, files=files, records=records),
             "decision": decision(session, row) if row is not None else None,
-            "documents": [document(d) for d in documents.of_case(session, c.id)] if has_documents else []}
+            "documents": [document(r[3]) for r in rows if r[3] is not None]}
 
 
-_PAPERS = select(*(exists().where(col == bindparam("case_id"))  # built once: it runs on every case response
-                    for col in (CaseFile.case_id, CaseMaterialRecord.case_id, CaseDecision.case_id, Document.case_id)))
+# Built once: it runs on every case response. One row of three flags, joined to the case's documents (if any).
+_PROBE = select(*(exists().where(col == bindparam("case_id")).label(name) for name, col in
+                  (("files", CaseFile.case_id), ("records", CaseMaterialRecord.case_id),
+                   ("decision", CaseDecision.case_id)))).subquery("papers")
+_PAPERS = (select(_PROBE.c.files, _PROBE.c.records, _PROBE.c.decision, Document).select_from(_PROBE)
+           .outerjoin(Document, Document.case_id == bindparam("case_id")).order_by(Document.id))
 
 
 def _username(session: Session, user_id: int | None) -> str | None:
