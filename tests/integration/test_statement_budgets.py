@@ -13,7 +13,10 @@ from tests.world import build_world
 # Measured 2026-12-02: a lifecycle cost 98 statements on SQLite and 86 on PostgreSQL; now 70 and 59 (the case's
 # audit head on its row, the response's papers probed in one query, waits read only when awaited, published
 # definitions and active rules not re-read). Creating the case issues its 受理通知书 here (its PDF comes later).
-BUDGETS = {"create": (19, 16), "accept": (14, 12), "review": (13, 11), "decide": (24, 20), "case": (12, 11),
+# The engine blob lives in case_states (kept out of every list's rows): each action that moves the workflow writes
+# it with one statement of its own (create: its INSERT; a step: its UPDATE), +1 on those four, 74 and 63 a
+# lifecycle; its read rides on the lock query's join, so reads cost nothing more.
+BUDGETS = {"create": (20, 17), "accept": (15, 13), "review": (14, 12), "decide": (25, 21), "case": (12, 11),
            "worklist": (3, 2)}
 
 
