@@ -36,7 +36,7 @@ class Case(Base):
                             postgresql_include=["org_unit_id", "card", "warn_at"],
                             sqlite_where=text("status IN ('running', 'suspended')")),
                       # The district statistics (cases, completed, on time, open cards per department) from the
-                      # index alone: the index entry is 40 bytes, a case row ~500.
+                      # index alone: the index entry is 40 bytes, a case row ~0.5 KB.
                       Index("ix_cases_org_stats", "org_unit_id", "status", "card", "completed_at", "promised_due_at"),
                       # The /work page orders a clerk's ready steps by their case's clock: read from here, not
                       # from ten thousand case rows.
@@ -100,7 +100,7 @@ class Case(Base):
         lazy="select", order_by="CaseTask.seq", cascade="all, delete-orphan", back_populates="case")
     waits: Mapped[list["CaseWait"]] = relationship(lazy="select", cascade="all, delete-orphan")
     participants: Mapped[list["CaseParticipant"]] = relationship(lazy="select", cascade="all, delete-orphan")
-    # The workflow itself: read by an action (its lock query joins it in), never by a list.
+    # The workflow itself: read by an action (its lock query joins it in and locks it too), never by a list.
     engine_state: Mapped["CaseState | None"] = relationship(lazy="select", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
@@ -110,7 +110,7 @@ class CaseState(Base):
     """A case's engine blob (gzip JSON, the spec by reference), one row per case, apart from `cases`: at 1.1–2 KB
     it is most of a case row, PostgreSQL keeps values under ~2 KB inline, and every scan or heap fetch of a list
     would read it (issue 14). Only an action reads it, through the case's lock query; its serializer version is
-    the format of these bytes, so it is written with them in the same row."""
+    the format of these bytes (read only to load them), so it is written with them in the same row."""
 
     __tablename__ = "case_states"
 
