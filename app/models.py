@@ -1,8 +1,8 @@
 """Import every model module so Base.metadata knows every table (for Alembic and tests)."""
 from app.audit.models import AuditEvent, AuditStream  # noqa: F401
 from app.calendar.models import CalendarDay, CalendarYear  # noqa: F401
-from app.cases.models import (Case, CaseExtension, CaseMaterialRecord, CaseRating, CaseSuspension, CaseTask,  # noqa: F401
-                              CaseParticipant, CaseWait, ExternalTask)
+from app.cases.models import (Case, CaseExtension, CaseMaterialRecord, CaseRating, CaseState, CaseSuspension,  # noqa: F401
+                              CaseTask, CaseParticipant, CaseWait, ExternalTask)
 from app.cases.decision_models import CaseDecision  # noqa: F401
 from app.cases.files_models import CaseFile  # noqa: F401
 from app.catalog.models import PowerItem  # noqa: F401

@@ -108,6 +108,12 @@ def generate(engine, n: int, extra: dict[str, str] | None = None) -> dict[str, f
     with engine.begin() as c:
         c.execute(text(sql), {"n": n, "src": source, "start": START, "step": step})
     took["cases"] = perf() - t
+    t = perf()
+    with engine.begin() as c:  # their engine blobs (a table of their own): the source case's, as every other column
+        c.execute(text("INSERT INTO case_states (case_id, blob, serializer_version) "
+                       "SELECT c.id, s.blob, s.serializer_version FROM cases c JOIN case_states s ON s.case_id = :src "
+                       "WHERE c.case_no LIKE 'AS%'"), {"src": source})
+    took["case_states"] = perf() - t
     facts = {
         "notices": "INSERT INTO supervision_notices (case_id, org_unit_id, task_bpmn_id, level, reason, source_key, "
                    "created_at) SELECT id, org_unit_id, NULL, (ARRAY['warning', 'yellow', 'red'])[1 + id % 3], '基准测试提醒', "

@@ -156,7 +156,7 @@ def load(db, settings, n: int) -> None:
 def census(engine) -> str:
     from sqlalchemy import text
 
-    tables = ("cases", "case_tasks", "supervision_notices", "notice_recipients", "supervision_orders",
+    tables = ("cases", "case_states", "case_tasks", "supervision_notices", "notice_recipients", "supervision_orders",
               "case_ratings", "audit_events", "case_suspensions")
     with engine.connect() as c:
         return ", ".join(f"{t} {c.execute(text(f'SELECT count(*) FROM {t}')).scalar_one():,}" for t in tables)

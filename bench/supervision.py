@@ -215,7 +215,7 @@ def real_cases(ds: Dataset, n: int, item_code: str, start: datetime | None) -> l
 
 
 def clone_cases(ds: Dataset, source_id: int, n: int, wake_from: datetime, timeout_s: float | None = None) -> float:
-    """n NOT-due copies of case `source_id` (blob and all) in one INSERT … SELECT; returns seconds taken."""
+    """n NOT-due copies of case `source_id` (blob and all) in two INSERT … SELECTs; returns seconds taken."""
     from sqlalchemy import bindparam, text
 
     from app.cases.models import Case
@@ -247,15 +247,21 @@ def clone_cases(ds: Dataset, source_id: int, n: int, wake_from: datetime, timeou
                f"INSERT INTO cases ({', '.join(cols)}) {select_part} seq, cases AS src WHERE src.id = :src")
         far = wake_from.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     stmt = text(sql).bindparams(bindparam("far", far), bindparam("n", n), bindparam("src", source_id))
+    # The clones' engine blobs (a table of their own): the source's, for each clone that has none yet.
+    blobs = text("INSERT INTO case_states (case_id, blob, serializer_version) "
+                 "SELECT c.id, s.blob, s.serializer_version FROM cases c JOIN case_states s ON s.case_id = :src "
+                 "WHERE c.case_no LIKE 'CLONE%' AND NOT EXISTS (SELECT 1 FROM case_states x WHERE x.case_id = c.id)"
+                 ).bindparams(bindparam("src", source_id))
     t = perf()
     with ds.engine.begin() as c:
         if pg and timeout_s:
             c.exec_driver_sql(f"SET LOCAL statement_timeout = '{int(timeout_s * 1000)}ms'")
         c.execute(stmt)
+        c.execute(blobs)
     took = perf() - t
     if pg:  # steady state for the sweep: no autovacuum or checkpoint of the bulk load running during it
         with ds.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.exec_driver_sql("VACUUM (ANALYZE) cases")
+            c.exec_driver_sql("VACUUM (ANALYZE) cases, case_states")
             try:
                 c.exec_driver_sql("CHECKPOINT")
             except Exception:  # noqa: BLE001 — needs pg_checkpoint/superuser; without it, just not flushed
@@ -286,7 +292,7 @@ def build(ds: Dataset, *, extrapolate_from: float | None = None, repeats: int = 
         ids = {no: i for i, no in rows}
         ds.due_ids = [ids[x["case_no"]] for x in cases]
         ds.more_due = [[ids[x["case_no"]] for x in group] for group in groups]
-        ds.blob_bytes = c.execute(text("SELECT length(state) FROM cases WHERE id = :i"), {"i": ds.due_ids[0]}).scalar()
+        ds.blob_bytes = c.execute(text("SELECT length(blob) FROM case_states WHERE case_id = :i"), {"i": ds.due_ids[0]}).scalar()
     n_clones = ds.size - DUE
     if extrapolate_from is not None:
         guess = extrapolate_from * n_clones
@@ -428,7 +434,7 @@ def engine_reference(ds: Dataset) -> float:
     timer, list the tasks, dump the blob (the 100 due cases, read once, nothing written). The sweep's own
     figure is best read against it: on a shared machine both move together."""
     from sqlalchemy import select
-    from sqlalchemy.orm import undefer
+    from sqlalchemy.orm import joinedload
 
     from app import clock
     from app.cases import service as cases
@@ -437,7 +443,7 @@ def engine_reference(ds: Dataset) -> float:
     clock.travel_to(SWEEP_AT)
     s = ds.db.sessions()
     try:
-        rows = list(s.scalars(select(Case).where(Case.id.in_(ds.due_ids)).options(undefer(Case.state))))
+        rows = list(s.scalars(select(Case).where(Case.id.in_(ds.due_ids)).options(joinedload(Case.engine_state))))
         runs = [cases.load_run(s, ds.settings, c) for c in rows]  # warm: the spec and helpers are cached now
         t = perf()
         for c in rows:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import event, insert, select
 
-from app.cases.models import Case, CaseSuspension, CaseTask
+from app.cases.models import Case, CaseState, CaseSuspension, CaseTask
 from app.supervision.models import NoticeRecipient, SupervisionNotice
 
 
@@ -27,7 +27,7 @@ def counted(engine):
 
 
 def clone_cases(db, case_no: str, n: int, *, suspended_every: int = 0, notices: bool = False) -> list[str]:
-    """`n` copies of a case (its row and its task rows, ready steps included) written in SQL — a long list
+    """`n` copies of a case (its row, engine blob and task rows, ready steps included) written in SQL — a long list
     without running n cases through the engine. Every `suspended_every`-th copy is suspended with an open clock
     stop; with `notices`, each copy gets a notice addressed to whoever the original's first notice went to."""
     made = []
@@ -36,6 +36,7 @@ def clone_cases(db, case_no: str, n: int, *, suspended_every: int = 0, notices: 
         cols = [c.name for c in Case.__table__.columns if c.name != "id"]
         row = {c: getattr(src, Case.__mapper__.get_property_by_column(Case.__table__.c[c]).key) for c in cols}
         tasks = [{c.name: getattr(t, c.name) for c in CaseTask.__table__.columns} for t in src.tasks]
+        blob = {"blob": src.engine_state.blob, "serializer_version": src.engine_state.serializer_version}
         first = s.scalar(select(SupervisionNotice).where(SupervisionNotice.case_id == src.id)
                          .order_by(SupervisionNotice.id)) if notices else None
         batch = uuid.uuid4().hex[:6]
@@ -46,6 +47,7 @@ def clone_cases(db, case_no: str, n: int, *, suspended_every: int = 0, notices: 
                 {**row, "case_no": no, "status": "suspended" if suspended else row["status"],
                  "promised_due_at": (row["promised_due_at"] or src.created_at) + timedelta(minutes=i)})
                 .returning(Case.id)).scalar_one()
+            s.execute(insert(CaseState).values({**blob, "case_id": new_id}))
             for t in tasks:
                 s.execute(insert(CaseTask).values({**t, "id": str(uuid.uuid4()), "case_id": new_id}))
             if suspended:

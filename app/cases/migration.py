@@ -77,7 +77,7 @@ def move_one(db: Database, settings: Settings, actor: User, definition_id: int, 
             if dry_run:
                 return None
             case.definition_id = target.id
-            case.state = moved.dump()
+            cases.store_run(case, moved)
             case.next_timer_due_at = moved.next_timer_due()
             clocks.schedule(case)
             audit.record(s, audit.case_stream(case.id), "case_migrated", actor.username, case_id=case.id,

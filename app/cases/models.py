@@ -1,4 +1,5 @@
-"""Cases (办件): the engine state blob plus projections that lists read without loading workflows."""
+"""Cases (办件): projections that lists read without loading workflows, and (in a table of its own) the engine
+state blob that only a case action reads."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -35,7 +36,7 @@ class Case(Base):
                             postgresql_include=["org_unit_id", "card", "warn_at"],
                             sqlite_where=text("status IN ('running', 'suspended')")),
                       # The district statistics (cases, completed, on time, open cards per department) from the
-                      # index alone: a case row holds its ~1 KB engine blob, the index entry 40 bytes.
+                      # index alone: the index entry is 40 bytes, a case row ~0.5 KB.
                       Index("ix_cases_org_stats", "org_unit_id", "status", "card", "completed_at", "promised_due_at"),
                       # The /work page orders a clerk's ready steps by their case's clock: read from here, not
                       # from ten thousand case rows.
@@ -59,8 +60,6 @@ class Case(Base):
     applicant_id_number: Mapped[str | None] = mapped_column(String(200))
     applicant_phone: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="running", index=True)
-    state: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)  # engine blob (gzip JSON, spec by reference)
-    serializer_version: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(default=1)  # optimistic lock: bumped by every save
     next_timer_due_at: Mapped[datetime | None] = mapped_column(index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -101,8 +100,23 @@ class Case(Base):
         lazy="select", order_by="CaseTask.seq", cascade="all, delete-orphan", back_populates="case")
     waits: Mapped[list["CaseWait"]] = relationship(lazy="select", cascade="all, delete-orphan")
     participants: Mapped[list["CaseParticipant"]] = relationship(lazy="select", cascade="all, delete-orphan")
+    # The workflow itself: read by an action (its lock query joins it in and locks it too), never by a list.
+    engine_state: Mapped["CaseState | None"] = relationship(lazy="select", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class CaseState(Base):
+    """A case's engine blob (gzip JSON, the spec by reference), one row per case, apart from `cases`: at 1.1–2 KB
+    it is most of a case row, PostgreSQL keeps values under ~2 KB inline, and every scan or heap fetch of a list
+    would read it (issue 14). Only an action reads it, through the case's lock query; its serializer version is
+    the format of these bytes (read only to load them), so it is written with them in the same row."""
+
+    __tablename__ = "case_states"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    blob: Mapped[bytes] = mapped_column(LargeBinary)
+    serializer_version: Mapped[str] = mapped_column(String(16))
 
 
 class CaseTask(Base):

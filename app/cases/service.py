@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload, selectinload, undefer
+from sqlalchemy.orm import Session, contains_eager, joinedload, lazyload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,7 +35,7 @@ from . import materials as case_materials
 from . import clocks, decisions, stops, tell
 from .events import (CaseAccepted, CaseAdvanced, CaseCompleted, CaseCreated, CasesWaking, CaseStuck, CaseWoken,
                      DecisionMade, StepCompleted, TimerFired)
-from .models import OPEN_STATUSES, Case, CaseParticipant, CaseTask, CaseWait, ExternalTask
+from .models import OPEN_STATUSES, Case, CaseParticipant, CaseState, CaseTask, CaseWait, ExternalTask
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 TIMER_RETRY = timedelta(minutes=10)
@@ -95,9 +95,21 @@ def _check_applicant(raw) -> dict:
 
 # --- visibility ----------------------------------------------------------------------------------------------
 # Built once (the hot path's lookups: building a statement costs more than sending it). The locking one reads
-# the row fresh (never a copy loaded earlier in this session), blob too.
+# the row fresh (never a copy loaded earlier in this session), and its engine blob in the same statement (a
+# join on case_states' primary key: no second SELECT per action).
 _BY_NO = select(Case).where(Case.case_no == bindparam("case_no"))
-_LOCK_BY_NO = _BY_NO.with_for_update(of=Case).execution_options(populate_existing=True).options(undefer(Case.state))
+
+
+def _locked_with_blob(query):
+    """`query` (of Case) joined to its blob, both rows locked. Both, not the case row alone: on PostgreSQL a
+    SELECT … FOR UPDATE that waited for a concurrent action re-reads the newest version of the rows it locks
+    only, and would join the fresh case row to the blob as it was before that action (two completions of one
+    step would both succeed)."""
+    return (query.join(Case.engine_state).options(contains_eager(Case.engine_state))
+            .with_for_update(of=[Case, CaseState]).execution_options(populate_existing=True))
+
+
+_LOCK_BY_NO = _locked_with_blob(_BY_NO)
 
 
 def get_visible(session: Session, viewer: User, case_no: str, *, for_update: bool = False) -> Case:
@@ -120,8 +132,7 @@ def _participates(session: Session, viewer: User, case: Case) -> bool:
 
 def lock_case(session: Session, case_id: int) -> Case:
     """The case row locked for this transaction and read fresh (blob too), for an action found by id."""
-    case = session.scalars(select(Case).where(Case.id == case_id).with_for_update(of=Case)
-                           .execution_options(populate_existing=True).options(undefer(Case.state))).one()
+    case = session.scalars(_locked_with_blob(select(Case).where(Case.id == case_id))).one()
     audit.hold_head(session, case)
     return case
 
@@ -219,8 +230,7 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
     _project_external(act, [v for v in views if v.kind == "external"])
     _project_waits(case, run.waits())
     case.next_timer_due_at = run.next_timer_due()
-    case.state = run.dump()
-    case.serializer_version = engine.SERIALIZER_VERSION
+    store_run(case, run)
     if run.completed and case.status == "running":  # an ended case (refused, withdrawn…) was cancelled, not completed
         case.status, case.completed_at, case.next_timer_due_at = "completed", now, None
         audit.record(act.session, audit.case_stream(case.id), "case_completed", act.actor, case_id=case.id)
@@ -292,9 +302,10 @@ def _project_external(act: _Action, views: list[engine.TaskView]) -> None:
 
 
 def load_run(session: Session, settings: Settings, case: Case) -> engine.CaseRun:
-    """The case's workflow, on the version it is pinned to, with the safe helpers attached."""
+    """The case's workflow, on the version it is pinned to, with the safe helpers attached. (Its blob came with
+    the lock query; a case read otherwise loads it here, one SELECT.)"""
     bundle = definitions.bundle_by_id(session, case.definition_id, settings.tz)
-    run = engine.CaseRun.load(case.state, bundle, helpers(session, settings), engine.limits_of(settings))
+    run = engine.CaseRun.load(case.engine_state.blob, bundle, helpers(session, settings), engine.limits_of(settings))
     # The waits projection mirrors what the stored workflow awaits: none there means no rows to read (below).
     case.awaited_nothing_at_load = not run.waits()
     return run
@@ -302,6 +313,16 @@ def load_run(session: Session, settings: Settings, case: Case) -> engine.CaseRun
 
 def _load(act: _Action) -> engine.CaseRun:
     return load_run(act.session, act.settings, act.case)
+
+
+def store_run(case: Case, run: engine.CaseRun) -> None:
+    """The workflow back into the case's case_states row (written by the flush: one UPDATE, or the INSERT of a
+    new case), with the serializer version its bytes are in."""
+    blob = run.dump()
+    if case.engine_state is None:
+        case.engine_state = CaseState(blob=blob, serializer_version=engine.SERIALIZER_VERSION)
+    else:
+        case.engine_state.blob, case.engine_state.serializer_version = blob, engine.SERIALIZER_VERSION
 
 
 def refresh_due_timers(session: Session, settings: Settings, case: Case) -> None:
@@ -320,7 +341,7 @@ def shift_timers(session: Session, settings: Settings, case: Case, delta) -> Non
     """Move the case's waiting timers later by the time its clock was stopped."""
     run = _load(_Action(session, settings, case, "system"))
     if run.shift_timers(delta):
-        case.state = run.dump()
+        store_run(case, run)
         case.next_timer_due_at = run.next_timer_due()
 
 
@@ -389,13 +410,13 @@ def open_case(session: Session, settings: Settings, actor: User, item: PowerItem
     case = Case(case_no=case_no, query_code_hash=_query_hash(settings, case_no, code), item_id=item.id,
                 definition_id=definition.id, org_unit_id=item.org_unit_id, applicant=applicant,
                 applicant_name=applicant["name"], applicant_id_number=applicant["id_number"] or None,
-                applicant_phone=applicant["phone"] or None, status="running",
-                state=b"", serializer_version=engine.SERIALIZER_VERSION, created_by_id=actor.id, created_at=now,
+                applicant_phone=applicant["phone"] or None, status="running", created_by_id=actor.id, created_at=now,
                 clock_start_step=item.clock_start_step, accepted_at=None if item.clock_start_step else now,
                 signalled=[], extension_days=0, suspended_days=0, suspended_natural_days=0, card="none",
                 audit_seq=0, audit_hash=audit.GENESIS)
     case.item = item
     case.tasks, case.waits = [], []  # a new case has none: known empty, so nothing asks the database for them
+    case.engine_state = None  # nor a stored workflow yet: the projection adds it, inserted with the case's writes
     clocks.recompute(session, settings, case)
     session.add(case)
     try:
@@ -519,9 +540,10 @@ def wake(session: Session, settings: Settings, case_ids: list[int]) -> int:
     A batch is read in five queries (cases, tasks, org units, audit heads, notice keys), written in one flush:
     the per-statement cost, not the database, is what a sweep of many due cases spends its time on.
     """
+    # Read after claim_due locked the rows (a statement of its own, so this one sees what committed before).
     batch = list(session.scalars(select(Case).where(Case.id.in_(case_ids)).order_by(Case.id)
-                                 .options(undefer(Case.state), selectinload(Case.tasks), selectinload(Case.waits),
-                                          lazyload(Case.item))))
+                                 .options(joinedload(Case.engine_state), selectinload(Case.tasks),
+                                          selectinload(Case.waits), lazyload(Case.item))))
     for case in batch:  # locked by claim_due: their audit heads are on these rows
         audit.hold_head(session, case)
     events.publish(session, settings, CasesWaking([case.id for case in batch]))

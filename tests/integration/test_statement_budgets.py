@@ -16,7 +16,10 @@ from tests.world import build_world
 # Then 61 and 50: a notice's recipients come joined to the case's notices, without their users' posts (and a
 # rule's addressees without theirs); a document number is one upsert; a step with no data that no rule times
 # does not read the rules' configuration; the response's papers probe brings the documents along.
-BUDGETS = {"create": (17, 14), "accept": (12, 10), "review": (12, 10), "decide": (20, 16), "case": (9, 8),
+# The engine blob lives in case_states (kept out of every list's rows): each action that moves the workflow writes
+# it with one statement of its own (create: its INSERT; a step: its UPDATE), +1 on those four; its read rides on
+# the lock query's join, so reads cost nothing more.
+BUDGETS = {"create": (18, 15), "accept": (13, 11), "review": (13, 11), "decide": (21, 17), "case": (9, 8),
            "worklist": (3, 2)}
 
 
