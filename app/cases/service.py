@@ -104,7 +104,8 @@ def _locked_with_blob(query):
     """`query` (of Case) joined to its blob, both rows locked. Both, not the case row alone: on PostgreSQL a
     SELECT … FOR UPDATE that waited for a concurrent action re-reads the newest version of the rows it locks
     only, and would join the fresh case row to the blob as it was before that action (two completions of one
-    step would both succeed)."""
+    step would both succeed). The steps are read by a statement of their own for the same reason: joined in
+    without a lock (an outer join's side cannot be locked), they could be the versions from before the wait."""
     return (query.join(Case.engine_state).options(contains_eager(Case.engine_state))
             .with_for_update(of=[Case, CaseState]).execution_options(populate_existing=True))
 
