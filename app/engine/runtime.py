@@ -1,7 +1,8 @@
 """One case's workflow in memory: start, load, refresh timers, complete a task, diff, project, save.
 
 The blob is SpiffWorkflow's own JSON without the embedded spec (a `spec_ref` to the cached spec instead),
-gzip level 1. Every load re-attaches the safe script engine (it is not serialised) and callers refresh
+gzip level 1 without a timestamp (the same workflow gives the same bytes, so an unchanged one is not written
+again). Every load re-attaches the safe script engine (it is not serialised) and callers refresh
 timers before applying any user action, so a user can never beat a due timer.
 """
 from __future__ import annotations
@@ -213,7 +214,7 @@ class CaseRun:
         return cls(SERIALIZER.deserialize_json(gzip.decompress(blob)), bundle, helpers, limits)
 
     def dump(self) -> bytes:
-        return gzip.compress(SERIALIZER.serialize_json(self.workflow).encode("utf-8"), compresslevel=1)
+        return gzip.compress(SERIALIZER.serialize_json(self.workflow).encode("utf-8"), compresslevel=1, mtime=0)
 
     @property
     def completed(self) -> bool:
