@@ -63,6 +63,9 @@ class Config:
     SESSION_HOURS = int(os.environ.get("SESSION_HOURS", "12"))
     # API tokens issued from now on expire after API_TOKEN_DAYS (0: never); `users token --days N` sets one's own.
     API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))
+    # Each app process keeps a token's user this many seconds (0: looks every token up on every request). A
+    # revocation on the same process takes effect at once; one made on another node or by the CLI within this time.
+    TOKEN_CACHE_SECONDS = float(os.environ.get("TOKEN_CACHE_SECONDS", "5"))
     # Supervision notices by mail: the "smtp" channel is on only when SMTP_HOST is set (see app/supervision/channels.py).
     SMTP_HOST = os.environ.get("SMTP_HOST", "")
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))

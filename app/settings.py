@@ -50,6 +50,7 @@ class Settings:
     min_timer_cycle_seconds: float = 60.0
     max_script_chars: int = 4000
     upload_quota_bytes: int = 2 * 1024 ** 3  # one user's uploads in 24 hours (app/cases/files.py)
+    token_cache_seconds: float = 0.0  # how long a process keeps a token's user (app/orgs/service.py)
 
     @property
     def notice_channels(self) -> tuple[str, ...]:
@@ -65,7 +66,7 @@ class Settings:
                    file_storage_dir=str(config.get("FILE_STORAGE_DIR") or "instance/files"),
                    max_file_bytes=int(config.get("MAX_FILE_BYTES") or 20 * 1024 * 1024), sms=_sms(config),
                    document_templates_dir=(config.get("DOCUMENT_TEMPLATES_DIR") or "").strip() or None,
-                   **_engine_limits(config))
+                   token_cache_seconds=float(config.get("TOKEN_CACHE_SECONDS") or 0), **_engine_limits(config))
 
 
 def _engine_limits(config) -> dict:

@@ -33,7 +33,7 @@ def caller(session: Session, *roles: str) -> User:
     """The user behind the bearer token (401 without one); 403 unless their role is among `roles`."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
-    user = orgs.authenticate_token(session, token)
+    user = orgs.authenticate_token(session, token, settings().token_cache_seconds)
     if roles and user.role not in roles:
         raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {user.role}")
     return user

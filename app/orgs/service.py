@@ -9,7 +9,8 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.audit import service as audit
@@ -121,6 +122,7 @@ def revoke_token(session: Session, user: User, token_id: int, actor: str) -> Api
         raise NotFound(f"no token {token_id}")
     if token.revoked_at is None:
         token.revoked_at = clock.now()
+        forget_tokens()
         audit.record(session, REGISTRY, "token_revoked", actor, detail={"username": user.username, "token_id": token.id})
     return token
 
@@ -131,6 +133,7 @@ def revoke_tokens(session: Session, user: User, actor: str) -> int:
     tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))))
     for token in tokens:
         token.revoked_at = now
+    forget_tokens()
     end_sessions(user)
     audit.record(session, REGISTRY, "tokens_revoked", actor, detail={"username": user.username, "count": len(tokens)})
     return len(tokens)
@@ -142,19 +145,66 @@ def end_sessions(user: User) -> None:
 
 
 # Built once: every API request runs it, and building a statement costs more than sending it (issue 14).
-_BY_TOKEN = (select(User).join(ApiToken, ApiToken.user_id == User.id)
+_BY_TOKEN = (select(User, ApiToken.expires_at).join(ApiToken, ApiToken.user_id == User.id)
              .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
                     or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > bindparam("now")))
              .options(joinedload(User.posts)))
 
 
-def authenticate_token(session: Session, token: str | None) -> User:
+def authenticate_token(session: Session, token: str | None, keep_seconds: float = 0.0) -> User:
+    """The token's user. With `keep_seconds`, a token seen that recently in this process is not looked up again
+    (TOKEN_CACHE_SECONDS): a revocation in this process takes effect at once, one on another node within that
+    time; the token's expiry is checked on every use either way."""
     if not token:
         raise Unauthenticated("an API token is required: Authorization: Bearer <token>")
-    user = session.scalars(_BY_TOKEN, {"token_hash": _token_hash(token), "now": clock.now()}).unique().first()
-    if user is None:
+    key, now = (session.get_bind(), _token_hash(token)), clock.now()
+    kept = _kept.get(key) if keep_seconds > 0 else None
+    if kept is not None:
+        kept_at, expires_at, user = kept
+        if kept_at <= now < kept_at + timedelta(seconds=keep_seconds) and (expires_at is None or expires_at > now):
+            return session.merge(user, load=False)  # a copy in this session, without a query
+        _kept.pop(key, None)
+    found = session.execute(_BY_TOKEN, {"token_hash": key[1], "now": now}).unique().first()
+    if found is None:
         raise Unauthenticated("the API token is not valid (unknown, revoked or expired)")
+    user, expires_at = found
+    if keep_seconds > 0:
+        if len(_kept) >= _KEPT_MAX:
+            _kept.clear()
+        _kept[key] = (now, expires_at, _detached_copy(user))
     return user
+
+
+# (database, token hash) → (when it was looked up, the token's expiry, a detached copy of its user with org unit
+# and posts). Users' roles, org units and posts are not edited in place anywhere; if that changes, forget_tokens.
+_kept: dict[tuple, tuple] = {}
+_KEPT_MAX = 10_000
+
+
+def forget_tokens() -> None:
+    """Tokens were revoked (or their users changed): look every token up again in this process."""
+    _kept.clear()
+
+
+def _detached_copy(user: User) -> User:
+    """The user with its org unit and posts, as loaded, belonging to no session (each request merges a copy)."""
+    org = _detached(OrgUnit, user.org_unit)
+    posts = [_detached(UserPost, post) for post in user.posts]
+    copy = User(**_columns(User, user))
+    set_committed_value(copy, "org_unit", org)
+    set_committed_value(copy, "posts", posts)
+    make_transient_to_detached(copy)
+    return copy
+
+
+def _detached(cls, row):
+    copy = cls(**_columns(cls, row))
+    make_transient_to_detached(copy)
+    return copy
+
+
+def _columns(cls, row) -> dict:
+    return {attr.key: getattr(row, attr.key) for attr in cls.__mapper__.column_attrs}
 
 
 def check_password(user: User, password: str) -> bool:

@@ -95,3 +95,38 @@ def test_tokens_expire_and_their_owner_issues_and_revokes_them_on_a_page(frozen_
     assert api.get("/api/v1/tasks", "acc")[0] == 200  # acc's first token (id 1) still works
     answer = other.post("/tokens", data={"csrf_token": csrf_of(page), "days": "-3"}, follow_redirects=True)
     assert "days" in answer.get_data(as_text=True) and "sl_" not in answer.get_data(as_text=True)
+
+
+def test_a_token_revoked_on_another_node_stops_working_within_token_cache_seconds(frozen_now, app):
+    """Each process keeps a token's user for TOKEN_CACHE_SECONDS (issue 14: the lookup ran on every request). A
+    revocation in this process is immediate (above); one written by another node shows here within that time,
+    and a token's expiry is checked on every use, kept or not."""
+    from sqlalchemy import text
+
+    from tests.world import build_world
+
+    world = build_world(app, deploy=False)
+    keep = app.config["TOKEN_CACHE_SECONDS"]
+    assert keep > 0 and app.extensions["sunlight.settings"].token_cache_seconds == keep
+    db = app.extensions["sunlight.db"]
+
+    def in_sql(statement: str, **params) -> None:  # as another node (or the CLI in another process) would
+        with db.engine.begin() as conn:
+            conn.execute(text(statement), params)
+
+    assert world.api.get("/api/v1/tasks", "acc")[0] == 200
+    in_sql("UPDATE api_tokens SET revoked_at = :now WHERE user_id = (SELECT id FROM users WHERE username = 'acc')",
+           now=clock.now())
+    assert world.api.get("/api/v1/tasks", "acc")[0] == 200  # kept here for a moment…
+    clock.advance(timedelta(seconds=keep))
+    assert world.api.get("/api/v1/tasks", "acc")[0] == 401  # …and no longer
+
+    from app.orgs import service as orgs
+
+    with db.unit_of_work() as s:
+        token = orgs.issue_token(s, orgs.user_by_name(s, "rev"), "test", days=1)
+    auth = {"Authorization": f"Bearer {token}"}
+    clock.advance(timedelta(days=1, seconds=-keep / 2))
+    assert world.api.client.get("/api/v1/tasks", headers=auth).status_code == 200
+    clock.advance(timedelta(seconds=keep * 3 / 4))  # expired, still within the time it is kept: refused
+    assert world.api.client.get("/api/v1/tasks", headers=auth).status_code == 401
