@@ -246,8 +246,9 @@ def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
     return {"departments": departments, "months": list(reversed(out))}
 
 
-SLOW_STATISTICS = 0.05  # seconds: statistics that took longer to count are kept for STATISTICS_KEPT seconds
-STATISTICS_KEPT = 60.0
+SLOW_STATISTICS = 0.05  # seconds: statistics that took longer to count are kept for STATISTICS_KEPT seconds,
+BIG_SCOPE = 10_000  # and so are those of a scope of more cases than this (a department of a big district: its
+STATISTICS_KEPT = 60.0  # count is a scan of tens of thousands of index entries, on every board page otherwise)
 _kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per engine: a new app never sees another's
 
 
@@ -258,7 +259,9 @@ def statistics(session: Session, viewer: User, tz, months: int = 6) -> dict:
     Counted in SQL (GROUP BY over an index that covers them), which for a million-case district is still a scan
     of a million index entries (about a second on two cores); so figures that took longer than SLOW_STATISTICS
     are kept for STATISTICS_KEPT seconds (wall time) per scope and served from there, saying when they were
-    counted. A small district is counted afresh every time."""
+    counted; so are those of a scope of more than BIG_SCOPE cases, however fast they were counted this time (a
+    department's take 10–30 ms at a million cases, which the board page would otherwise spend on every request).
+    A small district is counted afresh every time."""
     kept = _kept.setdefault(session.get_bind(), {})
     key = (viewer.org_unit.path, months, str(tz))
     hit = kept.get(key)
@@ -266,7 +269,7 @@ def statistics(session: Session, viewer: User, tz, months: int = 6) -> dict:
         return hit[1]
     started = time.monotonic()
     out = {**_statistics(session, viewer, tz, months), "as_of": clock.now()}
-    if time.monotonic() - started > SLOW_STATISTICS:
+    if time.monotonic() - started > SLOW_STATISTICS or sum(d["cases"] for d in out["departments"]) > BIG_SCOPE:
         kept[key] = (started, out)
     return out
 
