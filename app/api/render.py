@@ -195,15 +195,22 @@ def external_task(t, case_no: str) -> dict:
 
 
 def notice(n: SupervisionNotice, case_no: str, viewer_id: int | None = None) -> dict:
-    mine = next((r for r in n.recipients if r.user_id == viewer_id), None)
-    acks = [r.acknowledged_at for r in n.recipients if r.acknowledged_at]
+    return notice_of(n, case_no, [(r.user_id, r.user.username, r.as_role, r.acknowledged_at) for r in n.recipients],
+                     viewer_id)
+
+
+def notice_of(n, case_no: str | None, recipients: list[tuple], viewer_id: int | None = None) -> dict:
+    """A notice (an object or a row with its columns) and its recipients as (user id, username, as, acknowledged
+    at) in their order: the contract's shape, whichever way they were read."""
+    mine = next((r for r in recipients if r[0] == viewer_id), None)
+    acks = [r[3] for r in recipients if r[3]]
     return {"id": n.id, "case_no": case_no, "task_bpmn_id": n.task_bpmn_id, "level": n.level, "reason": n.reason,
             "message": Reason.stored(n.reason, n.reason_key, n.reason_params).message(),
             "created_at": iso(n.created_at), "source_key": n.source_key,  # what raised it; the audit names it so
             "resolved_at": iso(n.resolved_at),
-            "recipients": [{"username": r.user.username, "as": r.as_role, "acknowledged_at": iso(r.acknowledged_at)}
-                           for r in n.recipients],
-            "acknowledged_at": iso(mine.acknowledged_at if mine else (min(acks) if acks else None))}
+            "recipients": [{"username": name, "as": as_role, "acknowledged_at": iso(at)}
+                           for _uid, name, as_role, at in recipients],
+            "acknowledged_at": iso(mine[3] if mine else (min(acks) if acks else None))}
 
 
 def notice_line(r) -> dict:

@@ -178,12 +178,14 @@ def district_wide_to(viewer: User):
 
 
 def notices_page(session: Session, viewer: User, *, case_id: int | None = None, after: int = 0,
-                 limit: int = PAGE_MAX) -> tuple[list[tuple[SupervisionNotice, str | None]], bool]:
+                 limit: int = PAGE_MAX) -> tuple[list, dict[int, list[tuple]], bool]:
     """One page of the notices the viewer sees (as notices_for), oldest first from just after the notice id
-    `after` (a keyset cursor: the page costs the same however deep it is), each with its case number; and
-    whether more follow. The scope is a join on the notice's own department, never a list of case ids."""
+    `after` (a keyset cursor: the page costs the same however deep it is): rows of the notice's columns and its
+    case number (`case_no`); their recipients by notice id as (user id, username, as, acknowledged at) in their
+    order; and whether more follow. The scope is a join on the notice's own department, never a list of case
+    ids; a page of two hundred is read as plain rows (two queries), not as objects with their relationships."""
     limit = min(limit, PAGE_MAX)
-    query = (select(SupervisionNotice, Case.case_no).outerjoin(Case, Case.id == SupervisionNotice.case_id)
+    query = (select(*_PAGE_COLUMNS).outerjoin(Case, Case.id == SupervisionNotice.case_id)
              .where(SupervisionNotice.id > after).order_by(SupervisionNotice.id).limit(limit + 1))
     if case_id is not None:
         query = query.where(SupervisionNotice.case_id == case_id)
@@ -193,8 +195,21 @@ def notices_page(session: Session, viewer: User, *, case_id: int | None = None, 
     else:
         query = query.join(NoticeRecipient, and_(NoticeRecipient.notice_id == SupervisionNotice.id,
                                                  NoticeRecipient.user_id == viewer.id))
-    rows = [(n, case_no) for n, case_no in session.execute(query)]
-    return rows[:limit], len(rows) > limit
+    rows = list(session.execute(query))
+    more, rows = len(rows) > limit, rows[:limit]
+    recipients: dict[int, list[tuple]] = {r.id: [] for r in rows}
+    if rows:
+        for notice_id, *entry in session.execute(_RECIPIENTS, {"ids": list(recipients)}):
+            recipients[notice_id].append(tuple(entry))
+    return rows, recipients, more
+
+
+_PAGE_COLUMNS = (SupervisionNotice.id, SupervisionNotice.task_bpmn_id, SupervisionNotice.level, SupervisionNotice.reason,
+                 SupervisionNotice.reason_key, SupervisionNotice.reason_params, SupervisionNotice.created_at,
+                 SupervisionNotice.source_key, SupervisionNotice.resolved_at, Case.case_no)
+_RECIPIENTS = (select(NoticeRecipient.notice_id, NoticeRecipient.user_id, User.username, NoticeRecipient.as_role,
+                      NoticeRecipient.acknowledged_at).join(User, User.id == NoticeRecipient.user_id)
+               .where(NoticeRecipient.notice_id.in_(bindparam("ids", expanding=True))).order_by(NoticeRecipient.id))
 
 
 def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNotice:
