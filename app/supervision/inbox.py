@@ -69,11 +69,10 @@ def notices(session: Session, viewer: User, f: Filter) -> tuple[list, int]:
     """One page of notices, newest first, as rows of plain columns (id, level, reason, reason_key, reason_params,
     created_at, resolved_at, case_no, and the viewer's own inbox entry: my_entry, my_ack, None when not addressed
     to them); and the total (at most LIST_CAP + 1)."""
-    base, parts = _seen_by(viewer, f)
+    base, parts, key = _seen_by(viewer, f)
     total = min(sum(_capped(session, _narrowed(base.where(part), f), LIST_CAP) for part in parts), LIST_CAP + 1)
     query = _narrowed(base.where(or_(*parts)), f)
-    ids = list(session.scalars(query.order_by(SupervisionNotice.id.desc())
-                               .offset((f.page - 1) * f.per_page).limit(f.per_page)))
+    ids = list(session.scalars(query.order_by(key.desc()).offset((f.page - 1) * f.per_page).limit(f.per_page)))
     if not ids:
         return [], total
     return list(session.execute(_ROWS, {"ids": ids, "viewer": viewer.id})), total
@@ -89,17 +88,22 @@ _ROWS = (select(SupervisionNotice.id, SupervisionNotice.level, SupervisionNotice
 
 
 def _seen_by(viewer: User, f: Filter):
-    """The notices the viewer may list: a query and its disjoint conditions, counted one by one (a count over
-    their OR would visit every notice): a supervisor's scope by the notice's department, and the district-wide
-    notices (no department) addressed to them; anyone else's own inbox."""
-    query = select(SupervisionNotice.id)
+    """The notices the viewer may list: a query of their ids, its disjoint conditions, counted one by one (a
+    count over their OR would visit every notice), and the id column to order by: a supervisor's scope by the
+    notice's department, and the district-wide notices (no department) addressed to them; anyone else's own
+    inbox — read from the inbox index alone unless a filter needs the notice (joined to it, the planner read
+    every notice to count a supervisor's seven thousand)."""
     if f.everything_in_scope and viewer.role in SCOPE_ROLES:
         units = select(OrgUnit.id).where(OrgUnit.path.startswith(viewer.org_unit.path)).scalar_subquery()
-        return query, [SupervisionNotice.org_unit_id.in_(units),
-                       SupervisionNotice.id.in_(service.district_wide_to(viewer))]
+        return select(SupervisionNotice.id), [SupervisionNotice.org_unit_id.in_(units),
+                                              SupervisionNotice.id.in_(service.district_wide_to(viewer))], \
+            SupervisionNotice.id
+    state = NoticeRecipient.acknowledged_at.is_(None) if f.unread else true()
+    if not f.department and not f.item_code:
+        return select(NoticeRecipient.notice_id).where(NoticeRecipient.user_id == viewer.id), [state], \
+            NoticeRecipient.notice_id
     mine = and_(NoticeRecipient.notice_id == SupervisionNotice.id, NoticeRecipient.user_id == viewer.id)
-    query = query.join(NoticeRecipient, mine)
-    return query, [NoticeRecipient.acknowledged_at.is_(None) if f.unread else true()]
+    return select(SupervisionNotice.id).join(NoticeRecipient, mine), [state], SupervisionNotice.id
 
 
 def _narrowed(query, f: Filter):
