@@ -23,10 +23,6 @@ LIST_CAP = 10_000  # a list's total: "10000+" beyond
 SCOPE_ROLES = ("supervisor", "admin")
 
 
-def _capped(session: Session, query, cap: int) -> int:
-    return session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery()))
-
-
 def _capped_count(query, cap: int):
     """`query`'s rows counted up to cap + 1, as a scalar subquery (several counts go in one statement)."""
     return select(func.count()).select_from(query.limit(cap + 1).subquery()).scalar_subquery()
@@ -70,7 +66,8 @@ def notices(session: Session, viewer: User, f: Filter) -> tuple[list, int]:
     created_at, resolved_at, case_no, and the viewer's own inbox entry: my_entry, my_ack, None when not addressed
     to them); and the total (at most LIST_CAP + 1)."""
     base, parts, key = _seen_by(viewer, f)
-    total = min(sum(_capped(session, _narrowed(base.where(part), f), LIST_CAP) for part in parts), LIST_CAP + 1)
+    counts = session.execute(select(*(_capped_count(_narrowed(base.where(part), f), LIST_CAP) for part in parts))).one()
+    total = min(sum(counts), LIST_CAP + 1)  # each part counted on its own index, all in one statement
     query = _narrowed(base.where(or_(*parts)), f)
     ids = list(session.scalars(query.order_by(key.desc()).offset((f.page - 1) * f.per_page).limit(f.per_page)))
     if not ids:
