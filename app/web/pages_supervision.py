@@ -18,7 +18,7 @@ from .common import clock_marks, db, flash_error, safe_next, settings, signed_in
 from .i18n import _
 
 BOARD = ("supervisor", "admin")
-NOTICES_SHOWN = 50
+NOTICES_SHOWN = 20  # the newest of the scope, with their total; the inbox page (linked) pages through them all
 ORDERS_SHOWN = 100
 # Carded cases per page of the board. Each row carries its own issue form: fifty of them keep a department
 # supervisor's page within its 100 ms at a million cases (the API pages by up to 200 rows of data alone).
