@@ -46,7 +46,8 @@ def _header():
 
 def _filter(user) -> inbox.Filter:
     a = request.args
-    page = int(a["page"]) if (a.get("page") or "").isdigit() and 0 < int(a["page"]) <= 10_000 else 1
+    last = -(-inbox.LIST_CAP // PER_PAGE)  # the pages the capped total can fill: deeper would skip that many rows
+    page = int(a["page"]) if (a.get("page") or "").isdigit() and 0 < int(a["page"]) <= last else 1
     scope_all = a.get("scope") == "all" and user.role in inbox.SCOPE_ROLES
     return inbox.Filter(everything_in_scope=scope_all, unread=a.get("unread") == "1" and not scope_all,
                         department=(a.get("department") or "").strip()[:32] or None,
