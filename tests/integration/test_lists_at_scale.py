@@ -213,6 +213,22 @@ def test_the_board_costs_the_same_for_a_few_or_three_hundred_carded_cases(world,
     assert many == few, (few, many)
 
 
+def test_a_carded_case_under_an_open_order_shows_it_on_the_board_whatever_the_orders_listed(world, app, db,
+                                                                                           monkeypatch):
+    """The card's order is looked up for the page's cases, not among the open orders listed beside the cards
+    (only the first of the scope's): with none listed, the card still shows its order and no second form."""
+    from app.web import pages_supervision
+
+    no = overdue_case_with_notices(world, app)
+    due = (clock.now() + timedelta(days=3)).isoformat()
+    status, order = world.api.post("/api/v1/orders", "sup", {"case_no": no, "instruction": "请说明", "due_at": due})
+    assert status == 201, order
+    monkeypatch.setattr(pages_supervision, "ORDERS_SHOWN", 0)
+    html = browser(app, db, "sup").get("/supervision").get_data(as_text=True)
+    row = next(r for r in html.split('id="cards"')[1].split("</table>")[0].split("<tr") if no in r)
+    assert order["order_no"] in row and 'name="instruction"' not in row
+
+
 def test_the_board_api_pages_carded_cases_in_scope(world, app, db):
     no = overdue_case_with_notices(world, app)
     clone_cases(db, no, 14, suspended_every=5)
