@@ -533,15 +533,15 @@ def notices_list(username, case_no, after, limit):
         with _db().unit_of_work() as s:
             user = _as_user(s, username)
             case_id = cases.get_visible(s, user, case_no).id if case_no else None
-            found, more = supervision.notices_page(s, user, case_id=case_id, after=after, limit=limit)
-            for n, number in found:
-                acked = all(r.acknowledged_at for r in n.recipients)
+            found, recipients, more = supervision.notices_page(s, user, case_id=case_id, after=after, limit=limit)
+            for n in found:
+                acked = all(at for *_who, at in recipients[n.id])
                 click.echo(f"#{n.id} {n.created_at:%Y-%m-%d %H:%M %Z} {n.level} "
-                           f"{number or '(district)'}{' acknowledged' if acked else ''}: {n.reason}")
+                           f"{n.case_no or '(district)'}{' acknowledged' if acked else ''}: {n.reason}")
     except DomainError as exc:
         _fail(exc)
     if more:
-        click.echo(f"more: --after {found[-1][0].id}")
+        click.echo(f"more: --after {found[-1].id}")
 
 
 @notices_cli.command("ack")

@@ -43,13 +43,14 @@ def clone_cases(db, case_no: str, n: int, *, suspended_every: int = 0, notices: 
         for i in range(n):
             no = f"{case_no[:15]}-{batch}{i:05d}"
             suspended = bool(suspended_every) and i % suspended_every == 0
-            new_id = s.execute(insert(Case).values(
-                {**row, "case_no": no, "status": "suspended" if suspended else row["status"],
-                 "promised_due_at": (row["promised_due_at"] or src.created_at) + timedelta(minutes=i)})
-                .returning(Case.id)).scalar_one()
+            status, promised = ("suspended" if suspended else row["status"],
+                                (row["promised_due_at"] or src.created_at) + timedelta(minutes=i))
+            new_id = s.execute(insert(Case).values({**row, "case_no": no, "status": status,
+                                                    "promised_due_at": promised}).returning(Case.id)).scalar_one()
             s.execute(insert(CaseState).values({**blob, "case_id": new_id}))
-            for t in tasks:
-                s.execute(insert(CaseTask).values({**t, "id": str(uuid.uuid4()), "case_id": new_id}))
+            for t in tasks:  # the steps carry their case's clock (app/cases/models.py)
+                s.execute(insert(CaseTask).values({**t, "id": str(uuid.uuid4()), "case_id": new_id,
+                                                   "case_stopped": status != "running", "case_due_at": promised}))
             if suspended:
                 s.execute(insert(CaseSuspension).values(
                     case_id=new_id, kind="supplement", reason="材料不齐", legal_basis="", missing_materials=["x"],

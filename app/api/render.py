@@ -93,27 +93,13 @@ def deadlines(session: Session, settings: Settings, case: Case) -> dict:
     return _deadlines(calendar.load(session, settings.tz), now, case)
 
 
-def deadlines_of(session: Session, settings: Settings, cases) -> dict[int, dict]:
-    """`deadlines` for every case of a list's page, by case id: one calendar read and one read of the page's
-    open clock stops, whatever the number of rows."""
-    cases = list(cases)
-    cal = calendar.load(session, settings.tz)
-    stopped = stops.current_of(session, [c.id for c in cases if c.status == "suspended"])
-    now = clock.now()
-    return {c.id: _deadlines(cal, stopped[c.id].started_at if c.id in stopped else now, c) for c in cases}
-
-
 def _deadlines(cal, now: datetime, case: Case) -> dict:
     started = case.accepted_at is not None
     left = left_in_unit = None
     if case.promised_due_at and case.status in OPEN_STATUSES:
         left = cal.working_days_left(now, case.promised_due_at)
         left_in_unit = cal.days_left(now, case.promised_due_at, case.item.promised_unit)
-    card = case.card
-    if case.status == "running":  # what the worker is about to raise is already true
-        for level, at in (("warning", case.warn_at), ("yellow", case.promised_due_at), ("red", case.statutory_due_at)):
-            if at and now > at and clocks.RANK[level] > clocks.RANK[card]:
-                card = level
+    card = _card_at(case, now)
     out = {"started": started, "promised_due_at": iso(case.promised_due_at),
            "statutory_due_at": iso(case.statutory_due_at), "warn_at": iso(case.warn_at),
            "remaining_working_days": left, "remaining_days": left_in_unit, "card": card,
@@ -128,18 +114,48 @@ def _deadlines(cal, now: datetime, case: Case) -> dict:
     return out
 
 
-def board(session: Session, settings: Settings, rows: list[tuple[Case, str]], steps: dict[int, list[str]]) -> list[dict]:
-    """The supervision board's rows: each carded case with its clocks and its ready steps (deadlines_of: one
-    calendar read and one clock-stop read for the page)."""
-    clocks_of = deadlines_of(session, settings, [case for case, _name in rows])
+def _card_at(case, now: datetime) -> str:
+    """The case's card as of `now`: what the worker is about to raise is already true."""
+    card = case.card
+    if case.status == "running":
+        for level, at in (("warning", case.warn_at), ("yellow", case.promised_due_at), ("red", case.statutory_due_at)):
+            if at and now > at and clocks.RANK[level] > clocks.RANK[card]:
+                card = level
+    return card
+
+
+def list_clocks(session: Session, settings: Settings, rows) -> dict[int, dict]:
+    """What a list row shows of its case's clocks, by case id — the same as web.common.clock_marks(deadlines(…))
+    — for rows read as columns (cases_service.CASE_ROW) instead of case objects: one calendar read and one read
+    of the page's open clock stops, whatever the number of rows."""
+    rows = list(rows)
+    cal = calendar.load(session, settings.tz)
+    stopped = stops.stop_starts(session, list({r.case_id for r in rows if r.status == "suspended"}))
+    now = clock.now()
+    out = {}
+    for r in rows:
+        if r.case_id in out:
+            continue
+        at = stopped.get(r.case_id, now)
+        left = (cal.days_left(at, r.promised_due_at, r.promised_unit)
+                if r.promised_due_at and r.status in OPEN_STATUSES else None)
+        out[r.case_id] = {"left": left, "unit": r.promised_unit, "card": _card_at(r, at),
+                          "started": r.accepted_at is not None, "provisional": not r.calendar_complete}
+    return out
+
+
+def board(session: Session, settings: Settings, rows: list, steps: dict[int, list[str]]) -> list[dict]:
+    """The supervision board's rows: each carded case (a row of cases_service.carded_page) with its clocks and
+    its ready steps (list_clocks: one calendar read and one clock-stop read for the page)."""
+    marks = list_clocks(session, settings, rows)
     out = []
-    for case, department in rows:
-        dl = clocks_of[case.id]
-        out.append({"case_no": case.case_no, "item_code": case.item.code, "item_name": case.item.name,
-                    "department": department, "status": case.status, "card": dl["card"],
-                    "remaining_days": dl["remaining_days"], "unit": dl["promised_unit"], "started": dl["started"],
-                    "calendar_complete": dl["calendar_complete"], "promised_due_at": dl["promised_due_at"],
-                    "statutory_due_at": dl["statutory_due_at"], "steps": steps.get(case.id, [])})
+    for r in rows:
+        m = marks[r.case_id]
+        out.append({"case_no": r.case_no, "item_code": r.item_code, "item_name": r.item_name,
+                    "department": r.department, "status": r.status, "card": m["card"], "remaining_days": m["left"],
+                    "unit": r.promised_unit, "started": m["started"], "calendar_complete": r.calendar_complete,
+                    "promised_due_at": iso(r.promised_due_at), "statutory_due_at": iso(r.statutory_due_at),
+                    "steps": steps.get(r.case_id, [])})
     return out
 
 
@@ -179,15 +195,36 @@ def external_task(t, case_no: str) -> dict:
 
 
 def notice(n: SupervisionNotice, case_no: str, viewer_id: int | None = None) -> dict:
-    mine = next((r for r in n.recipients if r.user_id == viewer_id), None)
-    acks = [r.acknowledged_at for r in n.recipients if r.acknowledged_at]
+    return notice_of(n, case_no, [(r.user_id, r.user.username, r.as_role, r.acknowledged_at) for r in n.recipients],
+                     viewer_id)
+
+
+def notice_of(n, case_no: str | None, recipients: list[tuple], viewer_id: int | None = None) -> dict:
+    """A notice (an object or a row with its columns) and its recipients as (user id, username, as, acknowledged
+    at) in their order: the contract's shape, whichever way they were read."""
+    mine = next((r for r in recipients if r[0] == viewer_id), None)
+    acks = [r[3] for r in recipients if r[3]]
     return {"id": n.id, "case_no": case_no, "task_bpmn_id": n.task_bpmn_id, "level": n.level, "reason": n.reason,
             "message": Reason.stored(n.reason, n.reason_key, n.reason_params).message(),
             "created_at": iso(n.created_at), "source_key": n.source_key,  # what raised it; the audit names it so
             "resolved_at": iso(n.resolved_at),
-            "recipients": [{"username": r.user.username, "as": r.as_role, "acknowledged_at": iso(r.acknowledged_at)}
-                           for r in n.recipients],
-            "acknowledged_at": iso(mine.acknowledged_at if mine else (min(acks) if acks else None))}
+            "recipients": [{"username": name, "as": as_role, "acknowledged_at": iso(at)}
+                           for _uid, name, as_role, at in recipients],
+            "acknowledged_at": iso(mine[3] if mine else (min(acks) if acks else None))}
+
+
+def notice_line(r) -> dict:
+    """A notice as a page's list shows it, from a row of supervision.inbox.notices (times as datetimes)."""
+    return {"id": r.id, "case_no": r.case_no, "level": r.level, "created_at": r.created_at,
+            "resolved_at": r.resolved_at, "message": Reason.stored(r.reason, r.reason_key, r.reason_params).message(),
+            "mine": r.my_entry is not None, "mine_acked": r.my_ack is not None}
+
+
+def order_line(r) -> dict:
+    """An open order as a page's list shows it, from a row of supervision.orders.open_followed."""
+    return {"id": r.id, "order_no": r.order_no, "case_no": r.case_no, "status": r.status,
+            "instruction": r.instruction, "due_at": r.due_at,
+            "overdue": r.status != "closed" and r.due_at < clock.now()}
 
 
 def clock_stop(session: Session, c: Case) -> dict | None:

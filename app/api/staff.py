@@ -251,8 +251,8 @@ def notices():
         case_id, case_no = None, request.args.get("case_no")
         if case_no:
             case_id = cases.get_visible(s, user, case_no).id
-        found, more = supervision.notices_page(s, user, case_id=case_id, after=after, limit=limit)
-        out = [render.notice(n, number, user.id) for n, number in found]
+        found, recipients, more = supervision.notices_page(s, user, case_id=case_id, after=after, limit=limit)
+        out = [render.notice_of(r, r.case_no, recipients[r.id], user.id) for r in found]
     headers = {"Link": next_link(after=out[-1]["id"], limit=limit)} if more else {}
     return out, 200, headers
 

@@ -100,7 +100,7 @@ def board():
     with db().unit_of_work() as s:
         user = caller(s, *BOARD_ROLES)
         rows, total = cases.carded_page(s, user, department, item_code, page, per_page)
-        steps = cases.ready_steps_of(s, [c.id for c, _name in rows])
+        steps = cases.ready_steps_of(s, [r.case_id for r in rows])
         out = {"cases": render.board(s, settings(), rows, steps), "total": min(total, cases.BOARD_CAP),
                "total_capped": total > cases.BOARD_CAP, "page": page, "per_page": per_page}
     return out

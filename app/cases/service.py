@@ -35,7 +35,7 @@ from . import materials as case_materials
 from . import clocks, decisions, stops, tell
 from .events import (CaseAccepted, CaseAdvanced, CaseCompleted, CaseCreated, CasesWaking, CaseStuck, CaseWoken,
                      DecisionMade, StepCompleted, TimerFired)
-from .models import OPEN_STATUSES, Case, CaseParticipant, CaseState, CaseTask, CaseWait, ExternalTask
+from .models import OPEN_STATUSES, Case, CaseParticipant, CaseState, CaseTask, CaseWait, ExternalTask, step_clock
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 TIMER_RETRY = timedelta(minutes=10)
@@ -220,7 +220,7 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
             org, post = _lane_target(act, view.lane)
             row = CaseTask(id=view.id, org_unit_id=org.id, seq=len(rows) + 1, bpmn_id=view.bpmn_id,
                            name=view.name, lane=post, kind=view.kind, state=view.state, created_at=now,
-                           assignee=view.assignee)
+                           assignee=view.assignee, **step_clock(case))
             case.tasks.append(row)
             rows[view.id] = row
         if row.state != view.state and view.state in ("completed", "cancelled"):
@@ -228,6 +228,9 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
         row.state = view.state
         if view.state in ("ready", "waiting"):
             row.due_at = view.due_at
+            for name, value in step_clock(case).items():  # a step opened again carries the case's clock now
+                if getattr(row, name) != value:
+                    setattr(row, name, value)
     _project_external(act, [v for v in views if v.kind == "external"])
     _project_waits(case, run.waits())
     case.next_timer_due_at = run.next_timer_due()
@@ -633,12 +636,27 @@ def worklist(session: Session, actor: User, page: int = 1, per_page: int = 200) 
 
 def worklist_page(session: Session, actor: User, page: int, per_page: int) -> tuple[list, int]:
     """The worklist as the page shows it, one page at a time: workable cases before stopped ones, then the
-    case's promised limit (the most urgent first), then the step's own. Ordered and paged in SQL, on index
-    entries only (ix_case_tasks_worklist_due and ix_cases_clock cover the order)."""
-    ids = (select(CaseTask.id).join(Case, Case.id == CaseTask.case_id).where(*_mine(actor))
-           .order_by(Case.status != "running", Case.promised_due_at.is_(None), Case.promised_due_at,
-                     CaseTask.due_at.is_(None), CaseTask.due_at, CaseTask.created_at, CaseTask.id))
-    return _page_rows(session, actor, ids, page, per_page), _count_ready(session, actor)
+    case's promised limit (the most urgent first), then the step's own. Ordered and paged in SQL on the index
+    ix_case_tasks_ready_by_case_clock alone (the step carries its case's clock), then the page's rows read as
+    plain columns (WORK_ROW: no ORM objects for a list). Returns the rows and how many steps there are."""
+    ids = (select(CaseTask.id).where(*_mine(actor))
+           .order_by(CaseTask.case_stopped, CaseTask.case_due_at.asc().nulls_last(), CaseTask.due_at.asc().nulls_last(),
+                     CaseTask.created_at, CaseTask.id))
+    wanted = list(session.scalars(ids.offset((page - 1) * per_page).limit(per_page)))
+    if not wanted:
+        return [], _count_ready(session, actor)
+    rows = {row.task_id: row for row in session.execute(_WORK_ROWS, {"ids": wanted})}
+    return [rows[task_id] for task_id in wanted if task_id in rows], _count_ready(session, actor)
+
+
+# A case as a list row shows it (its number, item and clock): what list_clocks in app/api/render.py reads.
+CASE_ROW = (Case.id.label("case_id"), Case.case_no, Case.status, Case.accepted_at, Case.promised_due_at,
+            Case.statutory_due_at, Case.warn_at, Case.card, Case.calendar_complete, PowerItem.code.label("item_code"),
+            PowerItem.name.label("item_name"), PowerItem.promised_unit)
+_WORK_ROWS = (select(CaseTask.id.label("task_id"), CaseTask.name, CaseTask.bpmn_id, CaseTask.lane, CaseTask.created_at,
+                     CaseTask.due_at, *CASE_ROW)
+              .join(Case, Case.id == CaseTask.case_id).join(PowerItem, PowerItem.id == Case.item_id)
+              .where(CaseTask.id.in_(bindparam("ids", expanding=True))))
 
 
 def _page_rows(session: Session, actor: User, ids, page: int, per_page: int) -> list:
@@ -690,34 +708,41 @@ def numbers_of(session: Session, case_ids: set[int]) -> dict[int, str]:
 
 
 # --- lists for the pages (app/web) ---------------------------------------------------------------------------
-def open_cases(session: Session, actor: User, limit: int = 50) -> list[Case]:
-    """Running and suspended cases of the actor's own org unit, the soonest promised deadline first."""
-    query = (select(Case).where(Case.org_unit_id == actor.org_unit_id, Case.status.in_(OPEN_STATUSES))
-             .order_by(Case.promised_due_at.asc().nulls_last(), Case.id).limit(limit))  # ix_cases_open_org_promised
-    return list(session.scalars(query))
+def open_cases(session: Session, actor: User, limit: int = 50) -> list:
+    """Running and suspended cases of the actor's own org unit, the soonest promised deadline first, as list rows
+    (CASE_ROW columns)."""
+    return list(session.execute(_OPEN_CASES, {"org": actor.org_unit_id, "n": limit}))
+
+
+_OPEN_CASES = (select(*CASE_ROW).join(PowerItem, PowerItem.id == Case.item_id)
+               .where(Case.org_unit_id == bindparam("org"), Case.status.in_(OPEN_STATUSES))
+               .order_by(Case.promised_due_at.asc().nulls_last(), Case.id).limit(bindparam("n")))  # ix_cases_open_org_promised
 
 
 BOARD_CAP = 10_000  # the board's total: "10000+" beyond (counting every carded case of a district costs a scan)
 
 
 def carded_page(session: Session, viewer: User, department: str | None = None, item_code: str | None = None,
-                page: int = 1, per_page: int = 100) -> tuple[list[tuple[Case, str]], int]:
+                page: int = 1, per_page: int = 100) -> tuple[list, int]:
     """Open cases in the viewer's scope carrying a card (预警/黄牌/红牌), or whose pre-warning time has come, the
-    soonest promised limit first: one page of (case, department name), and the total (at most BOARD_CAP + 1).
-    Filtered, ordered and paged in SQL; the scope is a join on the org tree."""
+    soonest promised limit first: one page of rows (CASE_ROW and the department's name, `department`), and the
+    total (at most BOARD_CAP + 1). Filtered, ordered and paged in SQL; the scope is a join on the org tree; the
+    rows are plain columns, never case objects."""
     now = clock.now()
     units = select(OrgUnit.id).where(OrgUnit.path.startswith(viewer.org_unit.path))
     if department:
         units = units.where(OrgUnit.code == department)
-    query = (select(Case, OrgUnit.name).join(OrgUnit, OrgUnit.id == Case.org_unit_id)
-             .where(Case.org_unit_id.in_(units.scalar_subquery()), Case.status.in_(OPEN_STATUSES),
-                    or_(Case.card != "none", Case.warn_at <= now, Case.promised_due_at <= now)))
+    where = [Case.org_unit_id.in_(units.scalar_subquery()), Case.status.in_(OPEN_STATUSES),
+             or_(Case.card != "none", Case.warn_at <= now, Case.promised_due_at <= now)]
     if item_code:
-        query = query.where(Case.item_id == select(PowerItem.id).where(PowerItem.code == item_code).scalar_subquery())
-    total = session.scalar(select(func.count()).select_from(
-        query.with_only_columns(Case.id).limit(BOARD_CAP + 1).subquery()))
-    rows = session.execute(query.order_by(Case.promised_due_at, Case.id).offset((page - 1) * per_page).limit(per_page))
-    return [(case, name) for case, name in rows], total
+        where.append(Case.item_id == select(PowerItem.id).where(PowerItem.code == item_code).scalar_subquery())
+    total = session.scalar(select(func.count()).select_from(select(Case.id).where(*where).limit(BOARD_CAP + 1)
+                                                            .subquery()))
+    rows = session.execute(select(*CASE_ROW, OrgUnit.name.label("department"))
+                           .join(PowerItem, PowerItem.id == Case.item_id).join(OrgUnit, OrgUnit.id == Case.org_unit_id)
+                           .where(*where).order_by(Case.promised_due_at, Case.id)
+                           .offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total
 
 
 def ready_steps_of(session: Session, case_ids: list[int]) -> dict[int, list[str]]:

@@ -195,16 +195,31 @@ def listing(session: Session, viewer: User, status: str | None, case_id: int | N
     return list(session.scalars(query))
 
 
-def open_followed(session: Session, viewer: User, limit: int) -> list[tuple[SupervisionOrder, str]]:
-    """The orders not closed yet that the viewer follows (as listing), earliest deadline first, with case numbers."""
-    query = (select(SupervisionOrder, Case.case_no).join(Case, Case.id == SupervisionOrder.case_id)
-             .join(OrgUnit, OrgUnit.id == SupervisionOrder.org_unit_id)
+def open_followed(session: Session, viewer: User, limit: int) -> list:
+    """The orders not closed yet that the viewer follows (as listing), earliest deadline first, as rows of plain
+    columns (id, order_no, status, instruction, due_at, case_no): what a list of them shows, no order objects."""
+    query = (select(SupervisionOrder.id, SupervisionOrder.order_no, SupervisionOrder.status,
+                    SupervisionOrder.instruction, SupervisionOrder.due_at, Case.case_no)
+             .join(Case, Case.id == SupervisionOrder.case_id)
              .where(SupervisionOrder.status != "closed").order_by(SupervisionOrder.due_at, SupervisionOrder.id))
     if viewer.role in ("supervisor", "admin"):
-        query = query.where(OrgUnit.path.startswith(viewer.org_unit.path))
+        query = query.join(OrgUnit, OrgUnit.id == SupervisionOrder.org_unit_id).where(
+            OrgUnit.path.startswith(viewer.org_unit.path))
     else:
         query = query.where(SupervisionOrder.org_unit_id == viewer.org_unit_id)
-    return [(o, no) for o, no in session.execute(query.limit(limit))]
+    return list(session.execute(query.limit(limit)))
+
+
+def open_on_cases(session: Session, case_ids: list[int]) -> dict[int, tuple[int, str, str]]:
+    """The open (not closed) order of each of a page of cases, by case id: (id, order_no, status); of a case
+    with several, the one falling due first. One query for the page, whatever the orders of the scope."""
+    if not case_ids:
+        return {}
+    rows = session.execute(select(SupervisionOrder.case_id, SupervisionOrder.id, SupervisionOrder.order_no,
+                                  SupervisionOrder.status)
+                           .where(SupervisionOrder.case_id.in_(case_ids), SupervisionOrder.status != "closed")
+                           .order_by(SupervisionOrder.due_at.desc(), SupervisionOrder.id.desc()))
+    return {case_id: (order_id, no, status) for case_id, order_id, no, status in rows}  # the earliest wins: last
 
 
 def escalate_overdue(session: Session, case, now: datetime, *, channels: tuple[str, ...]) -> int:

@@ -186,12 +186,14 @@ def district_wide_to(viewer: User):
 
 
 def notices_page(session: Session, viewer: User, *, case_id: int | None = None, after: int = 0,
-                 limit: int = PAGE_MAX) -> tuple[list[tuple[SupervisionNotice, str | None]], bool]:
+                 limit: int = PAGE_MAX) -> tuple[list, dict[int, list[tuple]], bool]:
     """One page of the notices the viewer sees (as notices_for), oldest first from just after the notice id
-    `after` (a keyset cursor: the page costs the same however deep it is), each with its case number; and
-    whether more follow. The scope is a join on the notice's own department, never a list of case ids."""
+    `after` (a keyset cursor: the page costs the same however deep it is): rows of the notice's columns and its
+    case number (`case_no`); their recipients by notice id as (user id, username, as, acknowledged at) in their
+    order; and whether more follow. The scope is a join on the notice's own department, never a list of case
+    ids; a page of two hundred is read as plain rows (two queries), not as objects with their relationships."""
     limit = min(limit, PAGE_MAX)
-    query = (select(SupervisionNotice, Case.case_no).outerjoin(Case, Case.id == SupervisionNotice.case_id)
+    query = (select(*_PAGE_COLUMNS).outerjoin(Case, Case.id == SupervisionNotice.case_id)
              .where(SupervisionNotice.id > after).order_by(SupervisionNotice.id).limit(limit + 1))
     if case_id is not None:
         query = query.where(SupervisionNotice.case_id == case_id)
@@ -201,8 +203,21 @@ def notices_page(session: Session, viewer: User, *, case_id: int | None = None, 
     else:
         query = query.join(NoticeRecipient, and_(NoticeRecipient.notice_id == SupervisionNotice.id,
                                                  NoticeRecipient.user_id == viewer.id))
-    rows = [(n, case_no) for n, case_no in session.execute(query)]
-    return rows[:limit], len(rows) > limit
+    rows = list(session.execute(query))
+    more, rows = len(rows) > limit, rows[:limit]
+    recipients: dict[int, list[tuple]] = {r.id: [] for r in rows}
+    if rows:
+        for notice_id, *entry in session.execute(_RECIPIENTS, {"ids": list(recipients)}):
+            recipients[notice_id].append(tuple(entry))
+    return rows, recipients, more
+
+
+_PAGE_COLUMNS = (SupervisionNotice.id, SupervisionNotice.task_bpmn_id, SupervisionNotice.level, SupervisionNotice.reason,
+                 SupervisionNotice.reason_key, SupervisionNotice.reason_params, SupervisionNotice.created_at,
+                 SupervisionNotice.source_key, SupervisionNotice.resolved_at, Case.case_no)
+_RECIPIENTS = (select(NoticeRecipient.notice_id, NoticeRecipient.user_id, User.username, NoticeRecipient.as_role,
+                      NoticeRecipient.acknowledged_at).join(User, User.id == NoticeRecipient.user_id)
+               .where(NoticeRecipient.notice_id.in_(bindparam("ids", expanding=True))).order_by(NoticeRecipient.id))
 
 
 def acknowledge(session: Session, viewer: User, notice_id: int) -> SupervisionNotice:
@@ -254,8 +269,9 @@ def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
     return {"departments": departments, "months": list(reversed(out))}
 
 
-SLOW_STATISTICS = 0.05  # seconds: statistics that took longer to count are kept for STATISTICS_KEPT seconds
-STATISTICS_KEPT = 60.0
+SLOW_STATISTICS = 0.05  # seconds: statistics that took longer to count are kept for STATISTICS_KEPT seconds,
+BIG_SCOPE = 10_000  # and so are those of a scope of more cases than this (a department of a big district: its
+STATISTICS_KEPT = 60.0  # count is a scan of tens of thousands of index entries, on every board page otherwise)
 _kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per engine: a new app never sees another's
 
 
@@ -266,7 +282,9 @@ def statistics(session: Session, viewer: User, tz, months: int = 6) -> dict:
     Counted in SQL (GROUP BY over an index that covers them), which for a million-case district is still a scan
     of a million index entries (about a second on two cores); so figures that took longer than SLOW_STATISTICS
     are kept for STATISTICS_KEPT seconds (wall time) per scope and served from there, saying when they were
-    counted. A small district is counted afresh every time."""
+    counted; so are those of a scope of more than BIG_SCOPE cases, however fast they were counted this time (a
+    department's take 10–30 ms at a million cases, which the board page would otherwise spend on every request).
+    A small district is counted afresh every time."""
     kept = _kept.setdefault(session.get_bind(), {})
     key = (viewer.org_unit.path, months, str(tz))
     hit = kept.get(key)
@@ -274,7 +292,7 @@ def statistics(session: Session, viewer: User, tz, months: int = 6) -> dict:
         return hit[1]
     started = time.monotonic()
     out = {**_statistics(session, viewer, tz, months), "as_of": clock.now()}
-    if time.monotonic() - started > SLOW_STATISTICS:
+    if time.monotonic() - started > SLOW_STATISTICS or sum(d["cases"] for d in out["departments"]) > BIG_SCOPE:
         kept[key] = (started, out)
     return out
 

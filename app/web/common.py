@@ -19,7 +19,7 @@ from app.errors import DomainError, Forbidden, NotFound
 from app.orgs.models import User
 from app.settings import Settings
 
-from . import csrf, web
+from . import csrf, marks, web
 from .i18n import LANGS, _, label, message, problem_text, translate_error
 
 log = logging.getLogger("sunlight.web")
@@ -50,6 +50,7 @@ def signed_in(s, *roles: str) -> User:
         session.pop("uid", None)
         raise LoginRequired()
     g.viewer = _shown(user)  # the header needs no second look at the same user
+    g.viewer_scope = (user.id, user.role, user.org_unit_id, user.org_unit.path)  # nor do its counts
     if roles and user.role not in roles:
         raise Forbidden(f"this page needs the role {' or '.join(roles)}")
     return user
@@ -117,7 +118,8 @@ DATA_CSP = "default-src 'none'; frame-ancestors 'none'"  # JSON, XML, files: not
 
 def install(app: Flask) -> None:
     """What the app itself needs for the pages (the blueprint's own hooks are set once, below)."""
-    app.jinja_env.globals.update(_=_, lang_url=lang_url, label=label, message=message, problem_text=problem_text)
+    app.jinja_env.globals.update(_=_, lang_url=lang_url, label=label, message=message, problem_text=problem_text,
+                                 **marks.GLOBALS)
     app.jinja_env.filters["local"] = local_time
     app.after_request(security_headers)
     app.extensions["sunlight.browser_error"] = browser_error

@@ -95,6 +95,59 @@ def test_the_work_page_costs_the_same_for_three_or_three_hundred_ready_steps(wor
     assert html.count('<tr class="row-') <= 200
 
 
+def steps_off_their_case_clock(db) -> list:
+    """Open steps whose copy of their case's clock (what the /work page orders by) differs from the case's."""
+    from sqlalchemy import select
+
+    from app.cases.models import Case, CaseTask
+
+    with db.unit_of_work() as s:
+        rows = s.execute(select(Case.case_no, Case.status, Case.promised_due_at, CaseTask.bpmn_id,
+                                CaseTask.case_stopped, CaseTask.case_due_at)
+                         .join(CaseTask, CaseTask.case_id == Case.id).where(CaseTask.state.in_(("ready", "waiting"))))
+        return [tuple(r) for r in rows if r.case_stopped != (r.status != "running") or r.case_due_at != r.promised_due_at]
+
+
+def test_the_steps_carry_their_case_clock_through_every_change(world, app, db):
+    """The case's status and promised limit, copied onto its steps, follow every writer in the same transaction:
+    an action (steps in hand), a clock stop and its end, a recount of the item's cases and a calendar edit (steps
+    not loaded), the worker, an ending."""
+    no = world.new_case()["case_no"]
+    other = world.new_case()["case_no"]
+    assert steps_off_their_case_clock(db) == []
+    with db.unit_of_work() as s:
+        from sqlalchemy import select
+
+        from app.cases.models import Case, CaseTask
+        due, stopped = s.execute(select(CaseTask.case_due_at, CaseTask.case_stopped).join(Case)
+                                 .where(Case.case_no == no, CaseTask.state == "ready")).one()
+        assert due is not None and stopped is False  # the licensing demo's clock runs from registration
+    world.complete(world.api.get(f"/api/v1/cases/{no}", "acc")[1], "Task_accept", "acc")
+    assert steps_off_their_case_clock(db) == []
+    status, body = world.api.post(f"/api/v1/cases/{no}/suspend", "acc", {
+        "kind": "supplement", "reason": "材料不全", "missing_materials": ["营业执照复印件"]})
+    assert status == 200 and body["status"] == "suspended", body
+    assert steps_off_their_case_clock(db) == []
+    clock.advance(timedelta(days=3))
+    status, body = world.api.post(f"/api/v1/cases/{no}/resume", "acc", {"note": "已补正"})
+    assert status == 200 and body["status"] == "running", body
+    assert steps_off_their_case_clock(db) == []
+    status, item = world.api.call("PATCH", "/api/v1/items/CA01-XK-0001", "designer", json={"promised_days": 3})
+    assert status == 200 and item["recomputed_cases"] == 2, item
+    assert steps_off_their_case_clock(db) == []
+    year = world.api.get("/api/v1/calendar/2026", "acc")[1]
+    later = [d for d in ("2026-06-24", "2026-06-25", "2026-06-26") if d not in year["holidays"]]
+    status, body = world.api.call("PUT", "/api/v1/calendar/2026", "admin",
+                                  json={"holidays": year["holidays"] + later, "workdays": year["workdays"]})
+    assert status == 200, body
+    assert steps_off_their_case_clock(db) == []
+    clock.advance(timedelta(days=30))
+    worker.sweep(app.extensions["sunlight.db"], app.extensions["sunlight.settings"])
+    assert steps_off_their_case_clock(db) == []
+    assert world.api.post(f"/api/v1/cases/{other}/withdraw", "acc", {"reason": "申请人撤回"})[0] == 200
+    assert steps_off_their_case_clock(db) == []
+
+
 # --- notices -------------------------------------------------------------------------------------------------
 def test_the_notices_api_is_paged_by_a_cursor_oldest_first(world, app, db):
     no = overdue_case_with_notices(world, app)
@@ -158,6 +211,22 @@ def test_the_board_costs_the_same_for_a_few_or_three_hundred_carded_cases(world,
     clone_cases(db, no, LONG, suspended_every=7, notices=True)
     many, resp = cost(db, lambda: page.get("/supervision"))
     assert many == few, (few, many)
+
+
+def test_a_carded_case_under_an_open_order_shows_it_on_the_board_whatever_the_orders_listed(world, app, db,
+                                                                                           monkeypatch):
+    """The card's order is looked up for the page's cases, not among the open orders listed beside the cards
+    (only the first of the scope's): with none listed, the card still shows its order and no second form."""
+    from app.web import pages_supervision
+
+    no = overdue_case_with_notices(world, app)
+    due = (clock.now() + timedelta(days=3)).isoformat()
+    status, order = world.api.post("/api/v1/orders", "sup", {"case_no": no, "instruction": "请说明", "due_at": due})
+    assert status == 201, order
+    monkeypatch.setattr(pages_supervision, "ORDERS_SHOWN", 0)
+    html = browser(app, db, "sup").get("/supervision").get_data(as_text=True)
+    row = next(r for r in html.split('id="cards"')[1].split("</table>")[0].split("<tr") if no in r)
+    assert order["order_no"] in row and 'name="instruction"' not in row
 
 
 def test_the_board_api_pages_carded_cases_in_scope(world, app, db):
