@@ -2,7 +2,7 @@
 
 Run from the repo root:
     .venv/bin/python bench/scale.py [--pg URL] [--db sunlight_scale] [--cases 1000000] [--repeats 30] [--keep]
-                                    [--only REGEX]
+                                    [--only REGEX] [--no-lifecycles] [--duration 20]
 
 Creates the database --db on the server of --pg (dropped at the end unless --keep; with --keep an already
 loaded database is reused, and migrated to head first), loads the demo district (22 departments, 6 streets,
@@ -18,7 +18,8 @@ Then times each list and page through the app (Flask's test client: the app's ow
 p95 over --repeats requests, in district scope (jiwei), department scope (ca01_jiancha, the board filtered
 to CA01) and a clerk's (ca01_review), and checks that no answer carries more than 200 rows. Targets (#14):
 district board and notices p95 < 300 ms, department lists p95 < 100 ms, the worklist, /work and the public
-progress query p95 < 50 ms.
+progress query p95 < 50 ms. Last, lifecycles/s with 1 and 2 gunicorn workers on the loaded database
+(bench/scale_lifecycles.py; target: two workers ≥ 1.7× one).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("SECRET_KEY", "bench")
 
 from assessment import DEFAULT_PG, generate  # noqa: E402  (bench/ is on sys.path)
+from scale_lifecycles import lifecycles_per_second  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)  # just after the twelve generated months
 MAX_ROWS = 200
@@ -342,6 +344,9 @@ def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the database (and reuse it when already loaded)")
     ap.add_argument("--load-only", action="store_true")
     ap.add_argument("--only", metavar="REGEX", help="time only the lists whose label matches (e.g. 'work|board')")
+    ap.add_argument("--no-lifecycles", dest="lifecycles", action="store_false",
+                    help="skip lifecycles/s with 1 and 2 gunicorn workers on the loaded database")
+    ap.add_argument("--duration", type=float, default=20.0, help="seconds per worker count for lifecycles/s")
     args = ap.parse_args()
     global ONLY
     ONLY = re.compile(args.only) if args.only else None
@@ -375,6 +380,9 @@ def main() -> None:
             table(scenarios(app, db, settings, args.repeats))
             clock.travel_to(None)
         db.engine.dispose()
+        if not args.load_only and args.lifecycles and not ONLY:
+            print(f"\nlifecycles/s on the loaded database (gunicorn, 4 client processes, {args.duration:.0f} s each):")
+            lifecycles_per_second(database_url(args.pg, args.db), duration=args.duration)
     finally:
         if not args.keep:
             drop_database(args.pg, args.db)
