@@ -31,6 +31,8 @@ def browser(app, db, username: str):
 
 
 def cost(db, ask) -> tuple[int, object]:
+    """Statements of `ask()` asked a second time: the first may look its token up (kept TOKEN_CACHE_SECONDS)."""
+    ask()
     with counted(db.engine) as seen:
         resp = ask()
     assert resp.status_code == 200, resp.get_data(as_text=True)[:500]
