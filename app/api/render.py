@@ -125,9 +125,10 @@ def _card_at(case, now: datetime) -> str:
 
 
 def list_clocks(session: Session, settings: Settings, rows) -> dict[int, dict]:
-    """What a list row shows of its case's clocks, by case id — the same as web.common.clock_marks(deadlines(…))
-    — for rows read as columns (cases_service.CASE_ROW) instead of case objects: one calendar read and one read
-    of the page's open clock stops, whatever the number of rows."""
+    """What a list row shows of its case's clocks, by case id: days left in the promised unit, the card, whether
+    the clocks started, whether the deadline is provisional (as `deadlines` gives them for a case object). For
+    rows read as columns (cases_service.CASE_ROW): one calendar read and one read of the page's open clock stops,
+    whatever the number of rows."""
     rows = list(rows)
     cal = calendar.load(session, settings.tz)
     stopped = stops.stop_starts(session, list({r.case_id for r in rows if r.status == "suspended"}))

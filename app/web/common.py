@@ -249,11 +249,3 @@ def _unexpected(exc: Exception):
 
 def _error_page(status: int, message: str):
     return render_template("web/error.html", status=status, message=message), status
-
-
-def clock_marks(dl: dict) -> dict:
-    """What a list row shows of a case's clocks (render.deadlines): days left in the promised unit, the card,
-    whether the clocks have started, and whether the deadline is provisional (counted into a year without
-    calendar data)."""
-    return {"left": dl["remaining_days"], "unit": dl["promised_unit"], "card": dl["card"], "started": dl["started"],
-            "provisional": not dl["calendar_complete"]}

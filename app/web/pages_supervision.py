@@ -14,7 +14,7 @@ from app.supervision import inbox, orders
 from app.supervision import service as supervision
 
 from . import web
-from .common import clock_marks, db, flash_error, safe_next, settings, signed_in
+from .common import db, flash_error, safe_next, settings, signed_in
 from .i18n import _
 
 BOARD = ("supervisor", "admin")
