@@ -58,5 +58,5 @@ def case_url(case_no: str) -> str:
     return base + quote(str(case_no), safe="!$&'()*+,/:;=@")
 
 
-GLOBALS = {"card_badge_html": card_badge, "status_badge_html": status_badge, "days_left_html": days_left,
-           "clock_marks_html": clock_marks, "case_url": case_url}
+GLOBALS = {"card_badge_html": card_badge, "status_badge_html": status_badge, "days_text": days,
+           "days_left_html": days_left, "clock_marks_html": clock_marks, "case_url": case_url}
