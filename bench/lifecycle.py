@@ -18,6 +18,9 @@ Run from the repo root:
                  http.client with keep-alive); R01/R02 switched off in this mode only.
 (c) TIMER        (--timers) `flask --app wsgi timers run` at default settings; a PT2S variant of the diagram; time from
                  each timer falling due to its supervision notice existing.
+The floor under (d) — the same lifecycle, client and gunicorn against minimal servers (fixed JSON, the engine seam
+with no database, the least durable audited action on the raw driver) in the same alternating rounds — is
+bench/floor.py.
 This is a benchmark: it prints numbers. It does not judge beyond PASS/MISS against the issue's targets (#14: API
 lifecycle ≤ 3× the raw engine, goal 2×; two workers ≥ 1.7× one; every timer notice ≤ 2 s after due).
 """
@@ -44,6 +47,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
+import engine_seam
 from lifecycle_http import DEFAULT_PG, TARGET_RATIO, over_gunicorn, summary  # bench/ is on sys.path when a script there runs
 from profile_buckets import own_time_by_package
 from pathlib import Path
@@ -133,48 +137,40 @@ def bench_raw(xml: bytes, iters: int, warmup: int = 30) -> float:
     return m
 
 
+def engine_layer_lifecycles(xml: bytes):
+    """Two functions running one whole lifecycle through Sunlight's engine seam (bench/engine_seam.py): the
+    workflow kept in memory across steps, and the stateless way every request must do it (load the blob →
+    refresh timers → complete → project → dump)."""
+    bundle = engine_seam.licensing_bundle(xml)
+
+    def step(run, bpmn_id, data):
+        engine_seam.complete(run, engine_seam.ready_task(run, bpmn_id), data)
+
+    def in_memory():
+        run, _changes, _views = engine_seam.start(bundle)
+        for bpmn_id, _user, data in STEPS:
+            step(run, bpmn_id, data)
+        assert run.completed
+
+    def stateless():
+        run, _changes, _views = engine_seam.start(bundle)
+        blob = run.dump()
+        for bpmn_id, _user, data in STEPS:
+            run = engine_seam.load(blob, bundle)
+            step(run, bpmn_id, data)
+            blob = run.dump()
+        assert run.completed
+
+    return in_memory, stateless
+
+
 def bench_engine_layer(xml: bytes, iters: int, warmup: int = 30) -> tuple[float, float]:
     """Sunlight's own engine seam (app.engine.CaseRun: safe script engine, diff, projections) without DB or HTTP.
 
     Two figures: the workflow kept in memory across steps, and the stateless way every request must do it
     (load the blob → refresh timers → complete → project → dump). The second is the floor under the API figure.
     """
-    from zoneinfo import ZoneInfo
-
-    from app import engine
-
-    tz = ZoneInfo("Asia/Shanghai")
-    dep = engine.validate(xml, limit=len(xml) + 1, tz=tz)
-    bundle = engine.bundle_for(dep.sha256, lambda: xml, dep.process_id, tz)
-    helpers: dict = {}
-
-    def step(run, bpmn_id, data):
-        run.refresh_timers()
-        view = next(v for v in run.tasks() if v.bpmn_id == bpmn_id and v.state == "ready")
-        run.find_task(view.id)
-        run.complete(view.id, data)
-        run.tasks()
-        run.next_timer_due()
-
-    def in_memory():
-        run, _changes = engine.CaseRun.start(bundle, {}, helpers)
-        run.tasks()
-        run.next_timer_due()
-        for bpmn_id, _user, data in STEPS:
-            step(run, bpmn_id, data)
-        assert run.completed
-
-    def stateless():
-        run, _changes = engine.CaseRun.start(bundle, {}, helpers)
-        run.tasks()
-        run.next_timer_due()
-        blob = run.dump()
-        for bpmn_id, _user, data in STEPS:
-            run = engine.CaseRun.load(blob, bundle, helpers)
-            step(run, bpmn_id, data)
-            blob = run.dump()
-        assert run.completed
-
+    in_memory, stateless = engine_layer_lifecycles(xml)
     line("(a2) SUNLIGHT ENGINE LAYER — app.engine.CaseRun, no database, no HTTP (bare PT72H diagram as deployed)")
     out = []
     for name, fn in (("kept in memory      ", in_memory), ("load+dump every step", stateless)):
@@ -188,17 +184,15 @@ def bench_engine_layer(xml: bytes, iters: int, warmup: int = 30) -> tuple[float,
             times.append(perf() - t)
         out.append(med(times))
         print(f"  {name}  lifecycles: {iters}   median {ms(med(times))}   p90 {ms(pct(times, 90))}")
-    print(f"  blob size after the last step: {len(blob_of(bundle, helpers))} bytes (gzip level 1, spec not embedded)")
+    print(f"  blob size after the last step: {len(blob_of(engine_seam.licensing_bundle(xml)))} bytes (gzip level 1, "
+          f"spec not embedded)")
     return out[0], out[1]
 
 
-def blob_of(bundle, helpers) -> bytes:
-    from app import engine
-
-    run, _ = engine.CaseRun.start(bundle, {}, helpers)
+def blob_of(bundle) -> bytes:
+    run, _changes, _views = engine_seam.start(bundle)
     for bpmn_id, _user, data in STEPS:
-        view = next(v for v in run.tasks() if v.bpmn_id == bpmn_id and v.state == "ready")
-        run.complete(view.id, data)
+        run.complete(engine_seam.ready_task(run, bpmn_id), data)
     return run.dump()
 
 

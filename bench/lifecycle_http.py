@@ -139,10 +139,16 @@ def free_port() -> int:
 
 
 class Gunicorn:
-    """`gunicorn -w N -k CLASS wsgi:app` on 127.0.0.1:<free port>; stopped (SIGTERM to its master) on exit."""
+    """`gunicorn -w N -k CLASS wsgi:app` on 127.0.0.1:<free port>; stopped (SIGTERM to its master) on exit.
 
-    def __init__(self, target: Target, tmp: Path, workers: int = 1, worker_class: str = "sync"):
+    bench/floor.py serves its own minimal apps the same way: `app` names another module from bench/ (put on the
+    workers' path), `env` adds what that app reads. Any app must answer GET /healthz once it is up.
+    """
+
+    def __init__(self, target: Target, tmp: Path, workers: int = 1, worker_class: str = "sync",
+                 app: str = "wsgi:app", env: dict | None = None):
         self.target, self.tmp, self.workers, self.worker_class = target, tmp, workers, worker_class
+        self.app, self.env = app, env or {}
         self.port = free_port()
         self.log = tmp / f"gunicorn-{target.kind}-{workers}w-{self.port}.log"
         self.proc: subprocess.Popen | None = None
@@ -153,11 +159,13 @@ class Gunicorn:
                 "-b", f"127.0.0.1:{self.port}", "--log-level", "info"]
         if self.worker_class == "gthread":
             argv += ["--threads", "1", "--keep-alive", "60"]  # the default 2 s would drop the idle client between blocks
-        return argv + ["wsgi:app"]
+        if self.app != "wsgi:app":
+            argv += ["--pythonpath", str(ROOT / "bench")]
+        return argv + [self.app]
 
     def __enter__(self) -> "Gunicorn":
         env = dict(os.environ, DATABASE_URL=self.target.url, SECRET_KEY=os.environ["SECRET_KEY"],
-                   FILE_STORAGE_DIR=str(self.tmp / "files"))
+                   FILE_STORAGE_DIR=str(self.tmp / "files"), **self.env)
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         t0 = perf()
