@@ -188,23 +188,17 @@ def forget_tokens() -> None:
 
 def _detached_copy(user: User) -> User:
     """The user with its org unit and posts, as loaded, belonging to no session (each request merges a copy)."""
-    org = _detached(OrgUnit, user.org_unit)
-    posts = [_detached(UserPost, post) for post in user.posts]
-    copy = User(**_columns(User, user))
-    set_committed_value(copy, "org_unit", org)
-    set_committed_value(copy, "posts", posts)
-    make_transient_to_detached(copy)
+    copy = _detached(User, user)
+    set_committed_value(copy, "org_unit", _detached(OrgUnit, user.org_unit))
+    set_committed_value(copy, "posts", [_detached(UserPost, post) for post in user.posts])
     return copy
 
 
 def _detached(cls, row):
-    copy = cls(**_columns(cls, row))
+    """A copy of the row's loaded columns, with its identity, in no session."""
+    copy = cls(**{attr.key: getattr(row, attr.key) for attr in cls.__mapper__.column_attrs})
     make_transient_to_detached(copy)
     return copy
-
-
-def _columns(cls, row) -> dict:
-    return {attr.key: getattr(row, attr.key) for attr in cls.__mapper__.column_attrs}
 
 
 def check_password(user: User, password: str) -> bool:
