@@ -310,6 +310,14 @@ def step_clock(case: Case) -> dict:
     return {"case_stopped": case.status != "running", "case_due_at": case.promised_due_at}
 
 
+def carry_case_clock(step: CaseTask, case: Case) -> None:
+    """The step's copy of its case's clock made equal to it (only what differs is set: an equal value would
+    still mark the step changed for the flush)."""
+    for name, value in step_clock(case).items():
+        if getattr(step, name) != value:
+            setattr(step, name, value)
+
+
 @event.listens_for(Case.status, "set")
 @event.listens_for(Case.promised_due_at, "set")
 def _case_clock_set(case: Case, value, old, _initiator) -> None:
@@ -326,16 +334,13 @@ def _steps_follow_their_case(session: Session, _context, _instances) -> None:
     cases = [*moved.values(), *(o for o in session.new if isinstance(o, Case) and id(o) not in moved)]
     later = []
     for case in cases:
-        key = step_clock(case)
         state = inspect(case)
         if "tasks" in state.dict:
             for t in case.tasks:
-                if t.state not in OPEN_STEP_STATES:
-                    continue  # nothing reads a closed step's copy: not rewritten
-                for name, value in key.items():
-                    if getattr(t, name) != value:
-                        setattr(t, name, value)
+                if t.state in OPEN_STEP_STATES:  # nothing reads a closed step's copy: not rewritten
+                    carry_case_clock(t, case)
         elif state.key is not None:
+            key = step_clock(case)
             later.append({"cid": state.key[1][0], "v_stopped": key["case_stopped"], "v_due": key["case_due_at"]})
     if later:
         session.info.setdefault(CLOCK_KEY + ":rows", []).extend(later)

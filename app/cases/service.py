@@ -35,7 +35,8 @@ from . import materials as case_materials
 from . import clocks, decisions, stops, tell
 from .events import (CaseAccepted, CaseAdvanced, CaseCompleted, CaseCreated, CasesWaking, CaseStuck, CaseWoken,
                      DecisionMade, StepCompleted, TimerFired)
-from .models import OPEN_STATUSES, Case, CaseParticipant, CaseState, CaseTask, CaseWait, ExternalTask, step_clock
+from .models import (OPEN_STATUSES, Case, CaseParticipant, CaseState, CaseTask, CaseWait, ExternalTask,
+                     carry_case_clock, step_clock)
 
 QUERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 TIMER_RETRY = timedelta(minutes=10)
@@ -228,9 +229,7 @@ def _project(act: _Action, run: engine.CaseRun) -> None:
         row.state = view.state
         if view.state in ("ready", "waiting"):
             row.due_at = view.due_at
-            for name, value in step_clock(case).items():  # a step opened again carries the case's clock now
-                if getattr(row, name) != value:
-                    setattr(row, name, value)
+            carry_case_clock(row, case)  # a step opened again carries the case's clock now
     _project_external(act, [v for v in views if v.kind == "external"])
     _project_waits(case, run.waits())
     case.next_timer_due_at = run.next_timer_due()
