@@ -269,9 +269,12 @@ def overview(session: Session, viewer: User, tz, months: int = 6) -> dict:
     return {"departments": departments, "months": list(reversed(out))}
 
 
-SLOW_STATISTICS = 0.05  # seconds: statistics that took longer to count are kept for STATISTICS_KEPT seconds,
-BIG_SCOPE = 10_000  # and so are those of a scope of more cases than this (a department of a big district: its
-STATISTICS_KEPT = 60.0  # count is a scan of tens of thousands of index entries, on every board page otherwise)
+# Statistics are kept STATISTICS_KEPT seconds when they took longer than SLOW_STATISTICS to count, or when their
+# scope holds more than BIG_SCOPE cases (a big district's department: a scan of tens of thousands of index
+# entries, on every board page otherwise).
+SLOW_STATISTICS = 0.05  # seconds
+BIG_SCOPE = 10_000
+STATISTICS_KEPT = 60.0
 _kept: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # per engine: a new app never sees another's
 
 
