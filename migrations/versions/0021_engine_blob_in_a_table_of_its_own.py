@@ -6,7 +6,7 @@ every case row and every scan or heap fetch of a list read it (issue 14); only a
 lock query joins it in.
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-02 07:24:12.491367
 """
 from alembic import op
